@@ -1,0 +1,8 @@
+"""ketapredict: ketamine outcome prediction on synthetic trial-modeled cohorts (research use)."""
+
+__version__ = "0.1.0"
+
+RESEARCH_NOTICE = (
+    "Research use only: ketapredict models are trained on synthetic data and must not be "
+    "used for clinical decisions."
+)

@@ -1,0 +1,5 @@
+"""Allow `python -m ketapredict`."""
+
+from ketapredict.cli import main
+
+main()

@@ -1,0 +1,69 @@
+"""Helpers for tests that run the real CLI and the real `dvc repro` in a throw-away project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+TINY_PARAMS: dict[str, Any] = {
+    "generate": {
+        "seed": 7,
+        "relapse_horizon_days": 28,
+        "cohorts": {"zarate2006": 80, "murrough2013": 150, "sustain1": 300, "realworld": 400},
+    },
+}
+
+
+def env() -> dict[str, str]:
+    out = dict(os.environ)
+    out.update(
+        PATH=f"{BIN}{os.pathsep}{out.get('PATH', '')}",
+        MLFLOW_DISABLE_TELEMETRY="true",
+        DVC_NO_ANALYTICS="1",
+        COLUMNS="200",
+        GIT_AUTHOR_NAME="test",
+        GIT_AUTHOR_EMAIL="test@example.org",
+        GIT_COMMITTER_NAME="test",
+        GIT_COMMITTER_EMAIL="test@example.org",
+    )
+    out.pop("MLFLOW_TRACKING_URI", None)
+    return out
+
+
+def run(args: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(args, cwd=cwd, env=env(), capture_output=True, text=True, timeout=900)
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def cli(args: list[str], cwd: Path, check: bool = False) -> subprocess.CompletedProcess[str]:
+    return run([sys.executable, "-m", "ketapredict", *args], cwd, check=check)
+
+
+def make_project(tmp: Path, params: dict[str, Any] | None = None, git: bool = False) -> Path:
+    """A copy of the project (code, configs, dvc.yaml) with tiny params; optionally a git repo."""
+    project = tmp / "project"
+    project.mkdir()
+    for name in ("configs", "src"):
+        shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("dvc.yaml", ".dvcignore", ".gitignore"):
+        shutil.copy(ROOT / name, project / name)
+    (project / "params.yaml").write_text(yaml.safe_dump(params or TINY_PARAMS, sort_keys=False))
+    if git:
+        run(["git", "init", "-q", "-b", "main"], project)
+        run([str(BIN / "dvc"), "init", "-q"], project)
+        run(["git", "add", "-A"], project)
+        run(["git", "commit", "-q", "-m", "tiny project"], project)
+    return project

@@ -1,0 +1,51 @@
+"""Atomic writes: a failure mid-write leaves neither a partial file nor a temp file."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ketapredict.errors import DataError
+from ketapredict.io import atomic_path, read_parquet, write_json, write_parquet
+
+
+def test_failure_inside_the_block_leaves_nothing(tmp_path) -> None:
+    target = tmp_path / "out.csv"
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failure_keeps_the_previous_version(tmp_path) -> None:
+    target = tmp_path / "out.parquet"
+    write_parquet(pd.DataFrame({"a": [1]}), target)
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("garbage")
+        raise RuntimeError("interrupted")
+    assert read_parquet(target)["a"].tolist() == [1]
+    assert [p.name for p in tmp_path.iterdir()] == ["out.parquet"]
+
+
+def test_parquet_round_trip_and_metadata(tmp_path) -> None:
+    frame = pd.DataFrame({"x": [1.0, None], "c": pd.Categorical(["a", "b"])})
+    write_parquet(frame, tmp_path / "f.parquet", metadata={"seed": "3"})
+    pd.testing.assert_frame_equal(read_parquet(tmp_path / "f.parquet"), frame)
+
+
+def test_reading_a_missing_or_broken_file_is_a_data_error(tmp_path) -> None:
+    with pytest.raises(DataError, match="file not found"):
+        read_parquet(tmp_path / "nope.parquet")
+    (tmp_path / "bad.parquet").write_text("not parquet")
+    with pytest.raises(DataError, match="not a readable Parquet file"):
+        read_parquet(tmp_path / "bad.parquet")
+
+
+def test_json_is_sorted_and_rejects_nan(tmp_path) -> None:
+    write_json({"b": 1, "a": 2}, tmp_path / "m.json")
+    assert (tmp_path / "m.json").read_text().index('"a"') < (tmp_path / "m.json").read_text().index(
+        '"b"'
+    )
+    with pytest.raises(ValueError):
+        write_json({"a": float("nan")}, tmp_path / "n.json")
+    assert not (tmp_path / "n.json").exists()
