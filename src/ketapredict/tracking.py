@@ -1,0 +1,233 @@
+"""The one module that talks to MLflow: URI, experiment, runs, params, metrics, artifacts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import subprocess
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from ketapredict.errors import TrackingError
+
+if TYPE_CHECKING:
+    import mlflow
+    from matplotlib.figure import Figure
+
+logger = logging.getLogger(__name__)
+
+EXPERIMENT = "ketapredict"
+URI_ENV = "MLFLOW_TRACKING_URI"
+MAX_PARAM_LENGTH = 6000  # mlflow.utils.validation.MAX_PARAM_VAL_LENGTH
+_FIX = f"check {URI_ENV} (unset it to use <repo>/mlflow.db) and that its folder is writable"
+
+
+def tracking_uri(root: Path) -> str:
+    """Where runs are recorded: ``$MLFLOW_TRACKING_URI`` if set, else ``<root>/mlflow.db``."""
+    return os.environ.get(URI_ENV) or f"sqlite:///{Path(root).resolve() / 'mlflow.db'}"
+
+
+def git_commit(root: Path) -> str | None:
+    """The HEAD commit of the repository at ``root``, or None outside git or without git."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    sha = done.stdout.strip()
+    return sha if done.returncode == 0 and sha else None
+
+
+def flatten_params(params: Mapping[str, Any], *, prefix: str = "") -> dict[str, str]:
+    """Nested params as MLflow wants them: dotted keys, JSON lists, values cut to 6000 chars."""
+    flat: dict[str, str] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(flatten_params(value, prefix=f"{name}."))
+        else:
+            flat[name] = _param_text(value)[:MAX_PARAM_LENGTH]
+    return flat
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple | Mapping):
+        return json.dumps(value, default=str)
+    return str(value)
+
+
+@contextmanager
+def start_run(
+    *,
+    root: Path,
+    stage: str,
+    params: Mapping[str, Any],
+    run_name: str | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> Iterator[mlflow.ActiveRun]:
+    """Open a run in experiment ``ketapredict`` tagged with commit and DVC stage, params logged.
+
+    The global MLflow tracking URI (and the ``MLFLOW_TRACKING_URI`` variable MLflow copies it
+    into) is set only for the duration of the block, so runs for different roots never mix.
+    """
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    uri = tracking_uri(root)
+    use_default = not os.environ.get(URI_ENV)
+    artifacts = (Path(root).resolve() / "mlartifacts").as_uri() if use_default else None
+    run_tags = {**(tags or {}), "dvc_stage": stage}
+    commit = git_commit(root)
+    if commit is not None:
+        run_tags["git_commit"] = commit
+    with _scoped_tracking_uri(uri):
+        import mlflow
+
+        with _translated(f"open a run for stage '{stage}'", uri):
+            experiment_id = _experiment_id(uri, artifact_location=artifacts)
+            run = mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=run_tags)
+        status = "FAILED"
+        try:
+            with _translated(f"log params for stage '{stage}'", uri):
+                mlflow.log_params(flatten_params(params))
+            logger.debug("MLflow run %s in %s", run.info.run_id, _redacted(uri))
+            yield run
+            status = "FINISHED"
+        finally:
+            # Errors raised by the block itself propagate untouched; only closing is ours.
+            with _translated(f"close the run for stage '{stage}'", uri):
+                mlflow.end_run(status)
+
+
+@contextmanager
+def _scoped_tracking_uri(uri: str) -> Iterator[None]:
+    """Set MLflow's global URI for a block, then put both it and the env variable back.
+
+    ``mlflow.set_tracking_uri`` also writes ``MLFLOW_TRACKING_URI`` into ``os.environ``; left
+    there it would make the next ``tracking_uri(other_root)`` return this root's database.
+    Only this module sets the global URI, so "back" means unset.
+    """
+    import mlflow
+
+    previous_env = os.environ.get(URI_ENV)
+    mlflow.set_tracking_uri(uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(None)  # type: ignore[arg-type]  # None unsets; MLflow allows it
+        if previous_env is not None:
+            os.environ[URI_ENV] = previous_env
+
+
+def _experiment_id(uri: str, *, artifact_location: str | None) -> str:
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    if experiment is None:
+        try:
+            return client.create_experiment(EXPERIMENT, artifact_location=artifact_location)
+        except MlflowException as exc:  # another process created it first
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
+            experiment = client.get_experiment_by_name(EXPERIMENT)
+    if experiment is None or experiment.lifecycle_stage != "active":
+        raise TrackingError(
+            f"MLflow experiment '{EXPERIMENT}' in {_redacted(uri)} is deleted; restore it with "
+            f"`mlflow experiments restore` or point {URI_ENV} at another store"
+        )
+    return experiment.experiment_id
+
+
+@contextmanager
+def _translated(action: str, uri: str | None = None) -> Iterator[None]:
+    """Turn MLflow, database and filesystem failures into a one-line TrackingError."""
+    from mlflow.exceptions import MlflowException
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        yield
+    except (MlflowException, SQLAlchemyError, OSError) as exc:
+        where = f" at {_redacted(uri)}" if uri else ""
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise TrackingError(f"MLflow could not {action}{where}: {detail}; {_FIX}") from exc
+
+
+def _redacted(uri: str) -> str:
+    """The URI without any user:password part, fit for an error message."""
+    parts = urlsplit(uri)
+    if "@" not in parts.netloc:
+        return uri
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
+def _require_active_run(action: str) -> None:
+    import mlflow
+
+    # Without this guard MLflow would silently start a stray run in the default experiment.
+    if mlflow.active_run() is None:
+        raise TrackingError(f"cannot {action}: no active MLflow run; call it inside start_run()")
+
+
+def log_metrics(metrics: Mapping[str, float | None], step: int | None = None) -> dict[str, float]:
+    """Log metrics to the active run, skipping None and NaN; return the ones logged."""
+    import mlflow
+
+    _require_active_run("log metrics")
+    kept = {
+        key: float(value)
+        for key, value in metrics.items()
+        if value is not None and not math.isnan(float(value))
+    }
+    if kept:
+        with _translated("log metrics"):
+            mlflow.log_metrics(kept, step=step)
+    return kept
+
+
+def log_dict_artifact(data: Any, artifact_file: str) -> None:
+    """Store a JSON/YAML-serialisable object as an artifact (format from the file suffix)."""
+    import mlflow
+
+    _require_active_run(f"log {artifact_file}")
+    with _translated(f"log artifact {artifact_file}"):
+        mlflow.log_dict(data, artifact_file)
+
+
+def log_text_artifact(text: str, artifact_file: str) -> None:
+    """Store a string as a text artifact of the active run."""
+    import mlflow
+
+    _require_active_run(f"log {artifact_file}")
+    with _translated(f"log artifact {artifact_file}"):
+        mlflow.log_text(text, artifact_file)
+
+
+def log_file_artifact(path: Path, artifact_path: str | None = None) -> None:
+    """Copy a local file into the active run's artifacts, under ``artifact_path`` if given."""
+    import mlflow
+
+    _require_active_run(f"log {path}")
+    with _translated(f"log artifact {path}"):
+        mlflow.log_artifact(str(path), artifact_path)
+
+
+def log_figure(fig: Figure, artifact_file: str) -> None:
+    """Store a matplotlib Figure as an image artifact of the active run."""
+    import mlflow
+
+    _require_active_run(f"log {artifact_file}")
+    with _translated(f"log figure {artifact_file}"):
+        mlflow.log_figure(fig, artifact_file)
