@@ -1,0 +1,1 @@
+"""The synthetic cohort generator: declarative trial specs walked by one vectorized engine."""

@@ -1,0 +1,214 @@
+"""The one shared model of ketamine: expectancy, drug effect, modifiers, relapse hazard, AEs.
+
+Every design is generated through these functions and parameters; no trial carries its own
+effect size. Response at a visit is y* > 0 with y* = eta + logistic noise, so the true
+response probability is exactly sigmoid(eta) -- the truth the generator writes down.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, model_validator
+from scipy import special
+
+from ketapredict.validation import Strict
+
+DRUGS = ("ketamine", "esketamine", "saline", "midazolam", "placebo_spray")
+ROUTES = ("iv", "im", "intranasal", "oral")
+REFERENCE_WEIGHT_KG = 80.0
+
+
+class Curve(Strict):
+    """A function of hours since the first dose, linear in log(1 + hours) between knots."""
+
+    hours: list[float] = Field(min_length=1)
+    values: list[float] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> Curve:
+        if len(self.hours) != len(self.values):
+            raise ValueError("hours and values must have the same length")
+        if any(b <= a for a, b in zip(self.hours, self.hours[1:], strict=False)):
+            raise ValueError("hours must be strictly increasing")
+        return self
+
+    def at(self, hours: np.ndarray | float) -> np.ndarray:
+        return np.interp(np.log1p(hours), np.log1p(self.hours), self.values)
+
+
+class Term(Strict):
+    """One additive term of a linear predictor: coef x transform(covariate - center)."""
+
+    covariate: str | tuple[str, str]
+    coef: float
+    transform: Literal["linear", "hinge", "log", "equals"] = "linear"
+    center: float = 0.0
+    knot: float | None = None
+    value: str | None = None
+    unit: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> Term:
+        if self.transform == "hinge" and self.knot is None:
+            raise ValueError("a hinge term needs a knot")
+        if self.transform == "equals" and self.value is None:
+            raise ValueError("an equals term needs a value")
+        return self
+
+    @property
+    def covariates(self) -> tuple[str, ...]:
+        return (self.covariate,) if isinstance(self.covariate, str) else self.covariate
+
+    @property
+    def label(self) -> str:
+        if self.transform == "hinge":
+            return f"{self.covariate} above {self.knot:g}"
+        if self.transform == "equals":
+            return f"{self.covariate} = {self.value}"
+        if isinstance(self.covariate, tuple):
+            return " x ".join(self.covariate)
+        return self.covariate
+
+    def basis(self, frame: pd.DataFrame) -> np.ndarray:
+        if self.transform == "equals":
+            return (frame[self.covariate] == self.value).to_numpy(dtype=np.float64)
+        x = np.ones(len(frame))
+        for name in self.covariates:
+            x = x * frame[name].to_numpy(dtype=np.float64)
+        if self.transform == "hinge":
+            return np.maximum(x - self.knot, 0.0)
+        if self.transform == "log":
+            return np.log1p(x) - np.log1p(self.center)
+        return x - self.center
+
+
+def linear_predictor(terms: list[Term], frame: pd.DataFrame) -> np.ndarray:
+    lp = np.zeros(len(frame))
+    for term in terms:
+        lp += term.coef * term.basis(frame)
+    return lp
+
+
+class Drug(Strict):
+    active: bool
+    potency: float = Field(default=1.0, gt=0)
+    expectancy: str
+
+
+class Route(Strict):
+    bioavailability: float = Field(gt=0, le=1)
+    dose_unit: Literal["mg/kg", "mg"]
+
+
+class ResponseModel(Strict):
+    expectancy: dict[str, Curve]
+    drug_effect: float
+    time_weight: Curve
+    ed50: float = Field(gt=0)
+    reference_dose: float = Field(gt=0)
+    repeat_gain: float = Field(ge=0)
+    repeat_sessions: float = Field(gt=0)
+    carryover_halflife_days: float = Field(gt=0)
+    terms: list[Term]
+    improve_scale: float = Field(gt=0)
+    worsen_scale: float = Field(gt=0)
+    visit_correlation: float = Field(ge=0, lt=1)
+    correlation_hours: float = Field(gt=0)
+    patient_correlation: float = Field(ge=0, lt=1)
+    dissociation_correlation: float = Field(gt=-1, lt=1)
+
+
+class RelapseModel(Strict):
+    weibull_shape: float = Field(gt=0)
+    median_days: float = Field(gt=0)
+    terms: list[Term]
+
+    @property
+    def weibull_scale(self) -> float:
+        return self.median_days / np.log(2.0) ** (1.0 / self.weibull_shape)
+
+
+class EventRates(Strict):
+    """Per-session probability at the reference dose (active) or by control drug."""
+
+    active: float = Field(ge=0, le=1)
+    control: dict[str, float]
+    dose_slope: float = 1.0
+    attenuation: float = Field(default=1.0, gt=0, le=1)
+
+
+class AdverseModel(Strict):
+    cadss_reference_mean: float = Field(gt=0)
+    cadss_control_mean: dict[str, float]
+    cadss_sigma: float = Field(gt=0)
+    dissociation_cadss_min: float = Field(ge=0)
+    events: dict[str, EventRates]
+    sbp_rise_reference: float
+    dbp_rise_reference: float
+    bp_rise_sd: float = Field(gt=0)
+    cumulative_per_session: dict[str, float]
+
+
+class EffectModel(Strict):
+    drugs: dict[str, Drug]
+    routes: dict[str, Route]
+    response: ResponseModel
+    relapse: RelapseModel
+    adverse: AdverseModel
+
+    @model_validator(mode="after")
+    def _check(self) -> EffectModel:
+        for name, drug in self.drugs.items():
+            if name not in DRUGS:
+                raise ValueError(f"drugs: unknown drug {name!r}; use one of {', '.join(DRUGS)}")
+            if drug.expectancy not in self.response.expectancy:
+                raise ValueError(f"drugs.{name}: undefined expectancy curve {drug.expectancy!r}")
+        for name in self.routes:
+            if name not in ROUTES:
+                raise ValueError(f"routes: unknown route {name!r}; use one of {', '.join(ROUTES)}")
+        return self
+
+    def dose_equivalent(self, drug: str, route: str, dose: float) -> float:
+        """Dose as mg/kg of IV racemic ketamine (fixed mg doses at 80 kg)."""
+        r = self.routes[route]
+        per_kg = dose / REFERENCE_WEIGHT_KG if r.dose_unit == "mg" else dose
+        return per_kg * r.bioavailability * self.drugs[drug].potency
+
+    def dose_factor(self, drug: str, route: str, dose: float) -> float:
+        """Saturating (Emax) drug effect relative to the reference dose; 0 for inactive drugs."""
+        if not self.drugs[drug].active:
+            return 0.0
+        d, m = self.dose_equivalent(drug, route, dose), self.response
+        return d * (m.ed50 + m.reference_dose) / (m.reference_dose * (m.ed50 + d))
+
+    def session_weight(self, hours: np.ndarray, session_hours: np.ndarray) -> np.ndarray:
+        """Active-effect weight at each time: best of the sessions given so far, growing with k."""
+        m = self.response
+        weight = np.zeros_like(np.asarray(hours, dtype=np.float64))
+        for k, start in enumerate(session_hours):
+            gain = 1.0 + m.repeat_gain * (1.0 - np.exp(-k / m.repeat_sessions))
+            since = hours - start
+            w = np.where(since >= 0, m.time_weight.at(np.maximum(since, 0.0)) * gain, 0.0)
+            weight = np.maximum(weight, w)
+        return weight
+
+    def response_logodds(
+        self, drug: str, hours: float, weight: float, dose_factor: float, modifier: np.ndarray
+    ) -> np.ndarray:
+        """True log-odds of response at one visit for every patient of one arm."""
+        curve = self.response.expectancy[self.drugs[drug].expectancy]
+        base = float(curve.at(hours))
+        return base + weight * dose_factor * (self.response.drug_effect + modifier)
+
+    def relapse_probability(self, lp: np.ndarray, horizon_days: float) -> np.ndarray:
+        """P(relapse by horizon) under the Weibull proportional-hazards model."""
+        r = self.relapse
+        cum = (horizon_days / r.weibull_scale) ** r.weibull_shape * np.exp(lp)
+        return -np.expm1(-cum)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return special.expit(x)

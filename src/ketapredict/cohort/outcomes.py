@@ -1,0 +1,127 @@
+"""Rating-scale trajectories, response and remission, and relapse after response.
+
+At every visit y* = eta + L, L standard logistic (a Gaussian copula makes visits of one
+patient correlated), response <=> y* > 0, so P(response) = sigmoid(eta) exactly. The scale
+score is a monotone map of y*, built so that score <= baseline / 2 exactly when y* > 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from ketapredict.cohort.effects import EffectModel, linear_predictor
+from ketapredict.cohort.scales import Scale
+from ketapredict.cohort.specs import Arm, TrialSpec
+
+
+def visit_hours(spec: TrialSpec, arm: Arm, period_hours: float | None = None) -> np.ndarray:
+    """Post-baseline visit times (hours since the period's first dose) for one arm."""
+    last = arm.session_hours()[-1]
+    times = list(spec.visits.hours)
+    if arm.sessions > 1:
+        times += [last + h for h in spec.visits.after_last_hours]
+    times += [last + 24.0 * d for d in spec.visits.follow_up_days if d <= spec.follow_up_days]
+    hours = np.unique(np.asarray(times, dtype=np.float64))
+    if period_hours is not None:
+        hours = hours[hours < period_hours]
+    return hours
+
+
+def end_of_course_hours(spec: TrialSpec, arm: Arm) -> float:
+    """The end-of-course assessment: 24 h after the last session (after the only one if one)."""
+    return arm.session_hours()[-1] + (spec.visits.after_last_hours[0] if arm.sessions > 1 else 24.0)
+
+
+def visit_label(hours: float) -> str:
+    if hours == 0:
+        return "baseline"
+    if abs(hours - 2.0 / 3.0) < 0.01:
+        return "40min"
+    return f"{hours:g}h" if hours <= 72 else f"d{hours / 24:g}"
+
+
+def noise_correlation(model: EffectModel, hours: np.ndarray) -> np.ndarray:
+    """Latent correlation of the visits (AR in log-time plus a floor) and the dissociation draw."""
+    m = model.response
+    lt = np.log1p(hours)
+    dist = np.abs(lt[:, None] - lt[None, :])
+    R = m.visit_correlation + (1 - m.visit_correlation) * np.exp(
+        -dist / np.log1p(m.correlation_hours)
+    )
+    full = np.eye(len(hours) + 1)
+    full[:-1, :-1] = R
+    full[-1, :-1] = full[:-1, -1] = m.dissociation_correlation
+    return full
+
+
+@dataclass
+class Trajectory:
+    """Latent visit states of one arm-period: hours (V,), eta and ystar (n, V), uniforms (n, V)."""
+
+    hours: np.ndarray
+    eta: np.ndarray
+    ystar: np.ndarray
+    u: np.ndarray
+    z_dissociation: np.ndarray
+
+
+def simulate_trajectory(
+    covariates: pd.DataFrame,
+    arm: Arm,
+    hours: np.ndarray,
+    model: EffectModel,
+    patient_latent: np.ndarray,
+    rng: np.random.Generator,
+) -> Trajectory:
+    n = len(covariates)
+    weight = model.session_weight(hours, np.asarray(arm.session_hours()))
+    dose_factor = model.dose_factor(arm.drug, arm.route, arm.dose)
+    modifier = linear_predictor(model.response.terms, covariates)
+    eta = np.empty((n, len(hours)))
+    for j, h in enumerate(hours):
+        eta[:, j] = model.response_logodds(arm.drug, h, weight[j], dose_factor, modifier)
+    L = np.linalg.cholesky(noise_correlation(model, hours))
+    z = rng.standard_normal((n, len(hours) + 1)) @ L.T
+    share = model.response.patient_correlation
+    z = np.sqrt(share) * patient_latent[:, None] + np.sqrt(1 - share) * z
+    u = special.ndtr(z[:, :-1])
+    ystar = eta + special.logit(u)
+    return Trajectory(hours, eta, ystar, u, z[:, -1])
+
+
+def truncated_ystar(eta: np.ndarray, u: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """Logistic y* with location eta, conditioned on its sign, reusing the copula uniform u."""
+    f0 = special.expit(-eta)
+    v = np.where(positive, f0 + u * (1 - f0), u * f0)
+    v = np.clip(v, 1e-12, 1 - 1e-12)
+    return eta + special.logit(v)
+
+
+def response_threshold(baseline: np.ndarray) -> np.ndarray:
+    """Fraction of improvement above which the rounded score is <= baseline / 2."""
+    return 1.0 - (np.floor(baseline / 2.0) + 0.5) / baseline
+
+
+def scores_from_ystar(
+    ystar: np.ndarray, baseline: np.ndarray, scale: Scale, model: EffectModel
+) -> np.ndarray:
+    m = model.response
+    slope = np.where(ystar > 0, m.improve_scale, m.worsen_scale)
+    improvement = response_threshold(baseline)[:, None] + slope * ystar
+    raw = baseline[:, None] * (1.0 - improvement)
+    return np.clip(np.round(raw), 0, scale.max_score)
+
+
+def relapse_times(
+    frame: pd.DataFrame, model: EffectModel, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weibull proportional-hazards relapse times (days after the end of course) and lp."""
+    r = model.relapse
+    lp = linear_predictor(r.terms, frame)
+    e = rng.standard_exponential(len(frame))
+    t = r.weibull_scale * (e * np.exp(-lp)) ** (1.0 / r.weibull_shape)
+    return t, lp

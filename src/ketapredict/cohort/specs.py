@@ -1,0 +1,214 @@
+"""Trial specifications as data: design, population, arms, visits, dropout, missingness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from ketapredict.cohort.effects import DRUGS, ROUTES, EffectModel
+from ketapredict.cohort.population import Inclusion, Override, PopulationSpec, apply_overrides
+from ketapredict.cohort.scales import SCALES
+from ketapredict.errors import SpecError
+from ketapredict.validation import Strict, load_yaml, parse_model
+
+DESIGNS = ("parallel", "crossover", "open_label", "randomized_withdrawal")
+
+
+class Maintenance(Strict):
+    """Sessions continued after the course, every `interval_days`, for a share of patients."""
+
+    interval_days: float = Field(gt=0)
+    probability: float = Field(default=1.0, ge=0, le=1)
+
+
+class Arm(Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    drug: Literal[DRUGS]  # type: ignore[valid-type]
+    route: Literal[ROUTES]  # type: ignore[valid-type]
+    dose: float = Field(ge=0, description="mg/kg (IV, IM, oral) or mg (intranasal)")
+    sessions: int = Field(default=1, ge=1, le=200)
+    interval_days: float = Field(default=0.0, ge=0)
+    maintenance: Maintenance | None = None
+    allocation: float = Field(default=1.0, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> Arm:
+        if self.sessions > 1 and self.interval_days <= 0:
+            raise ValueError(f"arm {self.name!r}: several sessions need interval_days > 0")
+        return self
+
+    def session_hours(self) -> list[float]:
+        return [24.0 * self.interval_days * k for k in range(self.sessions)]
+
+
+class Sequence(Strict):
+    arms: list[str] = Field(min_length=2)
+    allocation: float = Field(gt=0, le=1)
+
+
+class Withdrawal(Strict):
+    """Randomized withdrawal: who is eligible at the end of induction, and the arms after it."""
+
+    eligible: Literal["response", "remission"] = "response"
+    arms: list[str] = Field(min_length=2)
+
+
+class Visits(Strict):
+    """Visit times: hours after the first dose, hours after the last, days of follow-up."""
+
+    hours: list[float] = Field(min_length=1)
+    after_last_hours: list[float] = Field(default=[24.0], min_length=1)
+    follow_up_days: list[float] = []
+
+    @model_validator(mode="after")
+    def _check(self) -> Visits:
+        if 24.0 not in self.hours:
+            raise ValueError("visits.hours must include 24 (response at 24 h is the default label)")
+        if min(self.hours + self.after_last_hours + self.follow_up_days) <= 0:
+            raise ValueError("visit times must be positive")
+        return self
+
+
+class Dropout(Strict):
+    rate: float = Field(default=0.0, ge=0, lt=1)
+    mechanism: Literal["mcar", "mar"] = "mcar"
+    depends_on: str | None = None
+    strength: float = 1.0
+
+    @model_validator(mode="after")
+    def _check(self) -> Dropout:
+        if self.mechanism == "mar" and self.depends_on is None:
+            raise ValueError("MAR needs depends_on: the observed covariate it depends on")
+        return self
+
+
+class Missingness(Dropout):
+    columns: list[str] = []
+
+
+class PopulationOverrides(Strict):
+    overrides: dict[str, Override] = {}
+    diagnosis: dict[str, float] | None = None
+    inclusion: Inclusion = Inclusion()
+
+
+class TrialSpec(Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    citation: str
+    sources: list[str] = []
+    design: Literal[DESIGNS]  # type: ignore[valid-type]
+    published_n: int = Field(gt=0)
+    scale: Literal[tuple(SCALES)]  # type: ignore[valid-type]
+    population: PopulationOverrides = PopulationOverrides()
+    arms: list[Arm] = Field(min_length=1)
+    sequences: list[Sequence] = []
+    washout_days: float = Field(default=0.0, ge=0)
+    withdrawal: Withdrawal | None = None
+    control: str | None = None
+    visits: Visits
+    follow_up_days: float = Field(default=7.0, gt=0)
+    follow_up_min_days: float | None = Field(default=None, gt=0)
+    dropout: Dropout = Dropout()
+    missingness: Missingness = Missingness()
+
+    @model_validator(mode="after")
+    def _check(self) -> TrialSpec:
+        names = [a.name for a in self.arms]
+        if len(set(names)) != len(names):
+            raise ValueError("arm names must be unique")
+        for ref in self._references():
+            if ref not in names:
+                raise ValueError(f"undefined arm {ref!r}; defined arms: {', '.join(names)}")
+        shares = {
+            "parallel": [a.allocation for a in self.arms],
+            "crossover": [s.allocation for s in self.sequences],
+            "randomized_withdrawal": [self.arm(n).allocation for n in self._withdrawal_arms()],
+        }.get(self.design)
+        if shares is not None and abs(sum(shares) - 1.0) > 1e-3:
+            raise ValueError(f"{self.design} allocation adds up to {sum(shares):.4g}, not 1")
+        self._check_design()
+        return self
+
+    def _references(self) -> list[str]:
+        refs = [a for s in self.sequences for a in s.arms] + self._withdrawal_arms()
+        return refs + ([self.control] if self.control else [])
+
+    def _withdrawal_arms(self) -> list[str]:
+        return list(self.withdrawal.arms) if self.withdrawal else []
+
+    def _check_design(self) -> None:
+        if self.design == "parallel" and len(self.arms) < 2:
+            raise ValueError("a parallel design needs at least two arms")
+        if self.design == "crossover":
+            if not self.sequences:
+                raise ValueError("a crossover design needs sequences")
+            if len({len(s.arms) for s in self.sequences}) != 1:
+                raise ValueError("all crossover sequences need the same number of periods")
+        if self.design == "open_label" and len(self.arms) != 1:
+            raise ValueError("an open_label design has exactly one arm")
+        if self.design == "randomized_withdrawal":
+            if self.withdrawal is None:
+                raise ValueError("a randomized_withdrawal design needs a withdrawal section")
+            if self.arms[0].name in self.withdrawal.arms:
+                raise ValueError("the first arm is the induction; it cannot be a withdrawal arm")
+        if self.follow_up_min_days and self.follow_up_min_days > self.follow_up_days:
+            raise ValueError("follow_up_min_days exceeds follow_up_days")
+
+    def arm(self, name: str) -> Arm:
+        return next(a for a in self.arms if a.name == name)
+
+    def check_references(self, population: PopulationSpec, model: EffectModel) -> None:
+        """Cross-file checks: covariates named here exist; drugs and routes are modelled."""
+        known = set(population.covariates) | {"hypertension"}
+        named = list(self.population.overrides) + list(self.missingness.columns)
+        named += [d.depends_on for d in (self.dropout, self.missingness) if d.depends_on]
+        for name in named:
+            if name not in known:
+                raise ValueError(f"undefined covariate {name!r}")
+        for arm in self.arms:
+            if arm.drug not in model.drugs or arm.route not in model.routes:
+                raise ValueError(f"arm {arm.name!r}: drug or route missing from the effect model")
+
+
+def load_trial(path: str | Path, population: PopulationSpec, model: EffectModel) -> TrialSpec:
+    """Load and validate one trial spec; any problem is a SpecError naming the file and key."""
+    data = load_yaml(path, error=SpecError)
+    spec = parse_model(TrialSpec, data, source=str(path), error=SpecError)
+    try:
+        spec.check_references(population, model)
+        population_for(spec, population)
+    except ValueError as exc:
+        raise SpecError(f"{path}: {exc}") from None
+    return spec
+
+
+def population_for(spec: TrialSpec, population: PopulationSpec) -> PopulationSpec:
+    return apply_overrides(population, spec.population.overrides, spec.population.diagnosis)
+
+
+def load_population(path: str | Path) -> PopulationSpec:
+    data = load_yaml(path, error=SpecError)
+    return parse_model(PopulationSpec, data, source=str(path), error=SpecError)
+
+
+def load_effect_model(path: str | Path) -> EffectModel:
+    data = load_yaml(path, error=SpecError)
+    return parse_model(EffectModel, data, source=str(path), error=SpecError)
+
+
+def load_trials(
+    directory: str | Path, population: PopulationSpec, model: EffectModel
+) -> dict[str, TrialSpec]:
+    """All trial specs in a directory, keyed by name; file stem must equal the spec's name."""
+    specs: dict[str, TrialSpec] = {}
+    for path in sorted(Path(directory).glob("*.yaml")):
+        spec = load_trial(path, population, model)
+        if spec.name != path.stem:
+            raise SpecError(f"{path}: name {spec.name!r} must equal the file name {path.stem!r}")
+        specs[spec.name] = spec
+    if not specs:
+        raise SpecError(f"{directory}: no trial specs (*.yaml) found")
+    return specs

@@ -1,0 +1,1 @@
+"""Stage functions: load inputs, call the pure core, write outputs, log. One module per stage."""

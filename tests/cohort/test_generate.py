@@ -1,0 +1,191 @@
+"""Generated cohorts obey their design, and the written truth is the truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ketapredict.cohort.effects import sigmoid
+from ketapredict.cohort.generate import generate_trial
+from ketapredict.cohort.scales import SCALES
+from tests.conftest import simple_trial
+
+
+@pytest.fixture(scope="module")
+def cohorts(specs):
+    return {
+        name: generate_trial(spec, specs.population, specs.model, 3000, np.random.default_rng(3))
+        for name, spec in specs.trials.items()
+    }
+
+
+def test_inclusion_criteria_hold_for_every_patient(specs, cohorts) -> None:
+    for name, cohort in cohorts.items():
+        inc = specs.trials[name].population.inclusion
+        p = cohort.patients
+        if inc.age:
+            assert p["age"].between(*inc.age).all(), name
+        if inc.min_failed_trials is not None:
+            assert (p["n_failed_trials"].dropna() >= inc.min_failed_trials).all(), name
+        first = cohort.outcomes[cohort.outcomes["period"] == 1]
+        if inc.min_baseline is not None:
+            assert (first["baseline_score"] >= inc.min_baseline).all(), name
+        if inc.medication_free:
+            assert (p["antidepressant"].dropna() == 0).all(), name
+            assert (p["benzodiazepine_mg"].dropna() == 0).all(), name
+        if inc.diagnosis:
+            assert p["diagnosis"].isin(inc.diagnosis).all(), name
+
+
+def test_crossover_patients_have_one_record_per_period(specs, cohorts) -> None:
+    for name in ("berman2000", "zarate2006", "feder2014"):
+        out = cohorts[name].outcomes
+        per_patient = out.groupby("patient_id")["period"].agg(["count", "nunique"])
+        assert (per_patient["count"] == 2).all() and (per_patient["nunique"] == 2).all(), name
+        arms = out.groupby("patient_id")["arm"].agg(lambda a: frozenset(a.astype(str)))
+        assert (arms.apply(len) == 2).all(), f"{name}: each patient gets both arms"
+        assert out["is_active"].groupby(out["patient_id"]).sum().eq(1).all()
+
+
+def test_parallel_allocation_is_exact(specs, cohorts) -> None:
+    counts = cohorts["murrough2013"].outcomes["arm"].value_counts()
+    assert counts["ketamine"] == 2000 and counts["midazolam"] == 1000
+
+
+def test_relapse_exists_only_for_responders_and_respects_censoring(specs, cohorts) -> None:
+    for name, cohort in cohorts.items():
+        out = cohort.outcomes
+        has = out["relapse_event"].notna()
+        assert (out.loc[has, "response_end"] == 1).all(), name
+        assert out.loc[has, "is_active"].all(), name
+        days = out.loc[has, "relapse_days"]
+        assert (days > 0).all() and (days <= specs.trials[name].follow_up_days + 1e-9).all(), name
+        dropped = has & out["dropout_day"].notna()
+        after_drop = out.loc[dropped, "relapse_days"] + out.loc[dropped, "end_hours"] / 24
+        first_dose = (out.loc[dropped, "period"] - 1) * specs.trials[name].washout_days
+        assert (after_drop + first_dose <= out.loc[dropped, "dropout_day"] + 0.02).all(), name
+    assert cohorts["sustain1"].outcomes["relapse_event"].notna().sum() > 500
+
+
+def test_visits_agree_with_outcomes(cohorts) -> None:
+    cohort = cohorts["murrough2013"]
+    v = cohort.visits[cohort.visits["visit"] == "24h"].set_index("patient_id")
+    o = cohort.outcomes.set_index("patient_id")
+    seen = o["response_24h"].dropna()
+    assert (v.loc[seen.index, "response"].astype(float) == seen).all()
+    base = cohort.visits[cohort.visits["visit"] == "baseline"].set_index("patient_id")["score"]
+    assert (base == o["baseline_score"]).all()
+    assert (cohort.visits["score"] <= SCALES["madrs"].max_score).all()
+
+
+def test_dropout_rate_and_mcar_mechanism_match_the_spec(specs) -> None:
+    spec = simple_trial(dropout={"rate": 0.3, "mechanism": "mcar"})
+    c = generate_trial(spec, specs.population, specs.model, 40_000, np.random.default_rng(5))
+    dropped = c.outcomes["dropout_day"].notna().to_numpy()
+    assert dropped.mean() == pytest.approx(0.3, abs=0.01)
+    for column in ("age", "baseline_madrs", "bmi"):
+        assert abs(np.corrcoef(dropped, c.patients[column])[0, 1]) < 0.02
+    last = c.visits.groupby("patient_id")["hours"].max().to_numpy()
+    assert (last[dropped] < last[~dropped].max()).mean() > 0.95
+
+
+def test_dropout_mar_depends_on_the_named_covariate(specs) -> None:
+    spec = simple_trial(
+        dropout={"rate": 0.2, "mechanism": "mar", "depends_on": "age", "strength": 1.0}
+    )
+    c = generate_trial(spec, specs.population, specs.model, 40_000, np.random.default_rng(6))
+    dropped = c.outcomes["dropout_day"].notna().to_numpy()
+    assert dropped.mean() == pytest.approx(0.2, abs=0.01)
+    age = c.patients["age"].to_numpy()
+    z = (age - age.mean()) / age.std()
+    slope = np.polyfit(z, np.log((dropped + 0.5) / (1.5 - dropped)), 1)[0]
+    assert slope > 0.2
+    from sklearn.linear_model import LogisticRegression
+
+    fit = LogisticRegression(C=1e6).fit(z[:, None], dropped)
+    assert fit.coef_[0, 0] == pytest.approx(1.0, abs=0.08)
+
+
+def test_missing_values_follow_rate_and_mechanism(specs) -> None:
+    rule = {"rate": 0.1, "mechanism": "mar", "depends_on": "age", "strength": 1.0,
+            "columns": ["bmi", "family_history_aud"]}  # fmt: skip
+    c = generate_trial(
+        simple_trial(missingness=rule),
+        specs.population,
+        specs.model,
+        40_000,
+        np.random.default_rng(8),
+    )
+    p = c.patients
+    for column in ("bmi", "family_history_aud"):
+        miss = p[column].isna()
+        assert miss.mean() == pytest.approx(0.1, abs=0.01)
+        assert p.loc[miss, "age"].mean() > p.loc[~miss, "age"].mean() + 3
+    assert p["age"].notna().all() and p["female"].notna().all()
+
+
+def _design_matrix(model, frame: pd.DataFrame) -> np.ndarray:
+    return np.column_stack([t.basis(frame) for t in model.response.terms])
+
+
+def test_logistic_regression_recovers_the_planted_response_effects(specs) -> None:
+    """The truth table is true: fit response at 24 h on the model's own terms."""
+    model, n = specs.model, 80_000
+    c = generate_trial(simple_trial(), specs.population, model, n, np.random.default_rng(9))
+    X = _design_matrix(model, c.patients)
+    y = c.outcomes["response_24h"].to_numpy()
+    Xc = np.column_stack([np.ones(n), X])
+    beta = np.zeros(Xc.shape[1])
+    for _ in range(25):  # Newton-Raphson for the unpenalised logistic MLE and its SEs
+        p = sigmoid(Xc @ beta)
+        info = Xc.T @ (Xc * (p * (1 - p))[:, None])
+        beta += np.linalg.solve(info, Xc.T @ (y - p))
+    se = np.sqrt(np.diag(np.linalg.inv(info)))
+    truth = np.array([t.coef for t in model.response.terms])
+    z = (beta[1:] - truth) / se[1:]
+    assert np.all(np.abs(z) < 4), dict(
+        zip([t.label for t in model.response.terms], z.round(1), strict=True)
+    )
+    strong = np.abs(truth) > 4 * se[1:]
+    assert strong.sum() >= 6
+    assert np.all(np.sign(beta[1:][strong]) == np.sign(truth[strong]))
+    assert sigmoid(c.truth["logodds_active_24h"]).mean() == pytest.approx(y.mean(), abs=0.01)
+
+
+def test_truth_probabilities_are_calibrated(specs, cohorts) -> None:
+    for name in ("murrough2013", "zarate2006"):
+        c = cohorts[name]
+        o = c.outcomes.merge(c.truth, on=["patient_id", "trial"])
+        act = o[o["is_active"] & o["response_24h"].notna()]
+        ctl = o[~o["is_active"] & o["response_24h"].notna()]
+        assert act["response_24h"].mean() == pytest.approx(
+            act["p_response_active_24h"].mean(), abs=0.03
+        )
+        assert ctl["response_24h"].mean() == pytest.approx(
+            ctl["p_response_control_24h"].mean(), abs=0.03
+        )
+
+
+def test_cox_model_recovers_the_planted_relapse_effects(specs) -> None:
+    from lifelines import CoxPHFitter
+
+    spec = simple_trial(
+        arms=[{"name": "ketamine", "drug": "ketamine", "route": "iv", "dose": 0.5,
+               "maintenance": {"interval_days": 14, "probability": 0.5}}],
+        follow_up_days=180, visits={"hours": [24], "follow_up_days": [28]},
+    )  # fmt: skip
+    model = specs.model
+    c = generate_trial(spec, specs.population, model, 30_000, np.random.default_rng(10))
+    o = c.outcomes.merge(c.patients, on=["patient_id", "trial"])
+    o = o[o["relapse_event"].notna()].copy()
+    o["n_sessions"] = o["sessions"]
+    names = {t.label: t for t in model.relapse.terms if t.label != "n_sessions"}
+    X = pd.DataFrame({label: t.basis(o) for label, t in names.items()})
+    X = X.loc[:, X.std() > 0]
+    X["T"], X["E"] = o["relapse_days"].to_numpy(), o["relapse_event"].to_numpy()
+    fit = CoxPHFitter().fit(X, "T", "E")
+    for label, est in fit.params_.items():
+        se = fit.standard_errors_[label]
+        assert abs(est - names[label].coef) < 4 * se + 0.02, (label, est, names[label].coef)
+    assert fit.params_["on_maintenance"] < -0.8

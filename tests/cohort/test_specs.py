@@ -1,0 +1,122 @@
+"""Bad specs are rejected with a SpecError naming the file and the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ketapredict.cohort.specs import load_effect_model, load_population, load_trial
+from ketapredict.errors import SpecError
+from tests.conftest import ROOT, trial_data
+
+
+def _write(tmp_path: Path, data: Any, name: str = "bad.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def _load(tmp_path: Path, data: dict[str, Any], specs) -> None:
+    load_trial(_write(tmp_path, data), specs.population, specs.model)
+
+
+def test_every_preset_loads(specs) -> None:
+    assert set(specs.trials) == {
+        "berman2000", "zarate2006", "murrough2013", "feder2014",
+        "murrough2013_serial", "sustain1", "realworld",
+    }  # fmt: skip
+    for spec in specs.trials.values():
+        assert spec.sources, f"{spec.name} cites no source"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.update(design="factorial"), "design"),
+        (lambda d: d["arms"][0].update(dose=-0.5), "arms.0.dose"),
+        (lambda d: d["arms"][0].update(allocation=0.9), "allocation adds up to"),
+        (lambda d: d["arms"][0].update(drug="psilocybin"), "arms.0.drug"),
+        (lambda d: d.update(control="placebo"), "undefined arm 'placebo'"),
+        (
+            lambda d: d["population"]["overrides"].update(weight_kg={"mean": 80}),
+            "undefined covariate 'weight_kg'",
+        ),
+        (lambda d: d.update(colour="red"), "colour: unknown key"),
+        (lambda d: d["visits"].update(hours=[2, 4]), "must include 24"),
+        (lambda d: d.update(dropout={"rate": 0.1, "mechanism": "mar"}), "depends_on"),
+        (
+            lambda d: d.update(dropout={"rate": 0.1, "mechanism": "mar", "depends_on": "iq"}),
+            "undefined covariate 'iq'",
+        ),
+    ],
+)
+def test_bad_parallel_spec_is_rejected(tmp_path, specs, change, message) -> None:
+    data = trial_data("murrough2013")
+    change(data)
+    with pytest.raises(SpecError, match=message) as info:
+        _load(tmp_path, data, specs)
+    text = str(info.value)
+    assert "bad.yaml" in text and "\n" not in text
+
+
+def test_crossover_sequence_naming_an_undefined_arm_is_rejected(tmp_path, specs) -> None:
+    data = trial_data("zarate2006")
+    data["sequences"][0]["arms"] = ["ketamine", "placebo"]
+    with pytest.raises(SpecError, match="undefined arm 'placebo'"):
+        _load(tmp_path, data, specs)
+
+
+def test_crossover_sequences_must_add_up(tmp_path, specs) -> None:
+    data = trial_data("zarate2006")
+    data["sequences"][0]["allocation"] = 0.7
+    with pytest.raises(SpecError, match=r"crossover allocation adds up to 1\.2"):
+        _load(tmp_path, data, specs)
+
+
+def test_withdrawal_arms_must_be_defined(tmp_path, specs) -> None:
+    data = trial_data("sustain1")
+    data["withdrawal"]["arms"] = ["continue", "stop"]
+    with pytest.raises(SpecError, match="undefined arm 'stop'"):
+        _load(tmp_path, data, specs)
+
+
+def test_unknown_distribution_in_population_is_rejected(tmp_path) -> None:
+    data = yaml.safe_load((ROOT / "configs" / "population.yaml").read_text())
+    data["covariates"]["bmi"]["distribution"] = {"dist": "gamma", "shape": 2}
+    with pytest.raises(SpecError, match=r"covariates\.bmi\.distribution.*gamma"):
+        load_population(_write(tmp_path, data))
+
+
+def test_correlation_with_undefined_covariate_is_rejected(tmp_path) -> None:
+    data = yaml.safe_load((ROOT / "configs" / "population.yaml").read_text())
+    data["correlations"].append({"between": ["age", "iq"], "r": 0.2})
+    with pytest.raises(SpecError, match="undefined covariate 'iq'"):
+        load_population(_write(tmp_path, data))
+
+
+def test_impossible_correlations_are_rejected(tmp_path) -> None:
+    data = yaml.safe_load((ROOT / "configs" / "population.yaml").read_text())
+    data["correlations"] = [
+        {"between": ["age", "bmi"], "r": 0.9},
+        {"between": ["age", "height_cm"], "r": 0.9},
+        {"between": ["bmi", "height_cm"], "r": -0.9},
+    ]
+    with pytest.raises(SpecError, match="positive definite"):
+        load_population(_write(tmp_path, data))
+
+
+def test_effect_model_with_unknown_drug_is_rejected(tmp_path) -> None:
+    data = yaml.safe_load((ROOT / "configs" / "model.yaml").read_text())
+    data["drugs"]["psilocybin"] = {"active": True, "expectancy": "inert"}
+    with pytest.raises(SpecError, match="unknown drug 'psilocybin'"):
+        load_effect_model(_write(tmp_path, data))
+
+
+def test_malformed_yaml_names_the_line(tmp_path, specs) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: x\narms: [unclosed\n")
+    with pytest.raises(SpecError, match=r"broken.yaml: line \d+: not valid YAML"):
+        load_trial(path, specs.population, specs.model)

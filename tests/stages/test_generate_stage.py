@@ -1,0 +1,75 @@
+"""The generate stage writes whole, deterministic files and rejects unknown designs."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import pytest
+
+from ketapredict.config import GenerateParams, Paths
+from ketapredict.errors import ConfigError
+from ketapredict.io import read_parquet
+from ketapredict.stages import generate as stage
+from tests.conftest import ROOT
+
+SMALL = {"zarate2006": 60, "murrough2013": 90, "sustain1": 120, "realworld": 150}
+
+
+def _run(tmp_path, name: str, seed: int, cohorts=SMALL) -> dict[str, str]:
+    paths = Paths(ROOT)
+    paths.synthetic = tmp_path / name
+    stage.run(paths, GenerateParams(seed=seed, relapse_horizon_days=28, cohorts=cohorts))
+    return {
+        f.name: hashlib.sha256(f.read_bytes()).hexdigest()
+        for f in sorted(paths.synthetic.iterdir())
+    }
+
+
+def test_same_seed_gives_byte_identical_files(tmp_path) -> None:
+    first, second = _run(tmp_path, "a", 1), _run(tmp_path, "b", 1)
+    assert set(first) == {
+        "patients.parquet", "visits.parquet", "outcomes.parquet", "truth.parquet",
+        "effects.parquet", "dictionary.csv",
+    }  # fmt: skip
+    assert first == second
+
+
+def test_other_seed_gives_other_data(tmp_path) -> None:
+    first, other = _run(tmp_path, "a", 1), _run(tmp_path, "c", 2)
+    for table in ("patients", "visits", "outcomes", "truth"):
+        assert first[f"{table}.parquet"] != other[f"{table}.parquet"]
+    effects = [read_parquet(tmp_path / d / "effects.parquet") for d in ("a", "c")]
+    assert effects[0].equals(effects[1])
+
+
+def test_adding_a_design_leaves_the_others_unchanged(tmp_path) -> None:
+    _run(tmp_path, "a", 1, {"zarate2006": 60})
+    _run(tmp_path, "b", 1, {"berman2000": 30, "zarate2006": 60})
+    a = read_parquet(tmp_path / "a" / "patients.parquet").drop(columns=["patient_id"])
+    b = read_parquet(tmp_path / "b" / "patients.parquet")
+    b = b[b["trial"] == "zarate2006"].drop(columns=["patient_id"]).reset_index(drop=True)
+    as_text = {"trial": str, "design": str, "diagnosis": str}
+    pd.testing.assert_frame_equal(a.astype(as_text), b.astype(as_text))
+
+
+def test_every_column_is_in_the_data_dictionary(tmp_path) -> None:
+    _run(tmp_path, "a", 1)
+    dictionary = pd.read_csv(tmp_path / "a" / "dictionary.csv")
+    for table in ("patients", "visits", "outcomes", "truth"):
+        columns = read_parquet(tmp_path / "a" / f"{table}.parquet").columns
+        documented = set(dictionary.loc[dictionary["table"] == table, "column"])
+        assert set(columns) == documented, table
+    assert set(dictionary["timing"]) == {"id", "before", "during", "after", "truth"}
+
+
+def test_ids_are_unique_across_designs(tmp_path) -> None:
+    _run(tmp_path, "a", 1)
+    patients = read_parquet(tmp_path / "a" / "patients.parquet")
+    assert patients["patient_id"].is_unique and len(patients) == sum(SMALL.values())
+
+
+def test_unknown_design_in_params_is_a_config_error(tmp_path) -> None:
+    with pytest.raises(ConfigError, match=r"generate\.cohorts\.nosuch: no trial spec"):
+        _run(tmp_path, "x", 1, {"nosuch": 10})
+    assert not (tmp_path / "x").exists()
