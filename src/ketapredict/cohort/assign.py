@@ -19,13 +19,25 @@ def exact_allocation(shares: list[float], n: int, rng: np.random.Generator) -> n
     return rng.permutation(np.repeat(np.arange(len(shares)), counts))
 
 
-def assign_arms(spec: TrialSpec, n: int, rng: np.random.Generator) -> np.ndarray:
-    """(n, periods) matrix of arm indices into spec.arms."""
+def blocked_allocation(
+    shares: list[float], blocks: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Exact allocation within each block (one simulated trial per block), blocks sorted."""
+    out = np.empty(len(blocks), dtype=int)
+    bounds = np.flatnonzero(np.diff(blocks)) + 1
+    for part in np.split(np.arange(len(blocks)), bounds):
+        out[part] = exact_allocation(shares, len(part), rng)
+    return out
+
+
+def assign_arms(spec: TrialSpec, blocks: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(n, periods) matrix of arm indices into spec.arms; allocation is exact in each block."""
     index = {a.name: i for i, a in enumerate(spec.arms)}
+    n = len(blocks)
     if spec.design == "parallel":
-        return exact_allocation([a.allocation for a in spec.arms], n, rng)[:, None]
+        return blocked_allocation([a.allocation for a in spec.arms], blocks, rng)[:, None]
     if spec.design == "crossover":
-        seq = exact_allocation([s.allocation for s in spec.sequences], n, rng)
+        seq = blocked_allocation([s.allocation for s in spec.sequences], blocks, rng)
         table = np.array([[index[a] for a in s.arms] for s in spec.sequences])
         return table[seq]
     return np.zeros((n, 1), dtype=int)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ketapredict.cohort import frames
 from ketapredict.cohort.adverse import simulate_adverse_events
-from ketapredict.cohort.assign import assign_arms, exact_allocation, reference_arms
+from ketapredict.cohort.assign import assign_arms, blocked_allocation, reference_arms
 from ketapredict.cohort.effects import EffectModel, linear_predictor, sigmoid
 from ketapredict.cohort.missing import draw_dropout, mask_covariates
 from ketapredict.cohort.outcomes import (
@@ -22,7 +22,6 @@ from ketapredict.cohort.outcomes import (
     visit_hours,
 )
 from ketapredict.cohort.population import PopulationSpec, inclusion_filter, sample_population
-from ketapredict.cohort.scales import SCALES
 from ketapredict.cohort.specs import Arm, TrialSpec, population_for
 
 
@@ -43,6 +42,7 @@ class _Trial:
     rng: np.random.Generator
     dropout_hours: np.ndarray
     horizon_days: float
+    blocks: np.ndarray
 
 
 def generate_trial(
@@ -54,21 +54,24 @@ def generate_trial(
     *,
     id_offset: int = 0,
     horizon_days: float = 28.0,
+    block_size: int | None = None,
 ) -> Cohort:
-    """Simulate `n` randomized patients of one trial design."""
-    scale = SCALES[spec.scale]
+    """Simulate `n` randomized patients of one trial design. With `block_size`, patients
+    form consecutive blocks of that size, each randomized exactly as one trial of that size
+    (how `replicate` simulates many trials in one vectorized call)."""
+    scale = spec.scale_spec()
     accept = inclusion_filter(
         spec.population.inclusion, lambda f: np.round(scale.factor * f["baseline_madrs"].to_numpy())
     )
     cov = sample_population(population_for(spec, population), n, rng, accept=accept)
-    arms = assign_arms(spec, n, rng)
+    blocks = np.arange(n) // (block_size or n)
+    arms = assign_arms(spec, blocks, rng)
     latent = rng.standard_normal(n)
     n_periods = arms.shape[1]
     period_hours = 24.0 * spec.washout_days if n_periods > 1 else np.inf
     horizon = 24.0 * (spec.washout_days * (n_periods - 1) + _course_days(spec))
-    trial = _Trial(
-        spec, model, rng, draw_dropout(spec.dropout, cov, np.full(n, horizon), rng), horizon_days
-    )
+    dropout = draw_dropout(spec.dropout, cov, np.full(n, horizon), rng)
+    trial = _Trial(spec, model, rng, dropout, horizon_days, blocks)
     baseline = np.round(scale.factor * cov["baseline_madrs"].to_numpy())
     carry = np.zeros(n)
     visit_parts, outcome_parts = [], []
@@ -109,7 +112,7 @@ def _simulate_arm(
     limit_hours: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     spec, model, rng = trial.spec, trial.model, trial.rng
-    scale = SCALES[spec.scale]
+    scale = spec.scale_spec()
     hours = visit_hours(spec, arm, limit_hours)
     traj = simulate_trajectory(cov, arm, hours, model, latent, rng)
     end_h = end_of_course_hours(spec, arm)
@@ -126,7 +129,7 @@ def _simulate_arm(
             "n_sessions": float(arm.sessions),
         }
     )
-    plan = _maintenance_plan(spec, arm, course, rng)
+    plan = _maintenance_plan(spec, arm, course, trial.blocks[idx], rng)
     course = pd.concat([course, plan], axis=1)
     start = period * 24.0 * spec.washout_days
     active = model.drugs[arm.drug].active
@@ -164,7 +167,7 @@ def _simulate_arm(
 
 
 def _maintenance_plan(
-    spec: TrialSpec, arm: Arm, course: pd.DataFrame, rng: np.random.Generator
+    spec: TrialSpec, arm: Arm, course: pd.DataFrame, blocks: np.ndarray, rng: np.random.Generator
 ) -> pd.DataFrame:
     """Continuation after the course: randomized (withdrawal designs) or planned (arm spec)."""
     n = len(course)
@@ -173,7 +176,7 @@ def _maintenance_plan(
     if spec.withdrawal is not None and arm.name == spec.arms[0].name:
         eligible = course[f"{spec.withdrawal.eligible}_end"].to_numpy() == 1
         shares = [spec.arm(name).allocation for name in spec.withdrawal.arms]
-        pick = exact_allocation(shares, int(eligible.sum()), rng)
+        pick = blocked_allocation(shares, blocks[eligible], rng)
         chosen = [spec.arm(spec.withdrawal.arms[k]) for k in pick]
         withdrawal_arm[eligible] = [c.name for c in chosen]
         interval[eligible] = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Literal
 
@@ -9,7 +10,7 @@ from pydantic import Field, model_validator
 
 from ketapredict.cohort.effects import DRUGS, ROUTES, EffectModel
 from ketapredict.cohort.population import Inclusion, Override, PopulationSpec, apply_overrides
-from ketapredict.cohort.scales import SCALES
+from ketapredict.cohort.scales import SCALES, Scale
 from ketapredict.errors import SpecError
 from ketapredict.validation import Strict, load_yaml, parse_model
 
@@ -88,6 +89,50 @@ class Missingness(Dropout):
     columns: list[str] = []
 
 
+STATISTICS = (
+    "response_rate", "remission_rate", "mean_change", "sd_change", "mean_difference",
+    "ancova_difference", "odds_ratio", "median_relapse_days", "relapse_proportion",
+    "hazard_ratio", "km_survival", "ae_rate", "ae_mean", "baseline_mean", "covariate_mean",
+    "covariate_sd", "count",
+)  # fmt: skip
+GROUPS = ("all", "remitters", "responders_not_remitted", "no_maintenance")
+
+
+class Target(Strict):
+    """One published figure and how to compute its simulated counterpart (see README)."""
+
+    label: str
+    statistic: Literal[STATISTICS]  # type: ignore[valid-type]
+    value: float
+    arm: str | None = None
+    versus: str | None = None
+    visit: str | None = None
+    column: str | None = None
+    group: Literal[GROUPS] = "all"  # type: ignore[valid-type]
+    at_days: float | None = Field(default=None, gt=0)
+    verified: bool = True
+    tuned: bool = False
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> Target:
+        needs = {
+            "mean_difference": ("arm", "versus", "visit"),
+            "ancova_difference": ("arm", "versus", "visit"),
+            "odds_ratio": ("arm", "versus", "visit"),
+            "hazard_ratio": ("arm", "versus"),
+            "km_survival": ("at_days",),
+            "ae_rate": ("column",),
+            "ae_mean": ("column",),
+            "covariate_mean": ("column",),
+            "covariate_sd": ("column",),
+        }.get(self.statistic, ())
+        for key in needs:
+            if getattr(self, key) is None:
+                raise ValueError(f"statistic {self.statistic!r} needs {key!r}")
+        return self
+
+
 class PopulationOverrides(Strict):
     overrides: dict[str, Override] = {}
     diagnosis: dict[str, float] | None = None
@@ -102,6 +147,7 @@ class TrialSpec(Strict):
     design: Literal[DESIGNS]  # type: ignore[valid-type]
     published_n: int = Field(gt=0)
     scale: Literal[tuple(SCALES)]  # type: ignore[valid-type]
+    remission_max: int | None = Field(default=None, ge=0)
     population: PopulationOverrides = PopulationOverrides()
     arms: list[Arm] = Field(min_length=1)
     sequences: list[Sequence] = []
@@ -113,6 +159,7 @@ class TrialSpec(Strict):
     follow_up_min_days: float | None = Field(default=None, gt=0)
     dropout: Dropout = Dropout()
     missingness: Missingness = Missingness()
+    published: list[Target] = []
 
     @model_validator(mode="after")
     def _check(self) -> TrialSpec:
@@ -134,6 +181,7 @@ class TrialSpec(Strict):
 
     def _references(self) -> list[str]:
         refs = [a for s in self.sequences for a in s.arms] + self._withdrawal_arms()
+        refs += [ref for t in self.published for ref in (t.arm, t.versus) if ref]
         return refs + ([self.control] if self.control else [])
 
     def _withdrawal_arms(self) -> list[str]:
@@ -156,6 +204,13 @@ class TrialSpec(Strict):
                 raise ValueError("the first arm is the induction; it cannot be a withdrawal arm")
         if self.follow_up_min_days and self.follow_up_min_days > self.follow_up_days:
             raise ValueError("follow_up_min_days exceeds follow_up_days")
+
+    def scale_spec(self) -> Scale:
+        """The trial's scale, with its own remission cut-off if it defined one."""
+        scale = SCALES[self.scale]
+        if self.remission_max is None:
+            return scale
+        return dataclasses.replace(scale, remission_max=self.remission_max)
 
     def arm(self, name: str) -> Arm:
         return next(a for a in self.arms if a.name == name)

@@ -1,0 +1,1 @@
+"""Reproduce published trials' headline statistics on synthetic cohorts."""
