@@ -31,3 +31,7 @@ class ModelError(KetapredictError):
 
 class TrackingError(KetapredictError):
     """MLflow cannot be reached or refuses an operation."""
+
+
+class LeakageError(KetapredictError):
+    """A model's inputs include something measured after the time the model is used."""

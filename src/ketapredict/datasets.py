@@ -1,0 +1,167 @@
+"""Task tables from the generated cohort: who is in, the label, the oracle truth, the split.
+
+Responder: patients in their active (ketamine/esketamine) period; label = response at the
+configured visit and threshold; weight 1. Relapse: responders at the end of an active course;
+label = relapse within the horizon. Censoring is handled by inverse probability of censoring
+weighting (IPCW): a responder censored before the horizon without relapse has no label and
+weight 0; the others are weighted 1 / G, G the Kaplan-Meier probability of remaining
+uncensored (per trial design, since follow-up is a design feature) at the label time. Designs
+that follow almost no one to the horizon (G(horizon) < 5 %: single-infusion trials with a 1-2
+week follow-up) cannot inform the label and are excluded; both exclusions are counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedGroupKFold
+
+from ketapredict.cohort.effects import EffectModel, sigmoid
+from ketapredict.cohort.outcomes import response_threshold
+from ketapredict.features import raw_columns
+
+SUBGROUPS = ("sex", "age_band", "trial", "route")
+
+
+@dataclass(frozen=True)
+class TaskTable:
+    """Rows of one task: id, raw inputs, label `y`, oracle `p_true`, subgroups, `split`."""
+
+    frame: pd.DataFrame
+    counts: dict[str, int]
+
+
+def _subgroups(frame: pd.DataFrame) -> pd.DataFrame:
+    sex = np.where(
+        frame["female"] == 1, "female", np.where(frame["female"] == 0, "male", "unknown")
+    )
+    bands = pd.cut(frame["age"], [0, 40, 60, 200], right=False, labels=["<40", "40-59", "60+"])
+    return frame.assign(sex=sex, age_band=bands.astype(str))
+
+
+def true_response_probability(
+    logodds: np.ndarray, baseline: np.ndarray, threshold: float, model: EffectModel
+) -> np.ndarray:
+    """P(improvement >= threshold) from the true log-odds of response (improvement >= 50 %),
+    inverting the generator's score map; exact for the rounded scores at threshold 0.5."""
+    if threshold == 0.5:
+        return sigmoid(logodds)
+    c = response_threshold(baseline)
+    gap = threshold - c
+    slope = np.where(gap >= 0, model.response.improve_scale, model.response.worsen_scale)
+    return sigmoid(logodds - gap / slope)
+
+
+def responder_table(
+    patients: pd.DataFrame,
+    visits: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    truth: pd.DataFrame,
+    *,
+    visit: str,
+    threshold: float,
+    model: EffectModel,
+) -> TaskTable:
+    active = outcomes[outcomes["is_active"]].drop_duplicates("patient_id")
+    rows = active.merge(patients.drop(columns=["trial"]), on="patient_id", how="left")
+    rows = rows.merge(
+        truth[["patient_id", "logodds_active_24h", "logodds_active_end"]], on="patient_id"
+    )
+    base = rows["baseline_score"].to_numpy(dtype=float)
+    if visit == "end":
+        improvement = rows["pct_change_end"].to_numpy(dtype=float)
+        logodds = rows["logodds_active_end"].to_numpy()
+    else:
+        seen = visits[visits["visit"] == visit][["patient_id", "period", "score"]]
+        rows = rows.merge(seen, on=["patient_id", "period"], how="left")
+        improvement = (base - rows["score"].to_numpy(dtype=float)) / base
+        logodds = rows["logodds_active_24h"].to_numpy()
+    # the score map rounds: >= threshold on the continuous scale is <= (1 - t) x baseline
+    y = np.where(np.isnan(improvement), np.nan, (improvement >= threshold - 1e-9).astype(float))
+    rows = rows.assign(y=y, p_true=true_response_probability(logodds, base, threshold, model))
+    return _finish(rows, "responder", {"active_periods": len(active)})
+
+
+def relapse_table(
+    patients: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    truth: pd.DataFrame,
+    *,
+    horizon_days: float,
+    model: EffectModel,
+) -> TaskTable:
+    at_risk = outcomes[outcomes["relapse_event"].notna()]
+    rows = at_risk.merge(patients.drop(columns=["trial"]), on="patient_id", how="left")
+    rows = rows.merge(truth[["patient_id", "relapse_lp"]], on="patient_id")
+    event, days = rows["relapse_event"].to_numpy(), rows["relapse_days"].to_numpy()
+    relapsed = (event == 1) & (days <= horizon_days)
+    known = relapsed | (days >= horizon_days)
+    weight = np.zeros(len(rows))
+    short = np.zeros(len(rows), dtype=bool)
+    for _, idx in rows.groupby("trial", observed=True).indices.items():
+        censor_km = _km_left(days[idx], 1.0 - event[idx])
+        at_horizon = censor_km(np.array([horizon_days]))[0]
+        short[idx] = at_horizon < 0.05
+        label_time = np.minimum(days[idx], horizon_days)
+        weight[idx] = np.where(known[idx], 1.0 / np.maximum(censor_km(label_time), 1e-12), 0.0)
+    y = np.where(known & ~short, relapsed.astype(float), np.nan)
+    p_true = model.relapse_probability(rows["relapse_lp"].to_numpy(), horizon_days)
+    rows = rows.assign(y=y, p_true=p_true, weight=np.where(short, 0.0, weight))
+    counts = {
+        "responders_at_end": len(at_risk),
+        "excluded_short_follow_up": int(short.sum()),
+    }
+    return _finish(rows, "relapse", counts)
+
+
+def _km_left(time: np.ndarray, event: np.ndarray):
+    """Kaplan-Meier survival of `time` (events = `event` == 1) as a left-continuous function:
+    S(t-), the probability of no event strictly before t."""
+    order = np.argsort(time, kind="stable")
+    t, e = time[order], event[order]
+    at_risk = len(t) - np.arange(len(t))
+    factors = np.where(e == 1, 1.0 - 1.0 / at_risk, 1.0)
+    surv = np.cumprod(factors)
+
+    def left(x: np.ndarray) -> np.ndarray:
+        k = np.searchsorted(t, x, side="left")
+        return np.where(k == 0, 1.0, surv[np.maximum(k - 1, 0)])
+
+    return left
+
+
+def _finish(rows: pd.DataFrame, task: str, counts: dict[str, int]) -> TaskTable:
+    unknown = rows["y"].isna()
+    counts = {**counts, "excluded_unknown_label": int(unknown.sum())}
+    if "weight" not in rows:
+        rows = rows.assign(weight=1.0)
+    rows = _subgroups(rows[~unknown].reset_index(drop=True))
+    keep = [
+        "patient_id",
+        "trial",
+        "period",
+        *raw_columns(task),
+        "y",
+        "weight",
+        "p_true",
+        *SUBGROUPS[:2],
+    ]
+    frame = rows[list(dict.fromkeys(keep))].copy()
+    frame["y"] = frame["y"].astype(np.int8)
+    frame["trial"] = frame["trial"].astype(str)
+    for column in ("drug", "route", "diagnosis"):
+        frame[column] = frame[column].astype(str)
+    counts.update(rows=len(frame), events=int(frame["y"].sum()))
+    return TaskTable(frame, counts)
+
+
+def assign_split(frame: pd.DataFrame, *, test_fraction: float, seed: int) -> np.ndarray:
+    """'train'/'test' per row: stratified by label, grouped by patient, seeded."""
+    folds = max(2, round(1 / test_fraction))
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    _, test = next(splitter.split(frame, frame["y"], groups=frame["patient_id"]))
+    split = np.full(len(frame), "train", dtype=object)
+    split[test] = "test"
+    return split

@@ -1,0 +1,180 @@
+"""The one feature builder and its input schema -- the public contract of `ketapredict score`.
+
+Raw inputs (names, units, ranges, categories) are listed in SCHEMA; build_features turns a
+frame of them into the float64 model matrix every model is trained and scored on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ketapredict.errors import DataError, LeakageError
+
+Task = Literal["responder", "relapse"]
+TASKS: tuple[Task, ...] = ("responder", "relapse")
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One raw input: its unit, valid range or categories, and when it is known."""
+
+    name: str
+    kind: Literal["numeric", "binary", "category"]
+    unit: str
+    meaning: str
+    low: float | None = None
+    high: float | None = None
+    categories: tuple[str, ...] = ()
+    required: bool = False
+    timing: Literal["before", "during"] = "before"
+
+
+def _n(name: str, unit: str, low: float, high: float, meaning: str, **kw: object) -> Feature:
+    return Feature(name, "numeric", unit, meaning, low, high, **kw)  # type: ignore[arg-type]
+
+
+def _b(name: str, meaning: str, **kw: object) -> Feature:
+    return Feature(name, "binary", "0/1", meaning, 0, 1, **kw)  # type: ignore[arg-type]
+
+
+BASELINE: tuple[Feature, ...] = (
+    _n("age", "years", 18, 100, "Age", required=True),
+    _b("female", "Female sex", required=True),
+    _n("bmi", "kg/m2", 12, 80, "Body-mass index"),
+    _n("height_cm", "cm", 120, 230, "Height"),
+    _n(
+        "baseline_madrs",
+        "MADRS points",
+        0,
+        60,
+        "Baseline severity (MADRS or equivalent)",
+        required=True,
+    ),
+    _n("episode_months", "months", 0, 900, "Duration of the current episode"),
+    _n("age_at_onset", "years", 3, 100, "Age at onset of the first episode"),
+    _n("n_failed_trials", "count", 0, 30, "Failed antidepressant trials in this episode"),
+    _b("anxious_depression", "Anxious depression"),
+    _b("comorbid_ptsd", "PTSD, comorbid or primary"),
+    _b("family_history_aud", "Alcohol use disorder in a first-degree relative"),
+    _b("prior_suicide_attempt", "Lifetime suicide attempt"),
+    _b("suicidal_ideation", "Current suicidal ideation"),
+    _n("benzodiazepine_mg", "mg diazepam-eq/day", 0, 200, "Concomitant benzodiazepine dose"),
+    _b("antidepressant", "Concomitant oral antidepressant"),
+    _n("systolic_bp", "mmHg", 70, 250, "Baseline systolic blood pressure"),
+    _n("diastolic_bp", "mmHg", 40, 150, "Baseline diastolic blood pressure"),
+    _b("hypertension", "Systolic >= 140 or diastolic >= 90 mmHg"),
+    _b("substance_use", "Lifetime substance use disorder"),
+    _n("education_years", "years", 0, 30, "Years of education"),
+    _b("left_handed", "Left-handed"),
+    Feature(
+        "diagnosis",
+        "category",
+        "",
+        "Diagnosis",
+        categories=("mdd", "bipolar", "ptsd"),
+        required=True,
+    ),
+)
+TREATMENT: tuple[Feature, ...] = (
+    Feature(
+        "drug", "category", "", "Planned drug", categories=("ketamine", "esketamine"), required=True
+    ),
+    Feature(
+        "route",
+        "category",
+        "",
+        "Planned route",
+        categories=("iv", "im", "intranasal", "oral"),
+        required=True,
+    ),
+    _n("dose", "mg/kg (mg intranasal)", 0, 300, "Planned dose per session", required=True),
+    _n("sessions", "count", 1, 100, "Planned sessions in the course", required=True),
+    _n("interval_days", "days", 0, 60, "Planned days between sessions"),
+)
+END_OF_COURSE: tuple[Feature, ...] = (
+    _n(
+        "pct_change_end",
+        "fraction",
+        -2,
+        1,
+        "Improvement from baseline at end of course",
+        required=True,
+        timing="during",
+    ),
+    _b("remission_end", "Remission at end of course", required=True, timing="during"),
+    _n("cadss_peak", "CADSS points", 0, 92, "Peak dissociation during infusion", timing="during"),
+    _n(
+        "maintenance_per_month",
+        "sessions/month",
+        0,
+        31,
+        "Planned maintenance sessions",
+        timing="during",
+    ),
+)
+SCHEMA: dict[Task, tuple[Feature, ...]] = {
+    "responder": BASELINE + TREATMENT,
+    "relapse": BASELINE + TREATMENT + END_OF_COURSE,
+}
+
+
+def raw_columns(task: Task) -> list[str]:
+    return [f.name for f in SCHEMA[task]]
+
+
+def feature_names(task: Task) -> list[str]:
+    """Columns of the model matrix: numeric and binary inputs as they are, categories one-hot
+    (the first category is the reference and gets no column)."""
+    names: list[str] = []
+    for f in SCHEMA[task]:
+        if f.kind == "category":
+            names += [f"{f.name}_{c}" for c in f.categories[1:]]
+        else:
+            names.append(f.name)
+    return names
+
+
+def build_features(frame: pd.DataFrame, task: Task) -> pd.DataFrame:
+    """The float64 model matrix for `task`; missing optional inputs stay NaN.
+
+    Raises DataError naming the first raw column that is absent. Values are assumed valid
+    (scoring validates them first; training data come from the generator)."""
+    missing = [f.name for f in SCHEMA[task] if f.name not in frame.columns]
+    if missing:
+        raise DataError(f"missing input column {missing[0]!r} (the {task} model needs it)")
+    out: dict[str, np.ndarray] = {}
+    for f in SCHEMA[task]:
+        column = frame[f.name]
+        if f.kind == "category":
+            text = column.astype("string").str.strip().str.lower()
+            absent = text.isna().to_numpy()
+            for c in f.categories[1:]:
+                hit = (text == c).fillna(False).to_numpy(dtype=bool)
+                out[f"{f.name}_{c}"] = np.where(absent, np.nan, hit.astype(np.float64))
+        else:
+            out[f.name] = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+    return pd.DataFrame(out, index=frame.index)
+
+
+ALLOWED_TIMING: dict[Task, tuple[str, ...]] = {
+    "responder": ("before",),
+    "relapse": ("before", "during"),
+}
+
+
+def check_no_leakage(task: Task, dictionary: pd.DataFrame) -> None:
+    """Every input must be known when the model is used: before treatment for the responder
+    model, by the end of the course for the relapse model. `dictionary` is the generator's
+    data dictionary (column, timing); an input it does not know is refused as well."""
+    timing = dict(zip(dictionary["column"], dictionary["timing"], strict=False))
+    for f in SCHEMA[task]:
+        when = timing.get(f.name)
+        if when not in ALLOWED_TIMING[task] or f.timing not in ALLOWED_TIMING[task]:
+            raise LeakageError(
+                f"{task} model input {f.name!r} is measured {when or 'at an unknown time'}; "
+                f"{task} inputs must be measured {' or '.join(ALLOWED_TIMING[task])} treatment"
+            )

@@ -1,0 +1,66 @@
+"""The `features` stage: cohort -> data/features/{responder,relapse}.parquet with the split."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from ketapredict.cohort.specs import load_effect_model
+from ketapredict.config import FeaturesParams, Paths
+from ketapredict.datasets import TaskTable, assign_split, relapse_table, responder_table
+from ketapredict.features import TASKS, check_no_leakage
+from ketapredict.io import read_parquet, write_json, write_parquet
+
+log = logging.getLogger(__name__)
+
+
+def build(paths: Paths, params: FeaturesParams) -> dict[str, TaskTable]:
+    data = paths.synthetic
+    dictionary = pd.read_csv(data / "dictionary.csv")
+    for task in TASKS:
+        check_no_leakage(task, dictionary)
+    patients, visits = (
+        read_parquet(data / "patients.parquet"),
+        read_parquet(data / "visits.parquet"),
+    )
+    outcomes, truth = read_parquet(data / "outcomes.parquet"), read_parquet(data / "truth.parquet")
+    model = load_effect_model(paths.model)
+    label = params.responder_label
+    tables = {
+        "responder": responder_table(
+            patients,
+            visits,
+            outcomes,
+            truth,
+            visit=label.visit,
+            threshold=label.threshold,
+            model=model,
+        ),
+        "relapse": relapse_table(
+            patients, outcomes, truth, horizon_days=params.relapse_horizon_days, model=model
+        ),
+    }
+    for table in tables.values():
+        table.frame["split"] = assign_split(
+            table.frame, test_fraction=params.test_fraction, seed=params.seed
+        )
+    return tables
+
+
+def run(paths: Paths, params: FeaturesParams) -> dict[str, TaskTable]:
+    tables = build(paths, params)
+    summary = {}
+    for task, table in tables.items():
+        write_parquet(table.frame, paths.features / f"{task}.parquet")
+        by_split = table.frame.groupby("split")["y"].agg(["size", "sum"])
+        summary[task] = {
+            **table.counts,
+            **{f"{s}_rows": int(r["size"]) for s, r in by_split.iterrows()},
+            **{f"{s}_events": int(r["sum"]) for s, r in by_split.iterrows()},
+        }
+        log.info("%s: %d rows, %d events", task, table.counts["rows"], table.counts["events"])
+    summary["responder"]["label"] = params.responder_label.model_dump()
+    summary["relapse"]["horizon_days"] = params.relapse_horizon_days
+    write_json(summary, paths.features / "summary.json")
+    return tables
