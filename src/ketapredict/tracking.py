@@ -231,3 +231,116 @@ def log_figure(fig: Figure, artifact_file: str) -> None:
     _require_active_run(f"log {artifact_file}")
     with _translated(f"log figure {artifact_file}"):
         mlflow.log_figure(fig, artifact_file)
+
+
+CHAMPION = "champion"
+
+
+def log_ketapredict_model(
+    model_dir: Path, *, input_example: Any, signature_input: Any, output_column: str
+) -> str:
+    """Log a KetaModel folder as an MLflow pyfunc model of the active run; return its URI."""
+    import mlflow
+    from mlflow.models import infer_signature
+
+    from ketapredict.pyfunc import MODEL_ARTIFACT
+
+    _require_active_run("log the model")
+    output = signature_input.iloc[:2, :0].assign(**{output_column: 0.5})
+    signature = infer_signature(signature_input, output)
+    with _translated("log the model"):
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(Path(__file__).with_name("pyfunc_model.py")),
+            artifacts={MODEL_ARTIFACT: str(model_dir)},
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=_requirements(),
+        )
+    return info.model_uri
+
+
+def log_sklearn_model(model: Any, *, name: str, signature_input: Any) -> str:
+    """Log a scikit-learn model (the logistic baseline) with skops serialisation."""
+    import mlflow
+    import skops.io
+    from mlflow.models import infer_signature
+
+    _require_active_run(f"log {name}")
+    signature = infer_signature(
+        signature_input, model.predict_proba(signature_input.iloc[:5])[:, 1]
+    )
+    trusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
+    with _translated(f"log {name}"):
+        info = mlflow.sklearn.log_model(
+            model,
+            name=name,
+            serialization_format="skops",
+            signature=signature,
+            pyfunc_predict_fn="predict_proba",
+            skops_trusted_types=trusted,
+            pip_requirements=_requirements(),
+        )
+    return info.model_uri
+
+
+def _requirements() -> list[str]:
+    from importlib.metadata import version
+
+    names = ("ketapredict", "lightgbm", "numpy", "pandas", "scipy", "scikit-learn", "skops")
+    return [f"{n}=={version(n)}" for n in names]
+
+
+def register(model_uri: str, name: str, *, tags: Mapping[str, str]) -> str:
+    """Register a logged model as a new version of `name`; return the version."""
+    import mlflow
+
+    with _translated(f"register model {name}"):
+        mv = mlflow.register_model(model_uri, name, tags=dict(tags))
+    return str(mv.version)
+
+
+def champion_version(name: str) -> str | None:
+    """The version holding the champion alias, or None (no model, or no champion yet)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    client = mlflow.MlflowClient()
+    try:
+        return str(client.get_model_version_by_alias(name, CHAMPION).version)
+    except MlflowException:
+        return None
+
+
+def crown(name: str, version: str) -> None:
+    """Move the champion alias to `version` (earlier versions stay registered)."""
+    import mlflow
+
+    with _translated(f"set the champion alias of {name}"):
+        mlflow.MlflowClient().set_registered_model_alias(name, CHAMPION, version)
+
+
+def tag_version(name: str, version: str, tags: Mapping[str, str]) -> None:
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    with _translated(f"tag {name} version {version}"):
+        for key, value in tags.items():
+            client.set_model_version_tag(name, version, key, value)
+
+
+def download_version(name: str, version: str, dest: Path) -> Path:
+    """Copy a registered version's MLflow model folder to `dest` (replaced whole)."""
+    import shutil
+
+    import mlflow
+
+    tmp = dest.with_name(f".{dest.name}.download")
+    shutil.rmtree(tmp, ignore_errors=True)
+    with _translated(f"download {name} version {version}"):
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/{name}/{version}", dst_path=str(tmp)
+        )
+    shutil.rmtree(dest, ignore_errors=True)
+    tmp.rename(dest)
+    return dest

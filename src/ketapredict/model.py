@@ -1,0 +1,122 @@
+"""The model object every stage shares: LightGBM trees, an optional calibration map, the
+feature contract and the training ranges. Stored as LightGBM text + JSON (no pickles)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from ketapredict.errors import ModelError
+from ketapredict.features import Task, build_features, feature_names
+from ketapredict.io import atomic_path, write_json, write_text
+
+BOOSTER_FILE = "booster.txt"
+META_FILE = "model.json"
+SEEN_FILE = "seen_rows.npy"
+
+
+def fingerprint(X: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash of each row of model inputs: the same patient gives the same value."""
+    return pd.util.hash_pandas_object(X.reset_index(drop=True), index=False).to_numpy()
+
+
+@dataclass
+class KetaModel:
+    """Probability of the task's outcome: sigmoid of the trees' score, then calibration."""
+
+    task: Task
+    booster: lgb.Booster
+    calibration: dict[str, Any]
+    ranges: dict[str, tuple[float, float]]
+    meta: dict[str, Any] = field(default_factory=dict)
+    seen: np.ndarray | None = None  # fingerprints of the training rows
+
+    @property
+    def features(self) -> list[str]:
+        return feature_names(self.task)
+
+    def raw_score(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """Log-odds from the trees (the scale SHAP values add up to)."""
+        return self.booster.predict(np.asarray(X, dtype=np.float64), raw_score=True)
+
+    def calibrate(self, raw: np.ndarray) -> np.ndarray:
+        return apply_calibration(self.calibration, raw)
+
+    def predict_matrix(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        return self.calibrate(self.raw_score(X))
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """Probabilities for raw inputs (the scoring schema), via the one feature builder."""
+        return self.predict_matrix(build_features(frame, self.task)[self.features])
+
+    def contributions(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """TreeSHAP contributions on the log-odds scale, last column the expected value."""
+        return self.booster.predict(np.asarray(X, dtype=np.float64), pred_contrib=True)
+
+    def save(self, folder: str | Path) -> None:
+        folder = Path(folder)
+        write_text(self.booster.model_to_string(), folder / BOOSTER_FILE)
+        meta = {
+            "task": self.task,
+            "features": self.features,
+            "calibration": self.calibration,
+            "ranges": {k: list(v) for k, v in self.ranges.items()},
+            "meta": self.meta,
+        }
+        write_json(meta, folder / META_FILE)
+        if self.seen is not None:
+            with atomic_path(folder / SEEN_FILE) as tmp, tmp.open("wb") as fh:
+                np.save(fh, np.sort(self.seen))
+
+    @classmethod
+    def load(cls, folder: str | Path) -> KetaModel:
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / META_FILE).read_text())
+            booster = lgb.Booster(model_str=(folder / BOOSTER_FILE).read_text())
+        except (OSError, ValueError, lgb.basic.LightGBMError) as exc:
+            raise ModelError(f"{folder}: not a ketapredict model ({exc})") from None
+        if meta["features"] != feature_names(meta["task"]):
+            raise ModelError(
+                f"{folder}: the model's features do not match this version's {meta['task']} "
+                "feature schema; retrain it (dvc repro) or use a matching ketapredict"
+            )
+        ranges = {k: (float(v[0]), float(v[1])) for k, v in meta["ranges"].items()}
+        seen = np.load(folder / SEEN_FILE) if (folder / SEEN_FILE).exists() else None
+        return cls(meta["task"], booster, meta["calibration"], ranges, meta["meta"], seen)
+
+
+def apply_calibration(calibration: dict[str, Any], raw: np.ndarray) -> np.ndarray:
+    method = calibration["method"]
+    if method == "none":
+        return special.expit(raw)
+    if method == "sigmoid":
+        return special.expit(calibration["a"] * raw + calibration["b"])
+    if method == "isotonic":
+        p = np.interp(special.expit(raw), calibration["x"], calibration["y"])
+        return np.clip(p, 1e-6, 1 - 1e-6)
+    raise ModelError(f"unknown calibration method {method!r}")
+
+
+def load_model(folder: str | Path) -> KetaModel:
+    """A KetaModel from its own folder or from an MLflow model folder that wraps one
+    (registry download, models/<task>), following the MLmodel file to the artifact."""
+    import yaml
+
+    folder = Path(folder)
+    mlmodel = folder / "MLmodel"
+    if not mlmodel.exists():
+        return KetaModel.load(folder)
+    try:
+        spec = yaml.safe_load(mlmodel.read_text())
+        inner = spec["flavors"]["python_function"]["artifacts"]["model"]["path"]
+    except (KeyError, TypeError, yaml.YAMLError):
+        raise ModelError(f"{folder}: an MLflow model, but not a ketapredict one") from None
+    return KetaModel.load(folder / inner)

@@ -1,0 +1,190 @@
+"""Training: grouped CV tuning of LightGBM with early stopping, a calibration choice made on
+out-of-fold predictions, and the logistic-regression baseline. Pure: data in, models out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from scipy import special
+from sklearn.impute import SimpleImputer
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from ketapredict.config import SearchSpace, TrainParams
+from ketapredict.features import Task
+from ketapredict.model import KetaModel, apply_calibration, fingerprint
+
+THREADS = 2  # fixed, so the trees are identical whatever machine trains them
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """What cross-validation chose, and why."""
+
+    params: dict[str, Any]
+    n_trees: int
+    calibration: dict[str, Any]
+    candidates: pd.DataFrame
+    calibration_scores: dict[str, float]
+    oof: np.ndarray
+
+
+def folds(
+    y: np.ndarray, groups: np.ndarray, *, n_folds: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified, grouped (a patient never on both sides), seeded CV folds."""
+    splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(y)), y, groups=groups))
+
+
+def draw_candidates(space: SearchSpace, rng: np.random.Generator) -> list[dict[str, Any]]:
+    """Distinct random draws from the grid (all of it if it is smaller than asked)."""
+    grid = [
+        {
+            "num_leaves": a,
+            "learning_rate": b,
+            "min_child_samples": c,
+            "reg_lambda": d,
+            "feature_fraction": e,
+        }
+        for a in space.num_leaves
+        for b in space.learning_rate
+        for c in space.min_child_samples
+        for d in space.reg_lambda
+        for e in space.feature_fraction
+    ]
+    pick = rng.permutation(len(grid))[: space.candidates]
+    return [grid[i] for i in sorted(pick)]
+
+
+def lgb_params(candidate: dict[str, Any], seed: int) -> dict[str, Any]:
+    return {
+        "objective": "binary",
+        "verbosity": -1,
+        "seed": seed,
+        "deterministic": True,
+        "force_row_wise": True,
+        "num_threads": THREADS,
+        "feature_fraction_seed": seed,
+        **candidate,
+    }
+
+
+def _cross_validate(
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    cv: list,
+    params: dict[str, Any],
+    train: TrainParams,
+) -> tuple[np.ndarray, list[int], float]:
+    oof = np.zeros(len(y))
+    best: list[int] = []
+    for fit_idx, val_idx in cv:
+        data = lgb.Dataset(X[fit_idx], y[fit_idx], weight=w[fit_idx], free_raw_data=True)
+        valid = lgb.Dataset(X[val_idx], y[val_idx], weight=w[val_idx], reference=data)
+        booster = lgb.train(
+            params,
+            data,
+            num_boost_round=train.max_trees,
+            valid_sets=[valid],
+            callbacks=[lgb.early_stopping(train.early_stopping_rounds, verbose=False)],
+        )
+        best.append(booster.best_iteration)
+        oof[val_idx] = booster.predict(
+            X[val_idx], num_iteration=booster.best_iteration, raw_score=True
+        )
+    return oof, best, _log_loss(y, special.expit(oof), w)
+
+
+def _log_loss(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> float:
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    return float(-np.average(y * np.log(p) + (1 - y) * np.log(1 - p), weights=w))
+
+
+def _brier(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> float:
+    return float(np.average((p - y) ** 2, weights=w))
+
+
+def fit_calibration(method: str, raw: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict[str, Any]:
+    if method == "sigmoid":
+        lr = LogisticRegression(C=1e6).fit(raw[:, None], y, sample_weight=w)
+        return {"method": "sigmoid", "a": float(lr.coef_[0, 0]), "b": float(lr.intercept_[0])}
+    if method == "isotonic":
+        iso = IsotonicRegression(out_of_bounds="clip", y_min=1e-6, y_max=1 - 1e-6)
+        iso.fit(special.expit(raw), y, sample_weight=w)
+        return {
+            "method": "isotonic",
+            "x": iso.X_thresholds_.tolist(),
+            "y": iso.y_thresholds_.tolist(),
+        }
+    return {"method": "none"}
+
+
+def choose_calibration(
+    oof: np.ndarray, y: np.ndarray, w: np.ndarray, cv: list
+) -> tuple[str, dict[str, float]]:
+    """Cross-fitted Brier score of each calibration map on the out-of-fold scores; a map is
+    applied only if it beats no calibration."""
+    scores = {"none": _brier(y, special.expit(oof), w)}
+    for method in ("sigmoid", "isotonic"):
+        p = np.zeros(len(y))
+        for fit_idx, val_idx in cv:
+            cal = fit_calibration(method, oof[fit_idx], y[fit_idx], w[fit_idx])
+            p[val_idx] = apply_calibration(cal, oof[val_idx])
+        scores[method] = _brier(y, p, w)
+    best = min(scores, key=lambda m: (scores[m], m != "none"))
+    return best, scores
+
+
+def tune(
+    X: pd.DataFrame, y: np.ndarray, w: np.ndarray, groups: np.ndarray, train: TrainParams
+) -> Tuning:
+    rng = np.random.default_rng(train.seed)
+    cv = folds(y, groups, n_folds=train.cv_folds, seed=train.seed)
+    Xa = X.to_numpy(dtype=np.float64)
+    rows, results = [], []
+    for candidate in draw_candidates(train.search, rng):
+        oof, best, loss = _cross_validate(Xa, y, w, cv, lgb_params(candidate, train.seed), train)
+        rows.append({**candidate, "cv_log_loss": loss, "trees": int(np.mean(best))})
+        results.append(oof)
+    table = pd.DataFrame(rows)
+    i = int(table["cv_log_loss"].idxmin())
+    method, scores = choose_calibration(results[i], y, w, cv)
+    calibration = fit_calibration(method, results[i], y, w)
+    params = {k: v for k, v in rows[i].items() if k not in ("cv_log_loss", "trees")}
+    return Tuning(params, max(1, rows[i]["trees"]), calibration, table, scores, results[i])
+
+
+def fit_lightgbm(
+    X: pd.DataFrame, y: np.ndarray, w: np.ndarray, tuning: Tuning, *, task: Task, seed: int
+) -> KetaModel:
+    data = lgb.Dataset(X.to_numpy(dtype=np.float64), y, weight=w, feature_name=list(X.columns))
+    booster = lgb.train(lgb_params(tuning.params, seed), data, num_boost_round=tuning.n_trees)
+    ranges = {
+        c: (float(np.nanmin(X[c])), float(np.nanmax(X[c]))) for c in X.columns if X[c].notna().any()
+    }
+    return KetaModel(task, booster, tuning.calibration, ranges, seen=fingerprint(X))
+
+
+def fit_baseline(X: pd.DataFrame, y: np.ndarray, w: np.ndarray) -> Pipeline:
+    """Logistic regression on all features: median imputation with missing indicators,
+    standardisation, mild L2 penalty."""
+    pipe = Pipeline(
+        [
+            (
+                "impute",
+                SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+            ),
+            ("scale", StandardScaler()),
+            ("logistic", LogisticRegression(C=1.0, max_iter=2000)),
+        ]
+    )
+    return pipe.fit(X, y, logistic__sample_weight=w)
