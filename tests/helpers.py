@@ -18,7 +18,34 @@ TINY_PARAMS: dict[str, Any] = {
     "generate": {
         "seed": 7,
         "relapse_horizon_days": 28,
-        "cohorts": {"zarate2006": 80, "murrough2013": 150, "sustain1": 300, "realworld": 400},
+        "cohorts": {"zarate2006": 80, "murrough2013": 150, "sustain1": 300, "realworld": 800},
+    },
+    "replicate": {"seed": 1, "replications": 10, "population_size": 2000},
+    "features": {
+        "seed": 11,
+        "test_fraction": 0.2,
+        "responder_label": {"visit": "24h", "threshold": 0.5},
+        "relapse_horizon_days": 28,
+    },
+    "train": {
+        "seed": 5,
+        "cv_folds": 3,
+        "max_trees": 200,
+        "early_stopping_rounds": 20,
+        "search": {
+            "candidates": 2,
+            "num_leaves": [4, 7],
+            "learning_rate": [0.1],
+            "min_child_samples": [20],
+            "reg_lambda": [1.0],
+            "feature_fraction": [1.0],
+        },
+        "gate": {
+            "min_auroc": 0.5,
+            "max_brier": 0.3,
+            "calibration_slope": [0.1, 5.0],
+            "champion_tolerance": 0.005,
+        },
     },
 }
 

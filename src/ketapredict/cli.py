@@ -66,6 +66,7 @@ def _main(
 ) -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     _setup_logging(verbose)
 
 
@@ -81,6 +82,43 @@ def generate(root: RootOption = None) -> None:
 
     paths = _paths(root)
     stage.run(paths, load_params(paths.params).generate)
+
+
+@app.command()
+@friendly_errors
+def replicate(root: RootOption = None) -> None:
+    """Simulate each preset trial and compare with its published figures (reports/trials/)."""
+    from ketapredict.stages import replicate as stage
+
+    paths = _paths(root)
+    stage.run(paths, load_params(paths.params).replicate)
+
+
+@app.command()
+@friendly_errors
+def features(root: RootOption = None) -> None:
+    """Build the responder and relapse tables and the held-out split (data/features/)."""
+    from ketapredict.stages import features as stage
+
+    paths = _paths(root)
+    stage.run(paths, load_params(paths.params).features)
+
+
+@app.command(name="train")
+@friendly_errors
+def train_cmd(
+    task: Annotated[str, typer.Argument(help="responder or relapse")],
+    root: RootOption = None,
+) -> None:
+    """Tune, fit, log, register and gate one task's models (MLflow; models/<task>)."""
+    from ketapredict.errors import ConfigError
+    from ketapredict.features import TASKS
+    from ketapredict.stages import train as stage
+
+    if task not in TASKS:
+        raise ConfigError(f"unknown task {task!r}; use one of: {', '.join(TASKS)}")
+    paths = _paths(root)
+    stage.run(paths, load_params(paths.params), task)  # type: ignore[arg-type]
 
 
 @app.command()

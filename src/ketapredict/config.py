@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -23,6 +24,9 @@ class Paths:
         self.reports = root / "reports"
         self.models = root / "models"
         self.params = root / "params.yaml"
+        self.pooled = self.configs / "pooled.yaml"
+        self.features = root / "data" / "features"
+        self.trial_reports = self.reports / "trials"
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -52,8 +56,74 @@ class GenerateParams(Strict):
         return value
 
 
+class ReplicateParams(Strict):
+    """The `replicate` stage: replications per preset, size of the population-value run."""
+
+    seed: int = Field(ge=0)
+    replications: int = Field(ge=10, le=10_000)
+    population_size: int = Field(ge=1_000)
+
+
+class ResponderLabel(Strict):
+    """Response = improvement >= threshold at the visit: 24 h after the first active dose,
+    or the end of the course (24 h after its last session)."""
+
+    visit: Literal["24h", "end"] = "24h"
+    threshold: float = Field(default=0.5, gt=0, lt=1)
+
+
+class FeaturesParams(Strict):
+    """The `features` stage: task tables, labels and the held-out test split."""
+
+    seed: int = Field(ge=0)
+    test_fraction: float = Field(gt=0.05, lt=0.5)
+    responder_label: ResponderLabel
+    relapse_horizon_days: float = Field(gt=0)
+
+
+class SearchSpace(Strict):
+    """LightGBM candidates drawn from this grid, each scored by grouped CV with early stopping."""
+
+    candidates: int = Field(ge=1, le=100)
+    num_leaves: list[int] = Field(min_length=1)
+    learning_rate: list[float] = Field(min_length=1)
+    min_child_samples: list[int] = Field(min_length=1)
+    reg_lambda: list[float] = Field(min_length=1)
+    feature_fraction: list[float] = Field(min_length=1)
+
+
+class Gate(Strict):
+    """Quality gate for the `champion` alias (on the held-out test data)."""
+
+    min_auroc: float = Field(ge=0.5, le=1)
+    max_brier: float = Field(gt=0, le=1)
+    calibration_slope: tuple[float, float]
+    champion_tolerance: float = Field(ge=0, le=0.2)
+
+    @field_validator("calibration_slope")
+    @classmethod
+    def _range(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not 0 < value[0] < value[1]:
+            raise ValueError("give [low, high] with 0 < low < high")
+        return value
+
+
+class TrainParams(Strict):
+    """The `train_responder` and `train_relapse` stages."""
+
+    seed: int = Field(ge=0)
+    cv_folds: int = Field(ge=3, le=10)
+    max_trees: int = Field(ge=10, le=20_000)
+    early_stopping_rounds: int = Field(ge=5)
+    search: SearchSpace
+    gate: Gate
+
+
 class Params(Strict):
     generate: GenerateParams
+    replicate: ReplicateParams
+    features: FeaturesParams
+    train: TrainParams
 
 
 def load_params(path: str | Path) -> Params:
