@@ -67,7 +67,8 @@ def responder_table(
     active = outcomes[outcomes["is_active"]].drop_duplicates("patient_id")
     rows = active.merge(patients.drop(columns=["trial"]), on="patient_id", how="left")
     rows = rows.merge(
-        truth[["patient_id", "logodds_active_24h", "logodds_active_end"]], on="patient_id"
+        truth[["patient_id", "logodds_active_24h", "logodds_active_end", "logodds_control_24h"]],
+        on="patient_id",
     )
     base = rows["baseline_score"].to_numpy(dtype=float)
     if visit == "end":
@@ -80,7 +81,15 @@ def responder_table(
         logodds = rows["logodds_active_24h"].to_numpy()
     # the score map rounds: >= threshold on the continuous scale is <= (1 - t) x baseline
     y = np.where(np.isnan(improvement), np.nan, (improvement >= threshold - 1e-9).astype(float))
-    rows = rows.assign(y=y, p_true=true_response_probability(logodds, base, threshold, model))
+    control = rows["logodds_control_24h"].to_numpy()
+    p_control = true_response_probability(control, base, threshold, model)
+    if visit == "end":  # the truth has the comparator at 24 h only
+        p_control = np.full(len(rows), np.nan)
+    rows = rows.assign(
+        y=y,
+        p_true=true_response_probability(logodds, base, threshold, model),
+        p_true_control=p_control,
+    )
     return _finish(rows, "responder", {"active_periods": len(active)})
 
 
@@ -146,6 +155,7 @@ def _finish(rows: pd.DataFrame, task: str, counts: dict[str, int]) -> TaskTable:
         "y",
         "weight",
         "p_true",
+        *(["p_true_control"] if task == "responder" else []),
         *SUBGROUPS[:2],
     ]
     frame = rows[list(dict.fromkeys(keep))].copy()

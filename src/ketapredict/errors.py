@@ -35,3 +35,10 @@ class TrackingError(KetapredictError):
 
 class LeakageError(KetapredictError):
     """A model's inputs include something measured after the time the model is used."""
+
+
+class InputFileError(DataError):
+    """A scoring input or output file cannot be used: missing, empty, unreadable, wrong format
+    or encoding. Exit code 2, like invalid rows: the user's file needs fixing."""
+
+    exit_code = 2

@@ -489,16 +489,19 @@ def bootstrap_metrics(
     rng: np.random.Generator,
     n_resamples: int = 1000,
     level: float = 0.95,
+    weights: Array | None = None,
 ) -> dict[str, tuple[float, float, float]]:
     """(estimate, low, high) for every measure in BOOTSTRAP_METRICS.
 
     The rank measures share one set of stratified resamples, the others one set of ordinary
-    resamples (see bootstrap_ci for why).
+    resamples (see bootstrap_ci for why). Case `weights` (e.g. inverse probability of
+    censoring) multiply each patient's resample count, and weight the estimate.
     """
     y, p = _check(y, p)
-    counts = {s: _bootstrap_counts(y, rng, n_resamples, s) for s in (True, False)}
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
+    counts = {s: _bootstrap_counts(y, rng, n_resamples, s) * w for s in (True, False)}
     return {
-        name: _interval(fn(y, p), np.asarray(fn(y, p, counts[fn in STRATIFIED])), level)
+        name: _interval(fn(y, p, w), np.asarray(fn(y, p, counts[fn in STRATIFIED])), level)
         for name, fn in BOOTSTRAP_METRICS.items()
     }
 

@@ -344,3 +344,83 @@ def download_version(name: str, version: str, dest: Path) -> Path:
     shutil.rmtree(dest, ignore_errors=True)
     tmp.rename(dest)
     return dest
+
+
+@contextmanager
+def resume_run(*, root: Path, run_id: str, stage: str) -> Iterator[mlflow.ActiveRun]:
+    """Reopen an existing run (a model's training run) to add a later stage's results to it,
+    so the UI shows the model with its evaluation and explanations; tags `<stage>_commit`."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    uri = tracking_uri(root)
+    with _scoped_tracking_uri(uri):
+        import mlflow
+
+        with _translated(f"reopen run {run_id} for stage '{stage}'", uri):
+            run = mlflow.start_run(run_id=run_id)
+            commit = git_commit(root)
+            if commit is not None:
+                mlflow.set_tag(f"{stage}_git_commit", commit)
+        try:
+            yield run
+        finally:
+            with _translated(f"close run {run_id}", uri):
+                mlflow.end_run()
+
+
+def fetch_model(uri: str, dest: Path, *, root: Path) -> Path:
+    """Download an MLflow model (``models:/name@alias``, ``models:/name/version``, ``runs:/...``)
+    from the registry at ``tracking_uri(root)`` into ``dest``; return its folder. A model that
+    is not there is a ModelError, a registry that cannot be reached a TrackingError."""
+    from ketapredict.errors import ModelError
+
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")  # fail now, not in minutes
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    store = tracking_uri(root)
+    database = Path(store.removeprefix("sqlite:///")) if store.startswith("sqlite:///") else None
+    if database is not None and not database.exists():
+        raise TrackingError(
+            f"no MLflow registry at {database}: train the models there first (dvc repro), set "
+            f"{URI_ENV}, or pass --model-uri with an exported model such as models/responder"
+        )
+    with _scoped_tracking_uri(store):
+        import mlflow
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(dest)))
+        except MlflowException as exc:
+            detail = (str(exc).strip().splitlines() or ["no detail"])[0][:300]
+            if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                raise ModelError(
+                    f"model {uri} not found in the registry at {_redacted(store)} ({detail}); "
+                    "check the name and alias, train it (dvc repro), or pass --model-uri"
+                ) from None
+            raise TrackingError(
+                f"MLflow registry at {_redacted(store)} unreachable: {detail}; {_FIX}"
+            ) from None
+        except OSError as exc:
+            raise TrackingError(f"could not download {uri}: {exc}; {_FIX}") from None
+
+
+def model_provenance(folder: Path) -> dict[str, str | None]:
+    """Registered name, version and run id of an MLflow model folder, read from its MLmodel
+    and registered_model_meta files (no MLflow import); None where the folder does not say."""
+    mlmodel = _yaml_mapping(Path(folder) / "MLmodel")
+    registered = _yaml_mapping(Path(folder) / "registered_model_meta")
+    found = {
+        "name": registered.get("model_name"),
+        "version": registered.get("model_version"),
+        "run_id": mlmodel.get("run_id"),
+    }
+    return {key: None if value is None else str(value) for key, value in found.items()}
+
+
+def _yaml_mapping(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text()) if path.is_file() else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = None
+    return data if isinstance(data, dict) else {}

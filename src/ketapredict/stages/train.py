@@ -97,6 +97,7 @@ def run(paths: Paths, params: Params, task: Task) -> dict[str, Any]:
     out = paths.root / "data" / "train" / task
     data_hash = _sha256(paths.features / f"{task}.parquet")
     model.meta.update(
+        params=tuning.params,
         task=task,
         label=_label(params, task),
         features_sha256=data_hash,

@@ -1,0 +1,209 @@
+"""The `evaluate` stage: both models on the held-out test data -> reports/metrics.json,
+curve data for `dvc plots`, tables and figures, all logged to each model's MLflow run."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import skops.io
+
+from ketapredict import evaluate as ev
+from ketapredict import metrics
+from ketapredict.config import EvaluateParams, Params, Paths
+from ketapredict.features import TASKS, Task, build_features, feature_names
+from ketapredict.io import read_json, read_parquet, write_bytes, write_json, write_text
+from ketapredict.model import KetaModel, apply_calibration
+from ketapredict.train import fit_calibration, lgb_params
+
+log = logging.getLogger(__name__)
+LOGISTIC = "Logistic"
+FILES = {ev.MODEL: "lightgbm", LOGISTIC: "logistic", ev.ORACLE: "oracle"}
+
+
+def refit(model: KetaModel, seed: int) -> ev.FitPredict:
+    """The final fit with the chosen hyperparameters, for resampling (tuning is not repeated,
+    so the optimism estimate is slightly conservative about tuning's own optimism)."""
+    params, trees, method = model.meta["params"], model.meta["trees"], model.calibration["method"]
+
+    def fit_predict(X: pd.DataFrame, y: np.ndarray, X_eval: pd.DataFrame) -> np.ndarray:
+        data = lgb.Dataset(np.asarray(X, dtype=np.float64), y)
+        booster = lgb.train(lgb_params(params, seed), data, num_boost_round=trees)
+        raw = booster.predict(np.asarray(X, dtype=np.float64), raw_score=True)
+        calibration = fit_calibration(method, raw, y, np.ones(len(y)))
+        return apply_calibration(
+            calibration, booster.predict(np.asarray(X_eval, np.float64), raw_score=True)
+        )
+
+    return fit_predict
+
+
+def evaluate_task(paths: Paths, task: Task, params: EvaluateParams, seed: int) -> dict[str, Any]:
+    rng = np.random.default_rng([params.seed, TASKS.index(task)])
+    table = read_parquet(paths.features / f"{task}.parquet")
+    folder = paths.root / "data" / "train" / task
+    model = KetaModel.load(folder / "lightgbm")
+    baseline = skops.io.load(
+        folder / "baseline.skops",
+        trusted=skops.io.get_untrusted_types(file=folder / "baseline.skops"),
+    )
+    X_all = build_features(table, task)[feature_names(task)]
+    is_test = (table["split"] == "test").to_numpy()
+    test, X = table[is_test].reset_index(drop=True), X_all[is_test].reset_index(drop=True)
+    predictions = {ev.MODEL: model.predict_matrix(X), LOGISTIC: baseline.predict_proba(X)[:, 1]}
+    step = params.threshold_step
+    thresholds = np.round(np.arange(step, 1 - step / 2, step), 6)
+    result = ev.evaluate_test(
+        test, predictions, rng=rng, resamples=params.bootstrap_resamples, thresholds=thresholds
+    )
+    result.tables["subgroups"] = ev.subgroups(
+        test,
+        predictions[ev.MODEL],
+        rng=rng,
+        resamples=params.bootstrap_resamples,
+        min_rows=params.subgroup_min_rows,
+    )
+    train = table[~is_test].reset_index(drop=True)
+    fit_predict = refit(model, seed)
+    optimism = metrics.optimism_corrected(
+        fit_predict,
+        X_all[~is_test].reset_index(drop=True),
+        train["y"].to_numpy(float),
+        rng=rng,
+        n_resamples=params.optimism_resamples,
+    )
+    result.tables["internal_external"] = ev.internal_external(
+        table, X_all, fit_predict, min_rows=params.subgroup_min_rows
+    )
+    return {"result": result, "optimism": optimism, "task": task}
+
+
+def _summary(out: dict[str, Any]) -> dict[str, Any]:
+    result = out["result"]
+    subgroups, ie = result.tables["subgroups"], result.tables["internal_external"]
+    return {
+        "test": result.summary[ev.MODEL],
+        "baseline": result.summary[LOGISTIC],
+        "oracle": result.summary[ev.ORACLE],
+        "optimism": out["optimism"],
+        "subgroups_flagged": int(subgroups["flag"].sum()) if len(subgroups) else 0,
+        "internal_external": {
+            "designs": len(ie),
+            "auroc_min": float(ie["auroc"].min()) if len(ie) else None,
+            "auroc_max": float(ie["auroc"].max()) if len(ie) else None,
+        },
+    }
+
+
+def write_curves(paths: Paths, task: Task, result: ev.Evaluation) -> None:
+    """Curve data for `dvc plots` (one file per curve and model; decision curves wide)."""
+    folder = paths.reports / "plots" / task
+    for key, frame in result.curves.items():
+        kind, _, name = key.partition(":")
+        if name:
+            write_text(frame.to_csv(index=False), folder / f"{kind}_{FILES[name]}.csv")
+    write_text(
+        result.curves["calibration_binned"].to_csv(index=False), folder / "calibration_binned.csv"
+    )
+    for kind in ("decision", "counterfactual"):
+        if kind in result.curves:
+            wide = result.curves[kind].pivot(
+                index="threshold", columns="strategy", values="net_benefit"
+            )
+            wide.columns = [c.split(" (")[0].lower().replace(" ", "_") for c in wide.columns]
+            write_text(wide.reset_index().to_csv(index=False), folder / f"{kind}.csv")
+
+
+def figures(result: ev.Evaluation, task: Task) -> dict[str, Any]:
+    from ketapredict import plots
+
+    c, s = result.curves, result.summary
+    names = [n for n in (ev.MODEL, LOGISTIC, ev.ORACLE) if f"roc:{n}" in c]
+    aurocs = {n: (s[n]["auroc"], s[n]["auroc_low"], s[n]["auroc_high"]) for n in names}
+    title = f"{task.capitalize()} model, held-out test data"
+    out = {
+        "roc": plots.plot_roc({n: c[f"roc:{n}"] for n in names}, aurocs, title=title),
+        "pr": plots.plot_pr(
+            {n: c[f"pr:{n}"] for n in names}, s[ev.MODEL]["prevalence"], title=title
+        ),
+        "calibration": plots.plot_calibration(
+            {n: c[f"calibration:{n}"] for n in names}, c["calibration_binned"], title=title
+        ),
+        "decision_curve": plots.plot_decision_curve(c["decision"], title=title),
+    }
+    if "counterfactual" in c:
+        out["counterfactual_decision_curve"] = plots.plot_decision_curve(
+            c["counterfactual"],
+            title="Give ketamine if predicted response >= t (true outcomes)",
+            ylabel="Net benefit (responses per patient)",
+        )
+    if len(result.tables["subgroups"]):
+        out["subgroups"] = plots.plot_subgroups(
+            result.tables["subgroups"],
+            overall=s[ev.MODEL]["auroc"],
+            title=f"{task.capitalize()}: AUROC by subgroup",
+        )
+    return out
+
+
+def run(paths: Paths, params: Params) -> dict[str, Any]:
+    from ketapredict import plots, tracking
+
+    report: dict[str, Any] = {}
+    for task in TASKS:
+        out = evaluate_task(paths, task, params.evaluate, params.train.seed)
+        result = out["result"]
+        report[task] = _summary(out)
+        write_curves(paths, task, result)
+        folder = paths.reports / "evaluate" / task
+        measures = pd.DataFrame(result.summary).T.rename_axis("model").reset_index()
+        tables = {"measures": measures, **result.tables}
+        for name, frame in tables.items():
+            write_text(frame.to_csv(index=False), folder / f"{name}.csv")
+        pngs = {name: plots.save_png(fig) for name, fig in figures(result, task).items()}
+        for name, data in pngs.items():
+            write_bytes(data, folder / "figures" / f"{name}.png")
+        run_id = read_json(paths.root / "data" / "train" / task / "registry.json")["run_id"]
+        with tracking.resume_run(root=paths.root, run_id=run_id, stage="evaluate"):
+            tracking.log_metrics({f"eval_test_{k}": v for k, v in report[task]["test"].items()})
+            tracking.log_metrics({f"eval_oracle_{k}": v for k, v in report[task]["oracle"].items()})
+            tracking.log_metrics(
+                {f"eval_baseline_{k}": v for k, v in report[task]["baseline"].items()}
+            )
+            for name in (
+                "roc",
+                "pr",
+                "calibration",
+                "decision_curve",
+                "counterfactual_decision_curve",
+                "subgroups",
+            ):
+                if name in pngs:
+                    tracking.log_file_artifact(folder / "figures" / f"{name}.png", "evaluation")
+            for name in tables:
+                tracking.log_file_artifact(folder / f"{name}.csv", "evaluation")
+        t, o = report[task]["test"], report[task]["oracle"]
+        log.info(
+            "%s: AUROC %.3f (%.3f-%.3f), oracle %.3f; slope %.2f, intercept %.2f",
+            task,
+            t["auroc"],
+            t["auroc_low"],
+            t["auroc_high"],
+            o["auroc"],
+            t["calibration_slope"],
+            t["calibration_intercept"],
+        )
+    write_json(_clean(report), paths.reports / "metrics.json")
+    return report
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN/inf become null, numpy scalars plain floats."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    return value

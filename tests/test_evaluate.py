@@ -1,0 +1,93 @@
+"""Evaluation core: the oracle yardstick, subgroup flags, decision curves, leave-one-design-out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit, logit
+from sklearn.linear_model import LogisticRegression
+
+from ketapredict import evaluate as ev
+
+
+def _test_frame(n: int = 4000, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    group = np.where(rng.random(n) < 0.5, "a", "b")
+    p_true = expit(0.2 + 1.2 * x)
+    return pd.DataFrame(
+        {
+            "x": x,
+            "y": (rng.random(n) < p_true).astype(int),
+            "weight": 1.0,
+            "p_true": p_true,
+            "p_true_control": expit(-1 + 0 * x),
+            "sex": group,
+            "age_band": "40-59",
+            "trial": np.where(rng.random(n) < 0.5, "t1", "t2"),
+            "route": "iv",
+        }
+    )
+
+
+def test_the_oracle_is_the_yardstick() -> None:
+    test = _test_frame()
+    noisy = expit(logit(test["p_true"]) + np.random.default_rng(1).normal(0, 1.0, len(test)))
+    out = ev.evaluate_test(test, {ev.MODEL: noisy.to_numpy()}, rng=np.random.default_rng(2),
+                           resamples=200, thresholds=np.arange(0.05, 1, 0.05))  # fmt: skip
+    model, oracle = out.summary[ev.MODEL], out.summary[ev.ORACLE]
+    assert model["auroc"] < oracle["auroc"]
+    assert model["auroc_vs_oracle"] == pytest.approx(model["auroc"] / oracle["auroc"])
+    assert model["net_benefit_regret_mean"] > 0
+    assert model["truth_mean_abs"] > 0.05
+    assert model["auroc_low"] < model["auroc"] < model["auroc_high"]
+    assert {
+        "roc:LightGBM",
+        "pr:LightGBM",
+        "calibration:LightGBM",
+        "decision",
+        "counterfactual",
+    } <= set(out.curves)
+
+
+def test_decision_curve_treat_none_is_zero_and_treat_all_by_hand() -> None:
+    y = np.array([1, 0, 1, 0])
+    dc = ev.decision_curves(y, {"m": np.array([0.9, 0.2, 0.6, 0.4])}, np.array([0.5]))
+    by = dict(zip(dc["strategy"], dc["net_benefit"], strict=True))
+    assert by["Treat none"] == 0
+    assert by["Treat all"] == pytest.approx(0.5 - 0.5 * 1.0)
+    assert by["m"] == pytest.approx(2 / 4)  # treats the two responders, no false positives
+
+
+def test_subgroup_flags_a_miscalibrated_group_not_a_narrow_one() -> None:
+    test = _test_frame(8000)
+    p = test["p_true"].to_numpy().copy()
+    b = (test["sex"] == "b").to_numpy()
+    p[b] = expit(logit(p[b]) + 1.0)  # over-predicts in group b
+    table = ev.subgroups(test, p, rng=np.random.default_rng(3), resamples=200, min_rows=100)
+    flags = dict(zip(table["level"], table["flag"], strict=False))
+    assert flags["b"] and not flags["a"]
+    # a group with less spread of risk has a lower AUROC but the model is as good as the oracle
+    narrow = test[np.abs(test["x"]) < 0.5].copy()
+    narrow["sex"] = "narrow"
+    table = ev.subgroups(narrow, narrow["p_true"].to_numpy(), rng=np.random.default_rng(4),
+                         resamples=200, min_rows=100)  # fmt: skip
+    assert not table["flag"].any()
+
+
+def test_leave_one_design_out_gives_one_row_per_design() -> None:
+    test = _test_frame()
+
+    def fit_predict(X, y, X_eval):
+        return LogisticRegression().fit(X, y).predict_proba(X_eval)[:, 1]
+
+    table = ev.internal_external(test, test[["x"]], fit_predict, min_rows=100)
+    assert set(table["trial"]) == {"t1", "t2"}
+    assert (table["auroc"] > 0.7).all() and (table["calibration_slope"].between(0.8, 1.2)).all()
+
+
+def test_thin_keeps_the_ends() -> None:
+    frame = pd.DataFrame({"a": np.arange(1000)})
+    out = ev.thin(frame, 50)
+    assert len(out) <= 50 and out["a"].iloc[0] == 0 and out["a"].iloc[-1] == 999
