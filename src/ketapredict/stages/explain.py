@@ -1,0 +1,148 @@
+"""The `explain` stage: SHAP of both champion models on the held-out patients, checked against
+the true effects -> reports/explain/, logged to each champion's MLflow run."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import skops.io
+import yaml
+
+from ketapredict import explain as ex
+from ketapredict.cohort.specs import load_effect_model
+from ketapredict.config import Params, Paths
+from ketapredict.features import TASKS, Task, build_features, feature_names
+from ketapredict.io import read_parquet, write_bytes, write_json, write_parquet, write_text
+from ketapredict.model import load_model
+
+log = logging.getLogger(__name__)
+DEPENDENCE = 3
+
+
+def _run_id(folder: Path) -> str:
+    return str(yaml.safe_load((folder / "MLmodel").read_text())["run_id"])
+
+
+def explain_task(paths: Paths, task: Task) -> dict[str, Any]:
+    table = read_parquet(paths.features / f"{task}.parquet")
+    test = table[table["split"] == "test"].reset_index(drop=True)
+    model = load_model(paths.models / task)
+    X = build_features(test, task)[feature_names(task)]
+    shap_values = ex.tree_shap(model, X)
+    per = ex.by_characteristic(shap_values, task)
+    imp = ex.importance(per)
+    effects = load_effect_model(paths.model)
+    dose = np.array(
+        [
+            effects.dose_factor(d, r, x)
+            for d, r, x in zip(test["drug"], test["route"], test["dose"], strict=True)
+        ]
+    )
+    truth = ex.true_contributions(task, test, effects, dose)
+    summary, table_imp = ex.recovery(imp, truth, per, test)
+    folder = paths.root / "data" / "train" / task
+    untrusted = skops.io.get_untrusted_types(file=folder / "baseline.skops")
+    baseline = skops.io.load(folder / "baseline.skops", trusted=untrusted)
+    b_imp, b_per = ex.baseline_importance(baseline, X, task)
+    b_summary, b_table = ex.recovery(b_imp, truth, b_per, test)
+    pair = ex.interaction_pair(model, X.iloc[: min(len(X), 1000)])
+    p = model.predict_matrix(X)
+    return {
+        "task": task,
+        "model": model,
+        "X": X,
+        "test": test,
+        "shap": shap_values,
+        "per": per,
+        "summary": summary,
+        "importance": table_imp,
+        "baseline_summary": b_summary,
+        "baseline_importance": b_table,
+        "interaction": pair,
+        "examples": ex.examples(p),
+        "p": p,
+    }
+
+
+def figures(out: dict[str, Any]) -> dict[str, Any]:
+    from ketapredict import plots, plots_shap
+
+    task, sv, imp = out["task"], out["shap"], out["importance"]
+    name = task.capitalize()
+    figs = {
+        "importance": plots.plot_importance(
+            imp, title=f"{name}: mean |SHAP| vs true importance", truth_column="true_importance"
+        ),
+        "truth_recovery": plots.plot_truth_recovery(
+            imp, title=f"{name}: SHAP vs truth", spearman=out["summary"]["spearman"]
+        ),
+        "beeswarm": plots_shap.plot_shap_beeswarm(sv, title=f"{name}: SHAP values (log-odds)"),
+        "bar": plots_shap.plot_shap_bar(sv, title=f"{name}: mean |SHAP| per model feature"),
+    }
+    for feature in _top_features(sv, DEPENDENCE):
+        figs[f"dependence_{feature}"] = plots_shap.plot_shap_dependence(sv, feature)
+    a, b, _ = out["interaction"]
+    figs["interaction"] = plots_shap.plot_shap_dependence(
+        sv, a, color=b, title=f"Leading interaction: {a} x {b}"
+    )
+    for label, row in out["examples"].items():
+        figs[f"waterfall_{label}"] = plots_shap.plot_shap_waterfall(
+            sv, row, title=f"{name}: {label} predicted probability ({out['p'][row]:.2f})"
+        )
+    return figs
+
+
+def _top_features(sv: ex.Shap, k: int) -> list[str]:
+    order = np.argsort(-np.abs(sv.values).mean(axis=0))
+    return [sv.features[i] for i in order[:k]]
+
+
+def run(paths: Paths, params: Params) -> dict[str, Any]:
+    from ketapredict import plots, tracking
+
+    recovery: dict[str, Any] = {}
+    for task in TASKS:
+        out = explain_task(paths, task)
+        folder = paths.reports / "explain" / task
+        write_text(out["importance"].to_csv(index=False), folder / "importance.csv")
+        write_text(
+            out["baseline_importance"].to_csv(index=False), folder / "baseline_importance.csv"
+        )
+        values = pd.DataFrame(out["shap"].values, columns=out["shap"].features)
+        values.insert(0, "patient_id", out["test"]["patient_id"].to_numpy())
+        values["base_value"] = out["shap"].base
+        write_parquet(values, folder / "shap_values.parquet")
+        a, b, strength = out["interaction"]
+        recovery[task] = {
+            **out["summary"],
+            "baseline": out["baseline_summary"],
+            "interaction": {"pair": [a, b], "mean_abs": strength},
+        }
+        pngs = {name: plots.save_png(fig) for name, fig in figures(out).items()}
+        for name, data in pngs.items():
+            write_bytes(data, folder / "figures" / f"{name}.png")
+        with tracking.resume_run(
+            root=paths.root, run_id=_run_id(paths.models / task), stage="explain"
+        ):
+            tracking.log_metrics({f"shap_{k}": v for k, v in out["summary"].items()})
+            tracking.log_metrics(
+                {f"baseline_coef_{k}": v for k, v in out["baseline_summary"].items()}
+            )
+            for name in pngs:
+                tracking.log_file_artifact(folder / "figures" / f"{name}.png", "explain")
+            for name in ("importance.csv", "baseline_importance.csv", "shap_values.parquet"):
+                tracking.log_file_artifact(folder / name, "explain")
+        s = out["summary"]
+        log.info(
+            "%s: SHAP vs truth Spearman %.2f, top-5 overlap %.0f%%, noise share %.1f%%",
+            task,
+            s["spearman"],
+            100 * s["top5_overlap"],
+            100 * s["noise_share"],
+        )
+    write_json(recovery, paths.reports / "explain" / "truth_recovery.json")
+    return recovery
