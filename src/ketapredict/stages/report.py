@@ -1,0 +1,130 @@
+"""The `report` stage: the model card from the run's own outputs -> reports/model_card.html
+(and .md), logged to both champion runs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from ketapredict import report
+from ketapredict.config import Params, Paths
+from ketapredict.features import SCHEMA, TASKS, Task
+from ketapredict.io import read_json, read_parquet, write_text
+from ketapredict.stages.generate import load_specs
+
+log = logging.getLogger(__name__)
+FIGURES = {
+    "evaluate": (
+        "roc",
+        "calibration",
+        "decision_curve",
+        "counterfactual_decision_curve",
+        "subgroups",
+    ),
+    "explain": ("importance", "truth_recovery", "beeswarm"),
+}
+
+
+def _figures(paths: Paths, task: Task) -> dict[str, bytes]:
+    out = {}
+    for stage, names in FIGURES.items():
+        for name in names:
+            png = paths.reports / stage / task / "figures" / f"{name}.png"
+            if png.exists():
+                out[name] = png.read_bytes()
+    return out
+
+
+def _label(params: Params, task: Task) -> str:
+    if task == "responder":
+        lab = params.features.responder_label
+        when = (
+            "24 h after the first active dose" if lab.visit == "24h" else "at the end of the course"
+        )
+        return f"improvement of at least {lab.threshold:.0%} from baseline {when} (response)"
+    return (
+        f"relapse (loss of response) within {params.features.relapse_horizon_days:g} days of the "
+        "end of the course, among responders; censoring by inverse probability weighting"
+    )
+
+
+def task_card(paths: Paths, params: Params, task: Task) -> report.TaskCard:
+    table = read_parquet(paths.features / f"{task}.parquet")
+    predictors = pd.DataFrame(
+        [
+            {
+                "predictor": f.name,
+                "unit": f.unit,
+                "measured": f"{f.timing} treatment",
+                "meaning": f.meaning,
+            }
+            for f in SCHEMA[task]
+        ]
+    )
+    missing = table[[f.name for f in SCHEMA[task]]].isna().mean()
+    missing = missing[missing > 0].rename("share_missing").rename_axis("predictor").reset_index()
+    counts = read_json(paths.features / "summary.json")[task]
+    counts = {k: v for k, v in counts.items() if not isinstance(v, dict)}
+    evaluate = paths.reports / "evaluate" / task
+    return report.TaskCard(
+        task=task,
+        label=_label(params, task),
+        counts=counts,
+        predictors=predictors,
+        missing=missing,
+        training=read_json(paths.reports / "train" / f"{task}.json"),
+        metrics=read_json(paths.reports / "metrics.json")[task],
+        subgroups=pd.read_csv(evaluate / "subgroups.csv")[
+            [
+                "group",
+                "level",
+                "n",
+                "events",
+                "estimate",
+                "low",
+                "high",
+                "oracle_auroc",
+                "calibration_intercept",
+                "flag",
+            ]
+        ],
+        internal_external=pd.read_csv(evaluate / "internal_external.csv"),
+        recovery=read_json(paths.reports / "explain" / "truth_recovery.json")[task],
+        importance=pd.read_csv(paths.reports / "explain" / task / "importance.csv"),
+        registry=read_json(paths.root / "data" / "train" / task / "registry.json"),
+        figures=_figures(paths, task),
+    )
+
+
+def build(paths: Paths, params: Params) -> report.Card:
+    from ketapredict.tracking import git_commit
+
+    specs = load_specs(paths)
+    designs = pd.DataFrame(
+        [
+            {"design": name, "title": specs.trials[name].title, "patients": n}
+            for name, n in params.generate.cohorts.items()
+        ]
+    )
+    replication = read_json(paths.trial_reports / "replication.json")["summary"]
+    tasks = [task_card(paths, params, t) for t in TASKS]
+    return report.Card(git_commit(paths.root) or "unknown", designs, replication, tasks)
+
+
+def run(paths: Paths, params: Params) -> report.Card:
+    from ketapredict import tracking
+
+    card = build(paths, params)
+    html_path, md_path = paths.reports / "model_card.html", paths.reports / "model_card.md"
+    write_text(report.to_html(card), html_path)
+    write_text(report.to_markdown(card), md_path)
+    for task in TASKS:
+        run_id = str(yaml.safe_load((paths.models / task / "MLmodel").read_text())["run_id"])
+        with tracking.resume_run(root=paths.root, run_id=run_id, stage="report"):
+            tracking.log_file_artifact(html_path, "model_card")
+            tracking.log_file_artifact(md_path, "model_card")
+    log.info("model card: %s", Path(html_path).relative_to(paths.root))
+    return card
