@@ -47,6 +47,13 @@ TINY_PARAMS: dict[str, Any] = {
             "champion_tolerance": 0.005,
         },
     },
+    "evaluate": {
+        "seed": 3,
+        "bootstrap_resamples": 200,
+        "optimism_resamples": 10,
+        "subgroup_min_rows": 40,
+        "threshold_step": 0.05,
+    },
 }
 
 

@@ -119,11 +119,22 @@ class TrainParams(Strict):
     gate: Gate
 
 
+class EvaluateParams(Strict):
+    """The `evaluate` stage: resamples, subgroup size, decision-curve thresholds."""
+
+    seed: int = Field(ge=0)
+    bootstrap_resamples: int = Field(ge=200, le=20_000)
+    optimism_resamples: int = Field(ge=10, le=2_000)
+    subgroup_min_rows: int = Field(ge=20)
+    threshold_step: float = Field(gt=0, le=0.1)
+
+
 class Params(Strict):
     generate: GenerateParams
     replicate: ReplicateParams
     features: FeaturesParams
     train: TrainParams
+    evaluate: EvaluateParams
 
 
 def load_params(path: str | Path) -> Params:
