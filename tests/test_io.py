@@ -49,3 +49,14 @@ def test_json_is_sorted_and_rejects_nan(tmp_path) -> None:
     with pytest.raises(ValueError):
         write_json({"a": float("nan")}, tmp_path / "n.json")
     assert not (tmp_path / "n.json").exists()
+
+
+def test_a_device_or_folder_is_never_replaced(tmp_path) -> None:
+    import os
+
+    with pytest.raises(DataError, match="not a regular file"), atomic_path(os.devnull) as tmp:
+        tmp.write_text("x")
+    assert not os.path.isfile(os.devnull)
+    with pytest.raises(DataError, match="not a regular file"), atomic_path(tmp_path) as tmp:
+        tmp.write_text("x")
+    assert tmp_path.is_dir()

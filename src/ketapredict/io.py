@@ -23,6 +23,9 @@ PARQUET_COMPRESSION = "zstd"
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it over `path` only if the block succeeds."""
     target = Path(path)
+    if target.exists() and not target.is_file():
+        # renaming over a device (e.g. /dev/null) or a folder would replace it
+        raise DataError(f"{target}: exists and is not a regular file; choose a file path")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
