@@ -67,6 +67,7 @@ def _main(
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MPLBACKEND", "Agg")
     _setup_logging(verbose)
 
 
@@ -119,6 +120,126 @@ def train_cmd(
         raise ConfigError(f"unknown task {task!r}; use one of: {', '.join(TASKS)}")
     paths = _paths(root)
     stage.run(paths, load_params(paths.params), task)  # type: ignore[arg-type]
+
+
+@app.command()
+@friendly_errors
+def evaluate(root: RootOption = None) -> None:
+    """Evaluate both models on the held-out test data against the oracle (reports/metrics.json)."""
+    from ketapredict.stages import evaluate as stage
+
+    paths = _paths(root)
+    stage.run(paths, load_params(paths.params))
+
+
+@app.command()
+@friendly_errors
+def explain(root: RootOption = None) -> None:
+    """SHAP explanations of both champion models, checked against the true effects."""
+    from ketapredict.stages import explain as stage
+
+    paths = _paths(root)
+    stage.run(paths, load_params(paths.params))
+
+
+@app.command()
+@friendly_errors
+def report(root: RootOption = None) -> None:
+    """Write the model card (reports/model_card.html) from the run's outputs."""
+    from ketapredict.stages import report as stage
+
+    paths = _paths(root)
+    stage.run(paths, load_params(paths.params))
+
+
+# --- score: owned by the scoring module (issue 7) ---------------------------------------------
+# (the `score` command is defined below this line)
+@app.command()
+@friendly_errors
+def score(
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="Patients: CSV or Parquet.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Scores: .csv or .parquet.")],
+    task: Annotated[
+        str | None,
+        typer.Option(
+            help="responder, relapse or both [default: both if the input has "
+            "pct_change_end and remission_end, else responder]"
+        ),
+    ] = None,
+    model_uri: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Model folder (models/responder) or MLflow URI; repeat for both "
+            "tasks [default: models:/ketapredict-<task>@champion]"
+        ),
+    ] = None,
+    explain: Annotated[int, typer.Option(min=0, help="Top K reasons per patient and task.")] = 0,
+    on_invalid: Annotated[str, typer.Option(help="fail (write nothing) or skip.")] = "fail",
+    rejects: Annotated[
+        Path | None, typer.Option(help="Rejects file for skip [default: OUTPUT-stem.rejects.csv]")
+    ] = None,
+    output_format: Annotated[str | None, typer.Option("--format", help="csv or parquet.")] = None,
+    input_format: Annotated[str | None, typer.Option(help="csv or parquet.")] = None,
+    chunk_size: Annotated[int, typer.Option(min=1, help="Rows per chunk.")] = 100_000,
+    root: RootOption = None,
+) -> None:
+    """Score new patients with the champion models: probabilities, risk bands, out-of-range
+    flags, reasons. Research use only: not for clinical decisions."""
+    from ketapredict.stages import score as stage
+
+    tasks = {"both": ("responder", "relapse"), "responder": ("responder",), None: None}
+    tasks["relapse"] = ("relapse",)
+    if task not in tasks or on_invalid not in ("fail", "skip"):
+        raise typer.BadParameter("--task: responder|relapse|both; --on-invalid: fail|skip")
+    options = stage.Options(
+        input=input_path,
+        output=output,
+        tasks=tasks[task],  # type: ignore[arg-type]
+        model_uris=tuple(model_uri or ()),
+        explain=explain,
+        on_invalid=on_invalid,  # type: ignore[arg-type]
+        input_format=input_format,
+        output_format=output_format,
+        rejects=rejects,
+        chunk_rows=chunk_size,
+    )
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind, so temporary files go
+    with _ScoreProgress() as progress:
+        summary = stage.run(options, root=_paths(root).root, progress=progress)
+    written = ", ".join(str(p) for p in summary.written)
+    counts = f"{summary.rows_scored:,} + rejected {summary.rows_rejected:,}"
+    err.print(
+        f"rows in {summary.rows_in:,} = scored {counts}; {summary.rows_ood:,} flagged ood; "
+        f"wrote {written}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+class _ScoreProgress:
+    """A progress bar on a terminal (rows done of the estimated total); silent otherwise."""
+
+    def __enter__(self) -> Callable[[int, int], None] | None:
+        self.bar: Any = None
+        if not err.is_terminal:
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        columns = ("scoring", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        self.bar = Progress(*columns, console=err, transient=True)
+        self.bar.start()
+        job = self.bar.add_task("scoring", total=None)
+        return lambda done, total: self.bar.update(job, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+# --- end score --------------------------------------------------------------------------------
 
 
 @app.command()

@@ -1,0 +1,253 @@
+"""The scoring core: probabilities, risk bands, out-of-distribution flags and the top reasons in
+plain words, for a chunk of validated inputs. Vectorised; no files, no MLflow."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ketapredict.features import SCHEMA, Feature, Task, build_features
+
+if TYPE_CHECKING:
+    from ketapredict.model import KetaModel
+
+ID = "patient_id"
+# ketapredict.pyfunc.OUTPUT (equal, tested): importing that module would import MLflow.
+PROBABILITY: dict[Task, str] = {"responder": "p_response", "relapse": "p_relapse"}
+OUTCOME: dict[Task, str] = {"responder": "response", "relapse": "relapse"}
+BAND_CUTS = (1 / 3, 2 / 3)
+BANDS = ("low", "intermediate", "high")
+INPUTS = tuple(f.name for f in SCHEMA["relapse"])  # every raw input, for the ood_inputs bits
+_HIDDEN_UNITS = ("", "0/1", "count", "fraction")
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """A model with what scoring needs beside it: each model column's raw input (one-hot
+    columns map to their category input) and the training range of each model column."""
+
+    model: KetaModel
+    inputs: tuple[Feature, ...]
+    group: np.ndarray  # model columns x inputs, 1 where the column comes from the input
+    bit: np.ndarray  # per model column, the position of its input in INPUTS
+    low: np.ndarray
+    high: np.ndarray
+
+    @property
+    def task(self) -> Task:
+        return self.model.task
+
+
+def make_scorer(model: KetaModel) -> Scorer:
+    inputs = SCHEMA[model.task]
+    names = [f.name for f in inputs]
+    owner = [_input_of(column, inputs) for column in model.features]
+    group = np.zeros((len(owner), len(inputs)))
+    group[np.arange(len(owner)), [names.index(name) for name in owner]] = 1.0
+    bit = np.array([INPUTS.index(name) for name in owner], dtype=np.uint64)
+    unknown = (-np.inf, np.inf)
+    low = np.array([model.ranges.get(c, unknown)[0] for c in model.features], dtype=np.float64)
+    high = np.array([model.ranges.get(c, unknown)[1] for c in model.features], dtype=np.float64)
+    return Scorer(model, inputs, group, bit, low, high)
+
+
+def _input_of(column: str, inputs: Sequence[Feature]) -> str:
+    for f in inputs:
+        if column == f.name or (f.kind == "category" and column.startswith(f"{f.name}_")):
+            return f.name
+    raise ValueError(f"model column {column!r} is not derived from any schema input")
+
+
+def output_schema(id_type: pa.DataType, tasks: Sequence[Task], explain: int) -> pa.Schema:
+    """Columns: patient_id, per task its probability and band, ood and ood_inputs, and with
+    --explain K per task K reasons (sentence, input, value, contribution) plus base and rest."""
+    fields = [pa.field(ID, id_type)]
+    for t in tasks:
+        fields += [
+            pa.field(PROBABILITY[t], pa.float64()),
+            pa.field(f"{OUTCOME[t]}_band", pa.string()),
+        ]
+    fields += [pa.field("ood", pa.bool_()), pa.field("ood_inputs", pa.string())]
+    for t in tasks if explain else ():
+        for name in reason_columns(t, explain):
+            kind = pa.float64() if name.endswith("logodds") else pa.string()
+            fields.append(pa.field(name, kind))
+    return pa.schema(fields)
+
+
+def reason_columns(task: Task, explain: int) -> list[str]:
+    o = OUTCOME[task]
+    k = min(explain, len(SCHEMA[task]))
+    names = [
+        f"{o}_reason_{i}{part}"
+        for i in range(1, k + 1)
+        for part in ("", "_input", "_value", "_logodds")
+    ]
+    return [*names, f"{o}_base_logodds", f"{o}_other_logodds"]
+
+
+def score_chunk(
+    frame: pd.DataFrame,
+    ids: pa.Array,
+    scorers: Sequence[Scorer],
+    *,
+    explain: int,
+    relapse_ready: np.ndarray,
+    schema: pa.Schema,
+) -> pa.Table:
+    """Score valid rows; p_relapse (with its band and reasons) only where `relapse_ready`."""
+    n = len(frame)
+    columns: dict[str, pa.Array] = {ID: ids}
+    reasons: dict[str, pa.Array] = {}
+    ood_bits = np.zeros(n, dtype=np.uint64)
+    for scorer in scorers:
+        rows = None if scorer.task == "responder" or relapse_ready.all() else relapse_ready
+        sub = frame if rows is None else frame[rows]
+        p, bits, explained = _score_task(scorer, sub, explain)
+        columns[PROBABILITY[scorer.task]] = _expand(pa.array(p), rows)
+        columns[f"{OUTCOME[scorer.task]}_band"] = _expand(band(p), rows)
+        ood_bits[slice(None) if rows is None else rows] |= bits
+        reasons.update({k: _expand(v, rows) for k, v in explained.items()})
+    columns["ood"] = pa.array(ood_bits != 0)
+    columns["ood_inputs"] = _ood_names(ood_bits)
+    columns.update(reasons)
+    return pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
+
+
+def band(p: np.ndarray) -> pa.Array:
+    """low below 1/3, intermediate from 1/3 to below 2/3, high from 2/3."""
+    return pa.array(BANDS, pa.string()).take(np.digitize(p, BAND_CUTS))
+
+
+def _score_task(
+    scorer: Scorer, frame: pd.DataFrame, explain: int
+) -> tuple[np.ndarray, np.ndarray, dict[str, pa.Array]]:
+    # Arrow-backed strings keep the feature builder's text handling vectorised.
+    with pd.option_context("mode.string_storage", "pyarrow"):
+        built = build_features(frame, scorer.task)
+    if list(built.columns) != scorer.model.features:  # already in order: skip a copy
+        built = built[scorer.model.features]
+    X = built.to_numpy(np.float64)
+    explained: dict[str, pa.Array] = {}
+    if explain:
+        contributions = scorer.model.contributions(X)
+        raw = contributions.sum(axis=1)
+        explained = _reasons(scorer, frame, contributions, raw, explain)
+    else:
+        raw = scorer.model.raw_score(X)
+    return scorer.model.calibrate(raw), _ood_bits(scorer, X), explained
+
+
+def _ood_bits(scorer: Scorer, X: np.ndarray) -> np.ndarray:
+    """Per row, one bit (position in INPUTS) per raw input outside the training range; a
+    category never seen in training sets its one-hot column outside [0, 0]."""
+    bits = np.zeros(len(X), dtype=np.uint64)
+    with np.errstate(invalid="ignore"):
+        outside = np.less(X, scorer.low) | np.greater(X, scorer.high)
+    if not outside.any():
+        return bits
+    for column in np.flatnonzero(outside.any(axis=0)):
+        bits[outside[:, column]] |= np.uint64(1) << scorer.bit[column]
+    return bits
+
+
+def _ood_names(bits: np.ndarray) -> pa.Array:
+    """'' for rows in range, else the raw inputs outside the training range joined by ';'."""
+    flagged = np.flatnonzero(bits)
+    index = np.zeros(len(bits), dtype=np.int64)
+    codes: np.ndarray = np.zeros(0, dtype=np.uint64)
+    if len(flagged):
+        codes, inverse = np.unique(bits[flagged], return_inverse=True)
+        index[flagged] = inverse.reshape(-1) + 1
+    names = [""] + [";".join(n for i, n in enumerate(INPUTS) if int(c) >> i & 1) for c in codes]
+    return pa.array(names, pa.string()).take(index)
+
+
+def _expand(values: pa.Array, rows: np.ndarray | None) -> pa.Array:
+    """Values of the scored rows spread over all rows, null where a row was not scored."""
+    if rows is None:
+        return values
+    index = np.full(len(rows), -1)
+    index[rows] = np.arange(len(values))
+    return values.take(pa.array(index, mask=index < 0))
+
+
+def _reasons(
+    scorer: Scorer, frame: pd.DataFrame, contributions: np.ndarray, raw: np.ndarray, k: int
+) -> dict[str, pa.Array]:
+    """The k raw inputs with the largest |contribution| (log-odds; one-hot columns summed into
+    their input), as sentences and as input, value and contribution columns."""
+    per_input = contributions[:, :-1] @ scorer.group
+    top = _largest(np.abs(per_input), min(k, per_input.shape[1]))
+    top_values = np.take_along_axis(per_input, top, axis=1)
+    o = OUTCOME[scorer.task]
+    texts = _ValueTexts(scorer.inputs, frame)
+    out: dict[str, pa.Array] = {}
+    for i in range(top.shape[1]):
+        which, value = top[:, i], texts.pick(top[:, i])
+        out[f"{o}_reason_{i + 1}"] = _sentence(scorer, which, value, top_values[:, i])
+        out[f"{o}_reason_{i + 1}_input"] = pa.array([f.name for f in scorer.inputs]).take(which)
+        out[f"{o}_reason_{i + 1}_value"] = value
+        out[f"{o}_reason_{i + 1}_logodds"] = pa.array(top_values[:, i])
+    out[f"{o}_base_logodds"] = pa.array(contributions[:, -1])
+    out[f"{o}_other_logodds"] = pa.array(raw - contributions[:, -1] - top_values.sum(axis=1))
+    return out
+
+
+def _largest(size: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of each row's k largest values, largest first (k is small: k argmax
+    passes beat a partition and a sort). Overwrites `size`."""
+    rows = np.arange(len(size))
+    top = np.empty((len(size), k), dtype=np.intp)
+    for i in range(k):
+        top[:, i] = size.argmax(axis=1)
+        size[rows, top[:, i]] = -1.0
+    return top
+
+
+def _sentence(scorer: Scorer, which: np.ndarray, value: pa.Array, c: np.ndarray) -> pa.Array:
+    """e.g. 'Alcohol use disorder in a first-degree relative = yes raises predicted response'."""
+    meaning = pa.array([f.meaning for f in scorer.inputs]).take(which)
+    verbs = pa.array(["lowers", "does not change", "raises"]).take(np.sign(c).astype(int) + 1)
+    outcome = f" predicted {OUTCOME[scorer.task]}"
+    return pc.binary_join_element_wise(meaning, " = ", value, " ", verbs, outcome, "")
+
+
+class _ValueTexts:
+    """Each raw input's values as words (numbers with units, yes/no, categories, 'missing'),
+    made once per input and chunk, then picked per row."""
+
+    def __init__(self, inputs: Sequence[Feature], frame: pd.DataFrame) -> None:
+        self.inputs, self.frame = inputs, frame
+        self.cache: dict[int, pa.Array] = {}
+
+    def pick(self, which: np.ndarray) -> pa.Array:
+        used = np.flatnonzero(np.bincount(which, minlength=len(self.inputs)))
+        position = np.zeros(len(self.inputs), dtype=np.intp)
+        position[used] = np.arange(len(used))
+        arrays = [self._text(int(i)) for i in used]
+        return arrays[0] if len(arrays) == 1 else pc.choose(position[which], *arrays)
+
+    def _text(self, i: int) -> pa.Array:
+        if i not in self.cache:
+            f = self.inputs[i]
+            self.cache[i] = pc.fill_null(_words(f, self.frame[f.name]), "missing")
+        return self.cache[i]
+
+
+def _words(f: Feature, column: pd.Series) -> pa.Array:
+    if f.kind == "category":
+        return pa.array(column, pa.string())
+    values = column.to_numpy(np.float64)
+    if f.kind == "binary":
+        index = np.where(np.isnan(values), 2, values).astype(int)
+        return pa.array(["no", "yes", None], pa.string()).take(index)
+    text = pc.cast(pc.round(pa.array(values, from_pandas=True), 2), pa.string())
+    unit = "" if f.unit in _HIDDEN_UNITS else f" {f.unit}"
+    return pc.binary_join_element_wise(text, unit, "")

@@ -1,0 +1,326 @@
+"""Scoring files: sniff a CSV or Parquet input, stream it in chunks, write tables in chunks."""
+
+from __future__ import annotations
+
+import csv
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol, TypeVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+
+from ketapredict.errors import InputFileError
+from ketapredict.io import atomic_path
+
+T = TypeVar("T")
+Format = Literal["csv", "parquet"]
+Kind = Literal["number", "category", "text"]
+SUFFIXES: dict[str, Format] = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+SNIFF_BYTES = 1 << 16
+CSV_BLOCK = 1 << 20  # small blocks parse fastest and let the first rows through at once
+FIRST_CHUNK = 2_000
+UTF8_FIX = "save it as UTF-8 (e.g. 'CSV UTF-8' in a spreadsheet) and rerun"
+
+
+class TypedParseError(Exception):
+    """The fast CSV parse met a value that is not a number; reread with the tolerant parser."""
+
+
+def file_format(path: Path, given: str | None, *, option: str) -> Format:
+    """The format named by `option` (--format, --input-format), else by the file's extension."""
+    if given is not None:
+        if given not in ("csv", "parquet"):
+            raise InputFileError(f"{option} {given!r}: use csv or parquet")
+        return given  # type: ignore[return-value]
+    fmt = SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise InputFileError(
+            f"{path}: unknown extension {path.suffix or '(none)'!r}; name it .csv or .parquet, "
+            f"or pass {option} csv|parquet"
+        )
+    return fmt
+
+
+@dataclass(frozen=True)
+class Source:
+    """An input file whose header has been read: its column names and its size for progress."""
+
+    path: Path
+    fmt: Format
+    names: tuple[str, ...]
+    rows: int  # exact for Parquet, estimated from the first rows for CSV
+    row_bytes: float = 100.0
+    schema: pa.Schema | None = None  # Parquet: the stored types
+
+    def type_of(self, name: str) -> pa.DataType:
+        """The type a column is read as: its Parquet type, or text for CSV."""
+        return pa.string() if self.schema is None else self.schema.field(name).type
+
+
+def open_source(path: Path, given: str | None) -> Source:
+    """Check the file can be read and read its header; clear errors for each way it cannot.
+    The format is `given` (--input-format), else the extension's."""
+    if not path.exists():
+        raise InputFileError(f"{path}: file not found")
+    if path.is_dir():
+        raise InputFileError(f"{path}: is a directory, not a file")
+    if not os.access(path, os.R_OK):
+        raise InputFileError(f"{path}: cannot be read (permission denied)")
+    fmt = file_format(path, given, option="--input-format")
+    if path.stat().st_size == 0:
+        raise InputFileError(f"{path}: the file is empty (0 bytes); expected a header and rows")
+    return _sniff_csv(path) if fmt == "csv" else _open_parquet(path)
+
+
+def _sniff_csv(path: Path) -> Source:
+    with path.open("rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        raise InputFileError(
+            f"{path}: looks UTF-16 encoded (or binary), not UTF-8 text; {UTF8_FIX}"
+        )
+    text = _decode(path, head, complete=len(head) < SNIFF_BYTES).removeprefix("\ufeff")
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise InputFileError(f"{path}: the file is empty (only blank lines)")
+    names = tuple(next(csv.reader([lines[0]])))
+    if len(lines) == 1 and len(head) < SNIFF_BYTES:
+        raise InputFileError(f"{path}: has a header but no rows; nothing to score")
+    row_bytes = len(head.lstrip()) / max(len(lines), 1)
+    size = path.stat().st_size
+    return Source(path, "csv", names, round(size / row_bytes), row_bytes)
+
+
+def _decode(path: Path, head: bytes, *, complete: bool) -> str:
+    try:
+        return head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if not complete and exc.start >= len(head) - 3:  # a character cut by the sniff window
+            return head[: exc.start].decode("utf-8")
+        byte = head[exc.start]
+        raise InputFileError(
+            f"{path}: not valid UTF-8 (byte 0x{byte:02x} at offset {exc.start}; perhaps "
+            f"latin-1 or Windows-1252); {UTF8_FIX}"
+        ) from None
+
+
+def _open_parquet(path: Path) -> Source:
+    try:
+        file = pq.ParquetFile(path)
+        schema, rows = file.schema_arrow, file.metadata.num_rows
+    except (pa.ArrowException, OSError) as exc:
+        raise InputFileError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
+    if rows == 0:
+        raise InputFileError(f"{path}: has columns but no rows; nothing to score")
+    return Source(path, "parquet", tuple(schema.names), rows, schema=schema)
+
+
+def read_chunks(
+    source: Source,
+    columns: Mapping[str, str],
+    chunk_rows: int,
+    *,
+    kinds: Mapping[str, Kind],
+    fast: bool,
+) -> Iterator[pa.RecordBatch]:
+    """Batches of `chunk_rows` rows (a short first one, so scoring starts at once) holding
+    `columns` (schema name -> name in the file), renamed to the schema names; categories come
+    dictionary-encoded. With `fast`, CSV numbers are parsed straight to float64, and a value
+    that is not a number raises TypedParseError (reread without `fast` to find its row)."""
+    if source.fmt == "csv":
+        types = {original: _csv_type(kinds[name], fast) for name, original in columns.items()}
+        batches = _csv_batches(source, types)
+    else:
+        categories = [original for name, original in columns.items() if kinds[name] == "category"]
+        batches = _parquet_batches(source, list(columns.values()), categories, chunk_rows)
+    names = list(columns)
+    for batch in _rechunk(batches, chunk_rows, first=min(chunk_rows, FIRST_CHUNK)):
+        yield pa.RecordBatch.from_arrays(batch.columns, names=names)
+
+
+def _rechunk(
+    batches: Iterator[pa.RecordBatch], rows: int, *, first: int
+) -> Iterator[pa.RecordBatch]:
+    """Slice big batches (no copy) and join small ones, so chunks hold about `rows` rows."""
+    pending: list[pa.RecordBatch] = []
+    have, want = 0, first
+    for batch in batches:
+        pending.append(batch)
+        have += batch.num_rows
+        if have < want:
+            continue
+        whole, start = pending[0] if len(pending) == 1 else _combined(pending), 0
+        while whole.num_rows - start >= want:
+            yield whole.slice(start, want)
+            start, want = start + want, rows
+        rest = whole.slice(start)
+        if rest.num_rows >= rows // 2:
+            yield rest
+        pending = [rest] if 0 < rest.num_rows < rows // 2 else []
+        have = sum(b.num_rows for b in pending)
+    if have:
+        yield pending[0] if len(pending) == 1 else _combined(pending)
+
+
+def _combined(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    """One batch (contiguous columns, dictionaries unified) from several."""
+    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
+
+
+def _parquet_batches(
+    source: Source, columns: list[str], categories: list[str], chunk_rows: int
+) -> Iterator[pa.RecordBatch]:
+    try:
+        file = pq.ParquetFile(source.path, read_dictionary=categories)
+        yield from file.iter_batches(batch_size=chunk_rows, columns=columns)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputFileError(f"{source.path}: unreadable Parquet ({_first_line(exc)})") from None
+
+
+def _csv_batches(source: Source, types: dict[str, pa.DataType]) -> Iterator[pa.RecordBatch]:
+    convert = pcsv.ConvertOptions(
+        column_types=types,
+        include_columns=list(types),
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+    )
+    try:
+        yield from pcsv.open_csv(
+            str(source.path),
+            read_options=pcsv.ReadOptions(block_size=CSV_BLOCK),
+            convert_options=convert,
+        )
+    except pa.ArrowInvalid as exc:
+        raise _csv_error(source.path, exc) from None
+
+
+def _csv_type(kind: Kind, fast: bool) -> pa.DataType:
+    if kind == "category":
+        return pa.dictionary(pa.int32(), pa.string())
+    return pa.float64() if kind == "number" and fast else pa.string()
+
+
+def _csv_error(path: Path, exc: pa.ArrowInvalid) -> Exception:
+    detail = _first_line(exc)
+    if "UTF8" in detail or "UTF-8" in detail:
+        return InputFileError(f"{path}: not valid UTF-8 text further down the file; {UTF8_FIX}")
+    if "conversion error to double" in detail:
+        return TypedParseError(detail)
+    return InputFileError(f"{path}: malformed CSV ({detail})")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+def prefetched(items: Iterator[T], *, depth: int = 2) -> Iterator[T]:
+    """`items`, produced by a background thread up to `depth` ahead, so that reading and
+    checking the next chunk overlaps with scoring this one (Arrow, NumPy and LightGBM release
+    the GIL). Errors reach the consumer; stopping early stops the producer."""
+    slots: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((False, None))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put((False, exc))
+
+    worker = threading.Thread(target=produce, name="ketapredict-read", daemon=True)
+    worker.start()
+    try:
+        while True:
+            more, item = slots.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+
+
+class TableSink(Protocol):
+    schema: pa.Schema
+
+    def write(self, table: pa.Table) -> None: ...
+
+
+@contextmanager
+def table_writer(
+    path: Path, fmt: Format, schema: pa.Schema, *, metadata: Mapping[str, str] | None = None
+) -> Iterator[TableSink]:
+    """A writer that appends tables of `schema` to `path` (a temporary file: the caller renames
+    it), closed when the block ends. Parquet carries `metadata` in its schema."""
+    if fmt == "parquet":
+        if metadata:
+            schema = schema.with_metadata({k.encode(): v.encode() for k, v in metadata.items()})
+        few = [f.name for f in schema if f.name.endswith(("_band", "ood_inputs", "_input"))]
+        with pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=few) as writer:
+            yield _Cast(writer, schema)
+    else:
+        with pcsv.CSVWriter(path, schema) as writer:
+            yield _Cast(writer, schema)
+
+
+class _Cast:
+    """Give each table the writer's schema (metadata included) before writing it."""
+
+    def __init__(self, writer: pq.ParquetWriter | pcsv.CSVWriter, schema: pa.Schema) -> None:
+        self.writer, self.schema = writer, schema
+
+    def write(self, table: pa.Table) -> None:
+        self.writer.write_table(table.replace_schema_metadata(self.schema.metadata))
+
+
+RejectsWriter = Callable[[pa.RecordBatch, int, np.ndarray, pa.Array], None]
+
+
+@contextmanager
+def rejects_writer(path: Path, key: str, inputs: list[str]) -> Iterator[RejectsWriter]:
+    """Rejected rows as CSV, committed when the block ends: data row number (1 = first row
+    under the header), the `key` column, every reason, then the inputs as they were read."""
+    names = ["row", key, "reason", *inputs]
+    schema = pa.schema([pa.field(n, pa.int64() if n == "row" else pa.string()) for n in names])
+
+    def write(batch: pa.RecordBatch, first_row: int, invalid: np.ndarray, why: pa.Array) -> None:
+        mask = pa.array(invalid)
+        rows = pa.array(np.arange(first_row, first_row + batch.num_rows))
+        values = [as_text(batch.column(c)) for c in (key, *inputs)]
+        arrays = [rows, values[0], why, *values[1:]]
+        sink.write(pa.Table.from_arrays([a.filter(mask) for a in arrays], schema=schema))
+
+    with atomic_path(path) as tmp, table_writer(tmp, "csv", schema) as sink:
+        yield write
+
+
+def as_text(column: pa.Array) -> pa.Array:
+    """Values as strings, for messages and rejects (a type that has none: its type name)."""
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    try:
+        return pc.cast(column, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pa.array([str(column.type)] * len(column), pa.string())

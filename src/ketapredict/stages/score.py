@@ -1,0 +1,285 @@
+"""`ketapredict score`: check the input's header, stream its rows through validation and
+scoring, and write the output, the rejects and the sidecar as temporary files renamed only
+at the end. Models are loaded when the first valid chunk needs them, so a bad file is refused
+before any model is fetched."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from ketapredict import RESEARCH_NOTICE, __version__
+from ketapredict.errors import InputFileError, InputValidationError
+from ketapredict.features import Task
+from ketapredict.io import atomic_path
+from ketapredict.score import BAND_CUTS, Scorer, make_scorer, output_schema, score_chunk
+from ketapredict.score_io import (
+    Kind,
+    RejectsWriter,
+    Source,
+    TableSink,
+    TypedParseError,
+    file_format,
+    open_source,
+    prefetched,
+    read_chunks,
+    rejects_writer,
+    table_writer,
+)
+from ketapredict.score_models import load_models
+from ketapredict.score_validation import (
+    ID,
+    Checked,
+    Plan,
+    check_chunk,
+    default_tasks,
+    error_lines,
+    make_plan,
+    match_columns,
+    reasons,
+)
+
+log = logging.getLogger(__name__)
+MAX_ERROR_LINES = 20
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Options:
+    """What `ketapredict score` was asked to do (tasks None: decided from the input's header)."""
+
+    input: Path
+    output: Path
+    tasks: tuple[Task, ...] | None = None
+    model_uris: tuple[str, ...] = ()
+    explain: int = 0
+    on_invalid: Literal["fail", "skip"] = "fail"
+    input_format: str | None = None
+    output_format: str | None = None
+    rejects: Path | None = None
+    chunk_rows: int = 100_000
+
+    @property
+    def rejects_path(self) -> Path:
+        return self.rejects or self.output.with_name(f"{self.output.stem}.rejects.csv")
+
+    @property
+    def sidecar_path(self) -> Path | None:
+        """CSV output has no room for metadata: it goes to OUTPUT.json beside it."""
+        fmt = file_format(self.output, self.output_format, option="--format")
+        return self.output.with_name(self.output.name + ".json") if fmt == "csv" else None
+
+
+@dataclass
+class Summary:
+    rows_in: int = 0
+    rows_scored: int = 0
+    rows_rejected: int = 0
+    rows_ood: int = 0
+    written: list[Path] = field(default_factory=list)
+    first_row_seconds: float | None = None
+
+
+def run(options: Options, *, root: Path, progress: Progress | None = None) -> Summary:
+    """Score options.input into options.output; every file appears whole or not at all."""
+    source, columns, plan = _prepare(options)
+    job = _Job(options, source, columns, plan, root, progress, time.perf_counter())
+    try:
+        return job.stream(fast=True)
+    except TypedParseError:  # a value that is not a number: reread, checking value by value
+        return job.stream(fast=False)
+
+
+def _prepare(options: Options) -> tuple[Source, dict[str, str], Plan]:
+    for path in (options.output, options.rejects_path, options.sidecar_path):
+        if path is not None and path.resolve() == options.input.resolve():
+            raise InputFileError(f"{path}: would overwrite the input; choose another name")
+        if path is not None and path.exists() and not path.is_file():
+            raise InputFileError(f"{path}: exists and is not a file; choose a file name")
+    source = open_source(options.input, options.input_format)
+    plan = make_plan(options.tasks or default_tasks(source.names))
+    columns, unknown = match_columns(source.names, plan)
+    if unknown:
+        shown = ", ".join(unknown[:8]) + (", ..." if len(unknown) > 8 else "")
+        log.warning("ignoring %d column(s) the models do not use: %s", len(unknown), shown)
+    absent = [f.name for f in plan.features if f.name not in columns]
+    if absent:
+        log.info("optional column(s) not in the input, treated as missing: %s", ", ".join(absent))
+    log.info("scoring %s with the %s model(s)", options.input, " and ".join(plan.tasks))
+    return source, columns, plan
+
+
+def _metadata(options: Options, plan: Plan, models: dict[Task, dict[str, Any]]) -> dict[str, Any]:
+    low, high = BAND_CUTS
+    return {
+        "notice": RESEARCH_NOTICE,
+        "ketapredict_version": __version__,
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "input": str(options.input),
+        "tasks": list(plan.tasks),
+        "models": models,
+        "risk_bands": {
+            "low": f"p < {low:.4g}",
+            "intermediate": f"{low:.4g} <= p < {high:.4g}",
+            "high": f"p >= {high:.4g}",
+        },
+        "ood": "an input outside the model's training range (min-max), or a category the "
+        "model never saw in training; ood_inputs names them",
+        "explain": options.explain,
+        "logodds": "TreeSHAP contributions, log-odds; base + reasons + other = the model's "
+        "log-odds before calibration",
+    }
+
+
+@dataclass
+class _Job:
+    """Passes over the input (a second one only if the fast CSV parse meets a non-number)."""
+
+    options: Options
+    source: Source
+    columns: dict[str, str]
+    plan: Plan
+    root: Path
+    progress: Progress | None
+    started: float
+    scorers: list[Scorer] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def stream(self, *, fast: bool) -> Summary:
+        """Files are entered so that they are renamed in reverse: the output, the rejects, the
+        sidecar; an error before that removes every temporary file."""
+        o, summary = self.options, Summary()
+        with ExitStack() as files:
+            sidecar = files.enter_context(atomic_path(o.sidecar_path)) if o.sidecar_path else None
+            rejects = None
+            if o.on_invalid == "skip":
+                inputs = [c for c in self.columns if c != ID]
+                rejects = files.enter_context(rejects_writer(o.rejects_path, ID, inputs))
+            output = _LazyOutput(self, files)
+            self._loop(output, rejects, summary, fast=fast)
+            if summary.rows_in == 0:
+                raise InputFileError(f"{o.input}: has a header but no rows; nothing to score")
+            output.sink()  # every row rejected: still an output, with its header
+            if sidecar is not None:
+                sidecar.write_text(self._sidecar_text(summary), encoding="utf-8")
+        written = [o.output, o.sidecar_path, o.rejects_path if rejects else None]
+        summary.written = [p for p in written if p is not None]
+        return summary
+
+    def _loop(
+        self, output: _LazyOutput, rejects: RejectsWriter | None, summary: Summary, *, fast: bool
+    ) -> None:
+        errors = _Errors()
+        kinds = _kinds(self.plan)
+        chunks = read_chunks(
+            self.source, self.columns, self.options.chunk_rows, kinds=kinds, fast=fast
+        )
+        for batch, checked in prefetched((b, check_chunk(b, self.plan)) for b in chunks):
+            first_row = summary.rows_in + 1
+            summary.rows_in += batch.num_rows
+            summary.rows_rejected += int(checked.invalid.sum())
+            if checked.invalid.any() and rejects is None:
+                errors.add(checked, first_row)
+            elif checked.invalid.any() and rejects is not None:
+                rejects(batch, first_row, checked.invalid, reasons(checked))
+            if not errors.count:
+                self._score(checked, output.sink(), summary)
+            if self.progress is not None:
+                self.progress(summary.rows_in, max(self.source.rows, summary.rows_in))
+        if errors.count:
+            raise InputValidationError(errors.message(self.options.input, summary))
+
+    def _score(self, checked: Checked, sink: TableSink, summary: Summary) -> None:
+        valid = ~checked.invalid
+        frame, ids, ready = checked.frame, checked.ids, checked.relapse_ready
+        if not valid.all():
+            frame, ids, ready = frame[valid], ids.filter(valid), ready[valid]
+        if not len(frame):
+            return
+        explain = self.options.explain
+        table = score_chunk(
+            frame, ids, self.scorers, explain=explain, relapse_ready=ready, schema=sink.schema
+        )
+        sink.write(table)
+        summary.rows_scored += table.num_rows
+        summary.rows_ood += int(table.column("ood").to_numpy().sum())
+        if summary.first_row_seconds is None:
+            summary.first_row_seconds = time.perf_counter() - self.started
+            log.debug("first rows scored at %.3f (epoch seconds)", time.time())
+
+    def load(self) -> None:
+        """The models (once for all passes) and the metadata that describes them."""
+        if not self.scorers:
+            o = self.options
+            models = load_models(
+                self.plan.tasks, o.model_uris, root=self.root, strict=o.tasks is not None
+            )
+            self.scorers = [make_scorer(model) for model, _ in models.values()]
+            provenance = {task: info for task, (_, info) in models.items()}
+            self.metadata = _metadata(self.options, self.plan, provenance)
+
+    def _sidecar_text(self, summary: Summary) -> str:
+        o = self.options
+        rows = {"in": summary.rows_in, "scored": summary.rows_scored}
+        rows.update(rejected=summary.rows_rejected, out_of_distribution=summary.rows_ood)
+        data = {**self.metadata, "output": str(o.output), "rows": rows}
+        if o.on_invalid == "skip":
+            data["rejects"] = str(o.rejects_path)
+        return json.dumps(data, indent=2, default=str) + "\n"
+
+
+class _LazyOutput:
+    """The output file, opened (and the models loaded) when the first rows are to be written."""
+
+    def __init__(self, job: _Job, files: ExitStack) -> None:
+        self.job, self.files = job, files
+        self._sink: TableSink | None = None
+
+    def sink(self) -> TableSink:
+        if self._sink is None:
+            job, o = self.job, self.job.options
+            job.load()
+            id_type = job.source.type_of(job.columns[ID])
+            schema = output_schema(id_type, job.plan.tasks, o.explain)
+            fmt = file_format(o.output, o.output_format, option="--format")
+            meta = {"ketapredict": json.dumps(job.metadata, default=str)}
+            tmp = self.files.enter_context(atomic_path(o.output))
+            self._sink = self.files.enter_context(table_writer(tmp, fmt, schema, metadata=meta))
+        return self._sink
+
+
+def _kinds(plan: Plan) -> dict[str, Kind]:
+    kinds: dict[str, Kind] = {ID: "text"}
+    kinds.update({f.name: "category" if f.kind == "category" else "number" for f in plan.features})
+    return kinds
+
+
+@dataclass
+class _Errors:
+    """In fail mode: the first MAX_ERROR_LINES problems as lines, and how many there were."""
+
+    lines: list[str] = field(default_factory=list)
+    count: int = 0
+
+    def add(self, checked: Checked, first_row: int) -> None:
+        self.count += sum(int(p.mask.sum()) for p in checked.problems)
+        room = MAX_ERROR_LINES - len(self.lines)
+        if room > 0:
+            self.lines += error_lines(checked, first_row=first_row, limit=room)
+
+    def message(self, path: Path, summary: Summary) -> str:
+        more = self.count - len(self.lines)
+        shown = "\n".join(f"  {line}" for line in self.lines)
+        return (
+            f"{summary.rows_rejected:,} of {summary.rows_in:,} rows in {path} break the input "
+            "schema; nothing was written. Fix them, or pass --on-invalid skip to score the valid "
+            f"rows and write the others to a rejects file:\n{shown}"
+            + (f"\n  ... and {more:,} more" if more else "")
+        )

@@ -1,0 +1,432 @@
+"""`ketapredict score` end to end: the real CLI against champions registered in a temporary
+SQLite MLflow (both tasks trained once on a tiny cohort), and the scoring core against them."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from ketapredict import RESEARCH_NOTICE
+from ketapredict.features import SCHEMA, build_features, raw_columns
+from ketapredict.model import load_model
+from tests.helpers import BIN, TINY_PARAMS, cli, env, make_project
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    params = copy.deepcopy(TINY_PARAMS)
+    params["train"].update(max_trees=60)
+    params["train"]["search"].update(candidates=1, num_leaves=[4])
+    root = make_project(tmp_path_factory.mktemp("score"), params)
+    for command in (["generate"], ["features"], ["train", "responder"], ["train", "relapse"]):
+        result = cli(command, root)
+        assert result.returncode == 0, result.stderr
+    return root
+
+
+LOCAL = ("--model-uri", "models/responder", "--model-uri", "models/relapse")
+
+
+def patients(project: Path, task: str = "responder", n: int = 30) -> pd.DataFrame:
+    rows = pd.read_parquet(project / "data" / "features" / f"{task}.parquet").head(n)
+    return rows[["patient_id", *raw_columns(task)]].reset_index(drop=True)
+
+
+def score(project: Path, *args: str, **env_extra: str) -> subprocess.CompletedProcess[str]:
+    if not env_extra:
+        return cli(["score", *args], project)
+    environment = {**env(), **env_extra}
+    return subprocess.run(
+        [sys.executable, "-m", "ketapredict", "score", *args],
+        cwd=project, env=environment, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def champion(project: Path, task: str) -> tuple[str, str]:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    mv = client.get_model_version_by_alias(f"ketapredict-{task}", "champion")
+    return str(mv.version), mv.run_id
+
+
+# --- bad inputs: each case writes its input into `src` and returns the CLI arguments --------
+
+
+def _csv(
+    project: Path, src: Path, edit: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+) -> Path:
+    frame = patients(project)
+    path = src / "patients.csv"
+    (edit(frame) if edit else frame).to_csv(path, index=False)
+    return path
+
+
+def _set(row: int, column: str, value: object) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    def edit(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.astype({column: object})
+        frame.loc[row - 1, column] = value
+        return frame
+
+    return edit
+
+
+def _raw(name: str, data: bytes) -> Callable[[Path, Path], list[str]]:
+    def make(project: Path, src: Path) -> list[str]:
+        (src / name).write_bytes(data)
+        return [str(src / name)]
+
+    return make
+
+
+def _rows(edit: Callable[[pd.DataFrame], pd.DataFrame]) -> Callable[[Path, Path], list[str]]:
+    return lambda project, src: [str(_csv(project, src, edit))]
+
+
+def _ragged(project: Path, src: Path) -> list[str]:
+    path = _csv(project, src)
+    with path.open("a") as fh:
+        fh.write("99,1,2\n")
+    return [str(path)]
+
+
+def _model(kind: str) -> Callable[[Path, Path], list[str]]:
+    def make(project: Path, src: Path) -> list[str]:
+        folder = src / "model"
+        if kind == "wrong_task":
+            return [
+                str(_csv(project, src)),
+                "--task",
+                "responder",
+                "--model-uri",
+                str(project / "models" / "relapse"),
+            ]
+        if kind == "foreign":
+            folder.mkdir()
+            (folder / "MLmodel").write_text("flavors:\n  sklearn:\n    pickled_model: model.pkl\n")
+        if kind == "unknown_alias":
+            return [str(_csv(project, src)), "--model-uri", "models:/ketapredict-responder@nope"]
+        if kind == "schema":
+            shutil.copytree(project / "models" / "responder", folder)
+            meta_file = folder / "artifacts" / "lightgbm" / "model.json"
+            meta = json.loads(meta_file.read_text())
+            meta["features"] = meta["features"][:-1]
+            meta_file.write_text(json.dumps(meta))
+        return [str(_csv(project, src)), "--model-uri", str(folder)]
+
+    return make
+
+
+def _same_output(project: Path, src: Path) -> list[str]:
+    path = _csv(project, src)
+    return [str(path), "-o", str(path)]
+
+
+def _folder_output(project: Path, src: Path) -> list[str]:
+    (src / "scores.csv").mkdir()
+    return [str(_csv(project, src)), "-o", str(src / "scores.csv")]
+
+
+UTF8 = "patient_id,age\n1,30\n"
+LATIN1 = "patient_id,diagnosis\n1,dépression\n".encode("latin-1")
+WRONG_TASK = "is a relapse model, but this run scores responder"
+NOWHERE = {"MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}
+
+
+class Case(NamedTuple):
+    make: Callable[[Path, Path], list[str]]  # writes the input into a folder, returns the args
+    message: str
+    code: int = 2
+    env: dict[str, str] | None = None
+    in_input_folder: bool = False  # run there (no project, no registry) instead of the project
+
+
+BAD_INPUTS: dict[str, Case] = {
+    "empty file": Case(_raw("p.csv", b""), "the file is empty"),
+    "blank lines only": Case(_raw("p.csv", b"\n \n"), "the file is empty"),
+    "header only": Case(_rows(lambda f: f.head(0)), "has a header but no rows"),
+    "not found": Case(lambda p, s: [str(s / "nope.csv")], "file not found"),
+    "a directory": Case(lambda p, s: [str(s)], "is a directory"),
+    "utf-16": Case(_raw("p.csv", UTF8.encode("utf-16")), "UTF-16"),
+    "latin-1": Case(_raw("p.csv", LATIN1), "not valid UTF-8"),
+    "unknown extension": Case(_raw("p.xlsx", b"x"), "unknown extension '.xlsx'"),
+    "corrupt parquet": Case(_raw("p.parquet", UTF8.encode()), "not a readable Parquet"),
+    "ragged csv": Case(_ragged, "malformed CSV"),
+    "no patient_id": Case(_rows(lambda f: f.drop(columns="patient_id")), "no patient_id"),
+    "semicolons": Case(_raw("p.csv", b"patient_id;age\n1;30\n"), "separated by ';'"),
+    "missing column": Case(_rows(lambda f: f.drop(columns="dose")), "column(s): dose"),
+    "out of range": Case(_rows(_set(3, "age", 150)), "row 3, column age: '150' is outside 18"),
+    "not a number": Case(_rows(_set(4, "bmi", "fat")), "row 4, column bmi: 'fat' is not a"),
+    "unknown category": Case(_rows(_set(2, "diagnosis", "flu")), "not one of mdd, bipolar"),
+    "flag not 0/1": Case(_rows(_set(5, "female", 2)), "row 5, column female: '2' is not 0 or"),
+    "value missing": Case(_rows(_set(6, "dose", None)), "row 6, column dose: missing (required"),
+    "output over input": Case(_same_output, "would overwrite the input"),
+    "output is a folder": Case(_folder_output, "exists and is not a file"),
+    "model of the wrong task": Case(_model("wrong_task"), WRONG_TASK, 1),
+    "not a ketapredict model": Case(_model("foreign"), "not a ketapredict one", 1),
+    "model schema mismatch": Case(_model("schema"), "do not match this version's responder", 1),
+    "not in the registry": Case(_model("unknown_alias"), "not found in the registry", 1),
+    "registry unreachable": Case(_rows(lambda f: f), "127.0.0.1:9 unreachable", 1, NOWHERE),
+    "no registry here": Case(_rows(lambda f: f), "no MLflow registry at", 1, None, True),
+}
+
+
+@pytest.fixture(scope="module")
+def refusals(project: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
+    """Every bad-input case run through the CLI, a few at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(name: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+        case = BAD_INPUTS[name]
+        src = tmp_path_factory.mktemp("bad") / "in"
+        src.mkdir()
+        args, out = case.make(project, src), src.parent / "out"
+        args += [] if "-o" in args else ["-o", str(out / "scores.csv")]
+        return score(src if case.in_input_folder else project, *args, **(case.env or {})), out
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        return dict(zip(BAD_INPUTS, pool.map(run, BAD_INPUTS), strict=True))
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_refused_and_leaves_nothing(refusals: dict[str, tuple], case: str) -> None:
+    result, out = refusals[case]
+    assert result.returncode == BAD_INPUTS[case].code, result.stderr
+    assert BAD_INPUTS[case].message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_a_failure_mid_write_leaves_no_file(project: Path, tmp_path: Path) -> None:
+    data = _csv(project, tmp_path, _set(25, "age", 150))
+    out = tmp_path / "out"
+    args = ["-o", str(out / "s.csv"), "--chunk-size", "10", "--model-uri", "models/responder"]
+    result = score(project, str(data), *args)
+    assert result.returncode == 2 and "row 25, column age" in result.stderr
+    assert "1 of 30 rows" in result.stderr
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_an_error_while_scoring_removes_every_temporary_file(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ketapredict.stages import score as stage
+
+    calls: list[int] = []
+    real = stage.score_chunk
+
+    def flaky(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk on fire")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stage, "score_chunk", flaky)
+    out = tmp_path / "out"
+    options = stage.Options(
+        _csv(project, tmp_path), out / "s.csv", model_uris=(str(project / "models" / "responder"),),
+        on_invalid="skip", chunk_rows=10,
+    )  # fmt: skip
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        stage.run(options, root=project)
+    assert len(calls) == 2 and list(out.iterdir()) == []
+
+
+def test_skip_mode_conserves_rows(project: Path, tmp_path: Path) -> None:
+    edits = [
+        _set(2, "age", 150),
+        _set(7, "route", "rectal"),
+        _set(7, "bmi", "x"),
+        _set(30, "patient_id", None),
+    ]
+    frame = patients(project)
+    for edit in edits:
+        frame = edit(frame)
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    out = tmp_path / "s.parquet"
+    result = score(project, str(tmp_path / "p.csv"), "-o", str(out), "--on-invalid", "skip",
+                   "--chunk-size", "8", "--model-uri", "models/responder")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "rows in 30 = scored 27 + rejected 3" in result.stderr
+    scored = pd.read_parquet(out)
+    rejects = pd.read_csv(tmp_path / "s.rejects.csv", dtype=str)
+    assert len(scored) + len(rejects) == 30
+    assert rejects["row"].tolist() == ["2", "7", "30"]
+    assert "route: 'rectal' is not one of iv, im, intranasal, oral" in rejects["reason"][1]
+    assert "bmi: 'x' is not a number" in rejects["reason"][1]
+    assert rejects["reason"][2] == "patient_id: missing (required)"
+    ids = set(scored["patient_id"]) | set(rejects["patient_id"].dropna())
+    assert ids == set(patients(project)["patient_id"].astype(str)[:29])
+
+
+def test_probabilities_equal_mlflow_models_predict(project: Path, tmp_path: Path) -> None:
+    rows = patients(project, n=20)
+    rows.drop(columns="patient_id").to_csv(tmp_path / "x.csv", index=False)
+    rows.to_csv(tmp_path / "p.csv", index=False)
+    environment = {**env(), "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}"}
+    result = subprocess.run(
+        [str(BIN / "mlflow"), "models", "predict", "-m", "models:/ketapredict-responder@champion",
+         "-i", str(tmp_path / "x.csv"), "-t", "csv", "--env-manager", "local",
+         "-o", str(tmp_path / "mlflow.json")],
+        env=environment, capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    expected = pd.DataFrame(json.loads((tmp_path / "mlflow.json").read_text())["predictions"])
+    scored = score(project, str(tmp_path / "p.csv"), "-o", str(tmp_path / "s.csv"))
+    assert scored.returncode == 0, scored.stderr
+    got = pd.read_csv(tmp_path / "s.csv")
+    assert got["patient_id"].tolist() == rows["patient_id"].tolist()
+    np.testing.assert_allclose(got["p_response"], expected["p_response"], rtol=1e-12)
+
+
+def test_csv_and_parquet_round_trips_agree(project: Path, tmp_path: Path) -> None:
+    rows = patients(project, "relapse")
+    rows.to_csv(tmp_path / "p.csv", index=False)
+    rows.to_parquet(tmp_path / "p.parquet", index=False)
+    runs = {
+        "csv": ("p.csv", "a.csv"),
+        "parquet": ("p.parquet", "b.parquet"),
+        "mixed": ("p.csv", "c.pq"),
+    }
+    for source, target in runs.values():
+        result = score(project, str(tmp_path / source), "-o", str(tmp_path / target), *LOCAL)
+        assert result.returncode == 0, result.stderr
+    a = pd.read_csv(tmp_path / "a.csv", float_precision="round_trip")
+    b = pd.read_parquet(tmp_path / "b.parquet")
+    c = pd.read_parquet(tmp_path / "c.pq")
+    assert b["patient_id"].dtype == rows["patient_id"].dtype  # Parquet keeps the id's type
+    assert (
+        a["patient_id"].tolist() == b["patient_id"].tolist() == c["patient_id"].astype(int).tolist()
+    )
+    for column in ("p_response", "p_relapse"):
+        np.testing.assert_array_equal(a[column], b[column])
+        np.testing.assert_array_equal(b[column], c[column])
+    assert a["response_band"].tolist() == b["response_band"].tolist()
+    expected = load_model(project / "models" / "relapse").predict_proba(rows)
+    np.testing.assert_allclose(b["p_relapse"], expected, rtol=1e-12)
+
+
+def test_explain_reasons_add_up_to_the_models_log_odds(project: Path, tmp_path: Path) -> None:
+    rows = patients(project, "relapse", n=25)
+    rows.to_parquet(tmp_path / "p.parquet", index=False)
+    result = score(project, str(tmp_path / "p.parquet"), "-o", str(tmp_path / "e.parquet"),
+                   "--explain", "3", *LOCAL)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = pd.read_parquet(tmp_path / "e.parquet")
+    for task, outcome in (("responder", "response"), ("relapse", "relapse")):
+        model = load_model(project / "models" / task)
+        raw = model.raw_score(build_features(rows, task)[model.features])
+        parts = [out[f"{outcome}_reason_{k}_logodds"] for k in (1, 2, 3)]
+        total = out[f"{outcome}_base_logodds"] + sum(parts) + out[f"{outcome}_other_logodds"]
+        np.testing.assert_allclose(total, raw, atol=1e-9)
+        np.testing.assert_allclose(out[f"p_{outcome}"], model.calibrate(raw), rtol=1e-9)
+        sizes = np.abs(np.column_stack(parts))
+        assert (np.diff(sizes, axis=1) <= 1e-12).all(), "reasons are ordered by size"
+        inputs = out[[f"{outcome}_reason_{k}_input" for k in (1, 2, 3)]]
+        assert (inputs.nunique(axis=1) == 3).all() and set(inputs.stack()) <= set(raw_columns(task))
+        first = out.iloc[0]
+        meaning = {f.name: f.meaning for f in SCHEMA[task]}[first[f"{outcome}_reason_1_input"]]
+        verb = "raises" if first[f"{outcome}_reason_1_logodds"] > 0 else "lowers"
+        assert first[f"{outcome}_reason_1"] == (
+            f"{meaning} = {first[f'{outcome}_reason_1_value']} {verb} predicted {outcome}"
+        )
+
+
+def test_provenance_and_notice_travel_with_the_output(project: Path, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    patients(project).to_csv(tmp_path / "p.csv", index=False)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = pool.map(
+            lambda name: score(project, str(tmp_path / "p.csv"), "-o", str(tmp_path / name)),
+            ("s.parquet", "s.csv"),
+        )
+        for result in runs:
+            assert result.returncode == 0, result.stderr
+    in_parquet = json.loads(pq.read_schema(tmp_path / "s.parquet").metadata[b"ketapredict"])
+    sidecar = json.loads((tmp_path / "s.csv.json").read_text())
+    version, run_id = champion(project, "responder")
+    for meta in (in_parquet, sidecar):
+        assert meta["notice"] == RESEARCH_NOTICE
+        model = meta["models"]["responder"]
+        assert (model["name"], model["version"], model["run_id"]) == (
+            "ketapredict-responder",
+            version,
+            run_id,
+        )
+        assert model["uri"] == "models:/ketapredict-responder@champion"
+    assert sidecar["rows"] == {"in": 30, "scored": 30, "rejected": 0, "out_of_distribution": 0}
+
+
+def test_out_of_range_inputs_and_unseen_categories_are_flagged(
+    project: Path, tmp_path: Path
+) -> None:
+    frame = _set(3, "route", "IM")(_set(2, "age", 99)(patients(project)))
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    result = score(project, str(tmp_path / "p.csv"), "-o", str(tmp_path / "o.csv"),
+                   "--model-uri", "models/responder")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = pd.read_csv(tmp_path / "o.csv", keep_default_na=False)
+    model = load_model(project / "models" / "responder")
+    assert model.ranges["age"][1] < 99 and model.ranges["route_im"] == (0.0, 0.0)
+    assert out["ood"].tolist()[:4] == [False, True, True, False]
+    assert out["ood_inputs"].tolist()[1:3] == ["age", "route"]
+    assert "2 flagged ood" in result.stderr
+
+
+def test_task_defaults_to_both_and_p_relapse_needs_the_end_of_course_values(
+    project: Path, tmp_path: Path
+) -> None:
+    rows = _set(4, "pct_change_end", None)(patients(project, "relapse", n=10))
+    rows.assign(trial="x", y=1).to_csv(tmp_path / "r.csv", index=False)
+    result = score(project, str(tmp_path / "r.csv"), "-o", str(tmp_path / "o.parquet"), *LOCAL)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("ignoring 2 column(s) the models do not use: trial, y") == 1
+    out = pd.read_parquet(tmp_path / "o.parquet")
+    assert out["p_response"].notna().all()
+    assert out["p_relapse"].isna().tolist() == [i == 3 for i in range(10)]
+    patients(project, n=5).to_csv(tmp_path / "b.csv", index=False)
+    result = score(project, str(tmp_path / "b.csv"), "-o", str(tmp_path / "b.parquet"), *LOCAL)
+    assert result.returncode == 0, result.stderr
+    assert "p_relapse" not in pd.read_parquet(tmp_path / "b.parquet").columns
+
+
+def test_categories_and_column_names_ignore_case_and_spaces(project: Path, tmp_path: Path) -> None:
+    rows = patients(project, n=10)
+    rows.to_csv(tmp_path / "a.csv", index=False)
+    messy = rows.assign(route=" " + rows["route"].str.upper(), drug=rows["drug"].str.title())
+    messy.rename(columns={"age": "Age ", "diagnosis": "DIAGNOSIS"}).to_csv(
+        tmp_path / "b.csv", index=False
+    )
+    for name in ("a", "b"):
+        out = str(tmp_path / f"{name}.out.csv")
+        result = score(
+            project, str(tmp_path / f"{name}.csv"), "-o", out, "--model-uri", "models/responder"
+        )
+        assert result.returncode == 0, result.stderr
+    a, b = pd.read_csv(tmp_path / "a.out.csv"), pd.read_csv(tmp_path / "b.out.csv")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_names_match_the_pyfunc_and_the_registry() -> None:
+    from ketapredict.pyfunc import OUTPUT
+    from ketapredict.score import PROBABILITY
+    from ketapredict.score_models import CHAMPION_URI
+    from ketapredict.stages.train import REGISTERED
+
+    assert PROBABILITY == OUTPUT
+    for task, name in REGISTERED.items():
+        assert CHAMPION_URI.format(task=task) == f"models:/{name}@champion"
