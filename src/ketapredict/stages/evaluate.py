@@ -31,7 +31,10 @@ def refit(model: KetaModel, seed: int) -> ev.FitPredict:
 
     def fit_predict(X: pd.DataFrame, y: np.ndarray, X_eval: pd.DataFrame) -> np.ndarray:
         data = lgb.Dataset(np.asarray(X, dtype=np.float64), y)
-        booster = lgb.train(lgb_params(params, seed), data, num_boost_round=trees)
+        # one thread: many small fits, and OpenMP spin-waits collapse on a busy machine
+        booster = lgb.train(
+            {**lgb_params(params, seed), "num_threads": 1}, data, num_boost_round=trees
+        )
         raw = booster.predict(np.asarray(X, dtype=np.float64), raw_score=True)
         calibration = fit_calibration(method, raw, y, np.ones(len(y)))
         return apply_calibration(
