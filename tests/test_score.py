@@ -173,6 +173,7 @@ BAD_INPUTS: dict[str, Case] = {
     "unknown category": Case(_rows(_set(2, "diagnosis", "flu")), "not one of mdd, bipolar"),
     "flag not 0/1": Case(_rows(_set(5, "female", 2)), "row 5, column female: '2' is not 0 or"),
     "value missing": Case(_rows(_set(6, "dose", None)), "row 6, column dose: missing (required"),
+    "markup in a value": Case(_rows(_set(2, "drug", "[/x]")), "row 2, column drug: '[/x]' is not"),
     "output over input": Case(_same_output, "would overwrite the input"),
     "output is a folder": Case(_folder_output, "exists and is not a file"),
     "model of the wrong task": Case(_model("wrong_task"), WRONG_TASK, 1),

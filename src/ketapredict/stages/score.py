@@ -22,16 +22,12 @@ from ketapredict.io import atomic_path
 from ketapredict.score import BAND_CUTS, Scorer, make_scorer, output_schema, score_chunk
 from ketapredict.score_io import (
     Kind,
-    RejectsWriter,
     Source,
-    TableSink,
     TypedParseError,
     file_format,
     open_source,
     prefetched,
     read_chunks,
-    rejects_writer,
-    table_writer,
 )
 from ketapredict.score_models import load_models
 from ketapredict.score_validation import (
@@ -45,6 +41,7 @@ from ketapredict.score_validation import (
     match_columns,
     reasons,
 )
+from ketapredict.score_write import RejectsWriter, TableSink, rejects_writer, table_writer
 
 log = logging.getLogger(__name__)
 MAX_ERROR_LINES = 20
