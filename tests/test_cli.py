@@ -55,3 +55,12 @@ def test_python_dash_m_shows_help(tmp_path) -> None:
         and "generate" in result.stdout
         and "Research use only" in result.stdout
     )
+
+
+def test_an_error_quoting_brackets_is_printed_not_parsed(tmp_path) -> None:
+    params = copy.deepcopy(TINY_PARAMS)
+    params["generate"]["[/x]"] = 2
+    project = make_project(tmp_path, params)
+    result = cli(["generate"], project)
+    assert result.returncode == 1
+    assert "[/x]" in result.stderr and "Traceback" not in result.stderr

@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 
 from ketapredict import RESEARCH_NOTICE, __version__
@@ -54,7 +55,8 @@ def friendly_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except KetapredictError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            # the message may quote user values such as "[x]": never read it as markup
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
@@ -162,21 +164,21 @@ def score(
     task: Annotated[
         str | None,
         typer.Option(
-            help="responder, relapse or both [default: both if the input has "
-            "pct_change_end and remission_end, else responder]"
+            help="responder, relapse or both (default: both if the input has "
+            "pct_change_end and remission_end, else responder)"
         ),
     ] = None,
     model_uri: Annotated[
         list[str] | None,
         typer.Option(
             help="Model folder (models/responder) or MLflow URI; repeat for both "
-            "tasks [default: models:/ketapredict-<task>@champion]"
+            "tasks (default: models:/ketapredict-<task>@champion)"
         ),
     ] = None,
     explain: Annotated[int, typer.Option(min=0, help="Top K reasons per patient and task.")] = 0,
     on_invalid: Annotated[str, typer.Option(help="fail (write nothing) or skip.")] = "fail",
     rejects: Annotated[
-        Path | None, typer.Option(help="Rejects file for skip [default: OUTPUT-stem.rejects.csv]")
+        Path | None, typer.Option(help="Rejects file for skip (default: OUTPUT-stem.rejects.csv)")
     ] = None,
     output_format: Annotated[str | None, typer.Option("--format", help="csv or parquet.")] = None,
     input_format: Annotated[str | None, typer.Option(help="csv or parquet.")] = None,
