@@ -61,6 +61,21 @@ def test_build_features_one_hot_and_missing() -> None:
     assert X.loc[1, "route_intranasal"] == 0
 
 
+def test_categories_give_the_same_matrix_as_text_or_as_a_categorical() -> None:
+    row = {f.name: 1.0 for f in SCHEMA["responder"] if f.kind != "category"}
+    frame = pd.DataFrame([row] * 5)
+    frame["diagnosis"] = [" MDD", "Bipolar ", None, "ptsd", "other"]
+    frame["drug"] = ["esketamine", "KETAMINE", "ketamine", None, "ketamine"]
+    frame["route"] = ["intranasal", "iv", "IM", "oral", "iv"]
+    as_text = build_features(frame, "responder")
+    coded = frame.astype({c: "category" for c in ("diagnosis", "drug", "route")})
+    pd.testing.assert_frame_equal(build_features(coded, "responder"), as_text)
+    assert as_text["diagnosis_bipolar"].tolist()[:2] == [0.0, 1.0]
+    assert np.isnan(as_text.loc[2, "diagnosis_ptsd"]) and as_text.loc[4, "diagnosis_ptsd"] == 0
+    assert as_text.loc[1, "drug_esketamine"] == 0 and np.isnan(as_text.loc[3, "drug_esketamine"])
+    assert as_text.loc[2, "route_im"] == 1 and as_text.loc[3, "route_oral"] == 1
+
+
 def test_missing_input_column_is_named() -> None:
     with pytest.raises(DataError, match="'age'"):
         build_features(pd.DataFrame({"bmi": [1.0]}), "responder")

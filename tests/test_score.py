@@ -246,6 +246,67 @@ def test_an_error_while_scoring_removes_every_temporary_file(
     assert len(calls) == 2 and list(out.iterdir()) == []
 
 
+def test_an_error_in_the_writing_thread_reaches_the_caller_and_removes_every_file(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ketapredict.stages import score as stage
+
+    calls: list[int] = []
+    real = stage.finish_chunk
+
+    def flaky(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError("no space left on device")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stage, "finish_chunk", flaky)
+    out = tmp_path / "out"
+    options = stage.Options(
+        _csv(project, tmp_path), out / "s.parquet",
+        model_uris=(str(project / "models" / "responder"),), chunk_rows=4,
+    )  # fmt: skip
+    with pytest.raises(OSError, match="no space left"):
+        stage.run(options, root=project)
+    assert len(calls) >= 2 and list(out.iterdir()) == []
+
+
+def test_registry_prefetch_errors_wait_to_be_asked_for_and_a_dead_child_is_replaced(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ketapredict.errors import ModelError
+    from ketapredict.score_models import CHAMPION_URI, Prefetch
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    good, bad = CHAMPION_URI.format(task="responder"), "models:/ketapredict-responder@nope"
+    with Prefetch([bad, good], root=project) as fetched:
+        assert (fetched.folder(good) / "MLmodel").is_file()
+        with pytest.raises(ModelError, match="not found in the registry"):
+            fetched.folder(bad)
+    assert not fetched.tmp.exists()
+    with Prefetch([good], root=project) as fetched:
+        fetched.process.kill()
+        fetched.process.join()
+        assert (fetched.folder(good) / "registered_model_meta").is_file()  # fetched here
+    with Prefetch([bad], root=project):
+        pass  # never asked for: no error
+
+
+def test_tree_runner_equals_one_lightgbm_call_bit_for_bit(project: Path) -> None:
+    from ketapredict.score import TreeRunner
+
+    model = load_model(project / "models" / "relapse")
+    rows = patients(project, "relapse", n=400)
+    rng = np.random.default_rng(7)
+    X = build_features(rows.sample(3 * TreeRunner.SLICE_ROWS + 123, replace=True, random_state=1),
+                       "relapse")[model.features].to_numpy()  # fmt: skip
+    X[rng.random(X.shape) < 0.05] = np.nan
+    with TreeRunner() as trees:
+        for _ in range(3):  # concurrent slices, repeatedly: no cross-talk between calls
+            assert np.array_equal(trees.raw_score(model, X), model.raw_score(X))
+            assert np.array_equal(trees.contributions(model, X), model.contributions(X))
+
+
 def test_skip_mode_conserves_rows(project: Path, tmp_path: Path) -> None:
     edits = [
         _set(2, "age", 150),

@@ -187,29 +187,34 @@ def score(
 ) -> None:
     """Score new patients with the champion models: probabilities, risk bands, out-of-range
     flags, reasons. Research use only: not for clinical decisions."""
-    from ketapredict.stages import score as stage
+    from ketapredict.score_models import Prefetch, prefetch_uris
 
     tasks = {"both": ("responder", "relapse"), "responder": ("responder",), None: None}
     tasks["relapse"] = ("relapse",)
     if task not in tasks or on_invalid not in ("fail", "skip"):
         raise typer.BadParameter("--task: responder|relapse|both; --on-invalid: fail|skip")
-    options = stage.Options(
-        input=input_path,
-        output=output,
-        tasks=tasks[task],  # type: ignore[arg-type]
-        model_uris=tuple(model_uri or ()),
-        explain=explain,
-        on_invalid=on_invalid,  # type: ignore[arg-type]
-        input_format=input_format,
-        output_format=output_format,
-        rejects=rejects,
-        chunk_rows=chunk_size,
-    )
-    import signal
+    project = _paths(root).root
+    # registry models download in a child process while this one reads the input
+    with Prefetch(prefetch_uris(tasks[task], model_uri or ()), root=project) as fetched:
+        from ketapredict.stages import score as stage
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind, so temporary files go
-    with _ScoreProgress() as progress:
-        summary = stage.run(options, root=_paths(root).root, progress=progress)
+        options = stage.Options(
+            input=input_path,
+            output=output,
+            tasks=tasks[task],  # type: ignore[arg-type]
+            model_uris=tuple(model_uri or ()),
+            explain=explain,
+            on_invalid=on_invalid,  # type: ignore[arg-type]
+            input_format=input_format,
+            output_format=output_format,
+            rejects=rejects,
+            chunk_rows=chunk_size,
+        )
+        import signal
+
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: temporary files go
+        with _ScoreProgress() as progress:
+            summary = stage.run(options, root=project, progress=progress, fetched=fetched)
     written = ", ".join(str(p) for p in summary.written)
     counts = f"{summary.rows_scored:,} + rejected {summary.rows_rejected:,}"
     err.print(

@@ -1,7 +1,8 @@
 """The one feature builder and its input schema -- the public contract of `ketapredict score`.
 
-Raw inputs (names, units, ranges, categories) are listed in SCHEMA; build_features turns a
-frame of them into the float64 model matrix every model is trained and scored on.
+Raw inputs (names, units, ranges, categories) are listed in SCHEMA; build_matrix (and
+build_features, its frame) turns a frame of them into the float64 model matrix every model is
+trained and scored on.
 """
 
 from __future__ import annotations
@@ -139,25 +140,47 @@ def feature_names(task: Task) -> list[str]:
 
 
 def build_features(frame: pd.DataFrame, task: Task) -> pd.DataFrame:
-    """The float64 model matrix for `task`; missing optional inputs stay NaN.
+    """The float64 model matrix for `task` as a frame (columns: feature_names(task)); missing
+    optional inputs stay NaN. See build_matrix."""
+    return pd.DataFrame(build_matrix(frame, task), columns=feature_names(task), index=frame.index)
+
+
+def build_matrix(frame: pd.DataFrame, task: Task) -> np.ndarray:
+    """The float64 model matrix for `task` (rows x feature_names(task), column-major, the
+    layout LightGBM reads without a copy); missing optional inputs stay NaN.
 
     Raises DataError naming the first raw column that is absent. Values are assumed valid
     (scoring validates them first; training data come from the generator)."""
     missing = [f.name for f in SCHEMA[task] if f.name not in frame.columns]
     if missing:
         raise DataError(f"missing input column {missing[0]!r} (the {task} model needs it)")
-    out: dict[str, np.ndarray] = {}
+    out = np.empty((len(frame), len(feature_names(task))), dtype=np.float64, order="F")
+    at = 0
     for f in SCHEMA[task]:
         column = frame[f.name]
         if f.kind == "category":
-            text = column.astype("string").str.strip().str.lower()
-            absent = text.isna().to_numpy()
-            for c in f.categories[1:]:
-                hit = (text == c).fillna(False).to_numpy(dtype=bool)
-                out[f"{f.name}_{c}"] = np.where(absent, np.nan, hit.astype(np.float64))
+            width = len(f.categories) - 1
+            out[:, at : at + width] = _one_hot(column, f.categories)
         else:
-            out[f.name] = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
-    return pd.DataFrame(out, index=frame.index)
+            width = 1
+            if column.dtype != np.float64:
+                column = pd.to_numeric(column, errors="coerce")
+            out[:, at] = column.to_numpy(dtype=np.float64)
+        at += width
+    return out
+
+
+def _one_hot(column: pd.Series, categories: tuple[str, ...]) -> np.ndarray:
+    """One 0/1 column per category but the first (the reference); NaN where the value is
+    missing. Text is trimmed and lower-cased; the work is done once per distinct value."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes, distinct = column.cat.codes.to_numpy(), column.cat.categories
+    else:
+        codes, distinct = pd.factorize(column, use_na_sentinel=True)
+    words = pd.Series(distinct, dtype="string").str.strip().str.lower().to_numpy(dtype=object)
+    table = np.array([[w == c for c in categories[1:]] for w in words], dtype=np.float64)
+    table = np.vstack([table.reshape(len(words), -1), np.full(len(categories) - 1, np.nan)])
+    return table[codes]  # code -1 (missing) picks the last, all-NaN row
 
 
 ALLOWED_TIMING: dict[Task, tuple[str, ...]] = {

@@ -42,9 +42,11 @@ class KetaModel:
     def features(self) -> list[str]:
         return feature_names(self.task)
 
-    def raw_score(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """Log-odds from the trees (the scale SHAP values add up to)."""
-        return self.booster.predict(np.asarray(X, dtype=np.float64), raw_score=True)
+    def raw_score(self, X: pd.DataFrame | np.ndarray, *, threads: int = 0) -> np.ndarray:
+        """Log-odds from the trees (the scale SHAP values add up to); `threads` 0: LightGBM's
+        default (every core)."""
+        X = np.asarray(X, dtype=np.float64)
+        return self.booster.predict(X, raw_score=True, num_threads=threads)
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         return apply_calibration(self.calibration, raw)
@@ -56,9 +58,10 @@ class KetaModel:
         """Probabilities for raw inputs (the scoring schema), via the one feature builder."""
         return self.predict_matrix(build_features(frame, self.task)[self.features])
 
-    def contributions(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+    def contributions(self, X: pd.DataFrame | np.ndarray, *, threads: int = 0) -> np.ndarray:
         """TreeSHAP contributions on the log-odds scale, last column the expected value."""
-        return self.booster.predict(np.asarray(X, dtype=np.float64), pred_contrib=True)
+        X = np.asarray(X, dtype=np.float64)
+        return self.booster.predict(X, pred_contrib=True, num_threads=threads)
 
     def save(self, folder: str | Path) -> None:
         folder = Path(folder)

@@ -23,7 +23,7 @@ Format = Literal["csv", "parquet"]
 Kind = Literal["number", "category", "text"]
 SUFFIXES: dict[str, Format] = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 SNIFF_BYTES = 1 << 16
-CSV_BLOCK = 1 << 20  # small blocks parse fastest and let the first rows through at once
+CSV_BLOCK, CSV_BLOCK_MAX = 1 << 20, 1 << 26  # bytes parsed at a time: about one chunk's
 FIRST_CHUNK = 2_000
 UTF8_FIX = "save it as UTF-8 (e.g. 'CSV UTF-8' in a spreadsheet) and rerun"
 
@@ -129,13 +129,15 @@ def read_chunks(
     kinds: Mapping[str, Kind],
     fast: bool,
 ) -> Iterator[pa.RecordBatch]:
-    """Batches of `chunk_rows` rows (a short first one, so scoring starts at once) holding
-    `columns` (schema name -> name in the file), renamed to the schema names; categories come
-    dictionary-encoded. With `fast`, CSV numbers are parsed straight to float64, and a value
-    that is not a number raises TypedParseError (reread without `fast` to find its row)."""
+    """Batches of about `chunk_rows` rows (a short first one, so scoring starts at once)
+    holding `columns` (schema name -> name in the file), renamed to the schema names;
+    categories come dictionary-encoded. With `fast`, CSV numbers are parsed straight to
+    float64, and a value that is not a number raises TypedParseError (reread without `fast` to
+    find its row)."""
     if source.fmt == "csv":
         types = {original: _csv_type(kinds[name], fast) for name, original in columns.items()}
-        batches = _csv_batches(source, types)
+        block = int(min(max(chunk_rows * source.row_bytes, CSV_BLOCK), CSV_BLOCK_MAX))
+        batches = _csv_batches(source, types, block)
     else:
         categories = [original for name, original in columns.items() if kinds[name] == "category"]
         batches = _parquet_batches(source, list(columns.values()), categories, chunk_rows)
@@ -147,23 +149,20 @@ def read_chunks(
 def _rechunk(
     batches: Iterator[pa.RecordBatch], rows: int, *, first: int
 ) -> Iterator[pa.RecordBatch]:
-    """Slice big batches (no copy) and join small ones, so chunks hold about `rows` rows."""
+    """Chunks of `first` rows, then of `rows` / 2 to 3 * `rows` / 2 rows (the last may be
+    shorter). Batches are sliced without a copy; only pieces too small to stand alone are
+    joined (copied), so a CSV block the size of a chunk goes through whole."""
     pending: list[pa.RecordBatch] = []
     have, want = 0, first
     for batch in batches:
         pending.append(batch)
         have += batch.num_rows
-        if have < want:
-            continue
-        whole, start = pending[0] if len(pending) == 1 else _combined(pending), 0
-        while whole.num_rows - start >= want:
-            yield whole.slice(start, want)
-            start, want = start + want, rows
-        rest = whole.slice(start)
-        if rest.num_rows >= rows // 2:
-            yield rest
-        pending = [rest] if 0 < rest.num_rows < rows // 2 else []
-        have = sum(b.num_rows for b in pending)
+        while have >= (want if want < rows else max(rows // 2, 1)):
+            whole = pending[0] if len(pending) == 1 else _combined(pending)
+            cut = want if whole.num_rows > want * 3 // 2 else whole.num_rows
+            yield whole.slice(0, cut)
+            rest, want = whole.slice(cut), rows
+            pending, have = ([rest] if rest.num_rows else []), rest.num_rows
     if have:
         yield pending[0] if len(pending) == 1 else _combined(pending)
 
@@ -183,7 +182,11 @@ def _parquet_batches(
         raise InputFileError(f"{source.path}: unreadable Parquet ({_first_line(exc)})") from None
 
 
-def _csv_batches(source: Source, types: dict[str, pa.DataType]) -> Iterator[pa.RecordBatch]:
+def _csv_batches(
+    source: Source, types: dict[str, pa.DataType], block: int
+) -> Iterator[pa.RecordBatch]:
+    """Parsed in the calling thread (the reading thread): Arrow's own pool would add threads
+    that compete with LightGBM's for the same cores."""
     convert = pcsv.ConvertOptions(
         column_types=types,
         include_columns=list(types),
@@ -193,7 +196,7 @@ def _csv_batches(source: Source, types: dict[str, pa.DataType]) -> Iterator[pa.R
     try:
         yield from pcsv.open_csv(
             str(source.path),
-            read_options=pcsv.ReadOptions(block_size=CSV_BLOCK),
+            read_options=pcsv.ReadOptions(block_size=block, use_threads=False),
             convert_options=convert,
         )
     except pa.ArrowInvalid as exc:

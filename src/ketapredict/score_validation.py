@@ -89,7 +89,7 @@ class Problem:
 
 @dataclass(frozen=True)
 class Checked:
-    """A chunk's parsed inputs (float64 numbers, lower-case categories) and its problems."""
+    """A chunk's parsed inputs (float64 numbers, lower-case Categoricals) and its problems."""
 
     frame: pd.DataFrame
     ids: pa.Array
@@ -167,16 +167,18 @@ def _floats(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _category(f: Feature, column: pa.Array) -> tuple[pd.Series, np.ndarray, list[Problem]]:
-    """Lower-case, trimmed categories; the text work is done once per distinct value."""
+    """Lower-case, trimmed categories as a pandas Categorical; the text work is done once per
+    distinct value, and rows carry only codes."""
     if not pa.types.is_dictionary(column.type):
         column = pc.dictionary_encode(as_text(column))
     words = _blank_to_null(pc.utf8_lower(as_text(column.dictionary)))
     known = pc.fill_null(pc.is_in(words, value_set=pa.array(f.categories)), True)
     unknown = _np(pc.fill_null(pc.invert(known).take(column.indices), False))
-    values = words.take(column.indices)
-    series = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([values], pa.string())))
+    distinct = pc.unique(words.drop_null())  # "MDD" and "mdd " are one category
+    codes = _np(pc.fill_null(pc.index_in(words, value_set=distinct).take(column.indices), -1))
+    series = pd.Series(pd.Categorical.from_codes(codes, distinct.to_pylist()), copy=False)
     rule = f"is not one of {', '.join(f.categories)}"
-    return series, _np(values.is_null()), _problem(f.name, rule, unknown, column)
+    return series, codes < 0, _problem(f.name, rule, unknown, column)
 
 
 def _blank_to_null(text: pa.Array) -> pa.Array:

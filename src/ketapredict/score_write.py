@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
@@ -21,22 +23,30 @@ class TableSink(Protocol):
 
     def write(self, table: pa.Table) -> None: ...
 
+    def write_later(
+        self, make: Callable[[], pa.Table], then: Callable[[pa.Table], None]
+    ) -> None: ...
+
 
 @contextmanager
 def table_writer(
     path: Path, fmt: Format, schema: pa.Schema, *, metadata: Mapping[str, str] | None = None
 ) -> Iterator[TableSink]:
     """A writer that appends tables of `schema` to `path` (a temporary file: the caller renames
-    it), closed when the block ends. Parquet carries `metadata` in its schema."""
+    it), closed when the block ends. Parquet carries `metadata` in its schema. Tables are
+    written behind, in a thread of their own, so formatting one chunk overlaps with scoring
+    the next."""
     if fmt == "parquet":
         if metadata:
             schema = schema.with_metadata({k.encode(): v.encode() for k, v in metadata.items()})
         few = [f.name for f in schema if f.name.endswith(("_band", "ood_inputs", "_input"))]
-        with pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=few) as writer:
-            yield _Cast(writer, schema)
+        writer: pq.ParquetWriter | pcsv.CSVWriter = pq.ParquetWriter(
+            path, schema, compression="zstd", use_dictionary=few
+        )
     else:
-        with pcsv.CSVWriter(path, schema) as writer:
-            yield _Cast(writer, schema)
+        writer = pcsv.CSVWriter(path, schema)
+    with writer, _Behind(_Cast(writer, schema)) as sink:
+        yield sink
 
 
 class _Cast:
@@ -47,6 +57,44 @@ class _Cast:
 
     def write(self, table: pa.Table) -> None:
         self.writer.write_table(table.replace_schema_metadata(self.schema.metadata))
+
+
+class _Behind:
+    """Makes and writes tables in order in one background thread, at most DEPTH waiting. A
+    failure there is raised by a later write or when the block ends; an error in the block
+    cancels what is waiting and lets the running job finish before the file is closed."""
+
+    DEPTH = 2
+
+    def __init__(self, sink: _Cast) -> None:
+        self.sink, self.schema = sink, sink.schema
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ketapredict-write")
+        self.pending: deque[Future[None]] = deque()
+
+    def write(self, table: pa.Table) -> None:
+        self.write_later(lambda: table, lambda _: None)
+
+    def write_later(self, make: Callable[[], pa.Table], then: Callable[[pa.Table], None]) -> None:
+        """Make a table (in the writing thread), write it, then call `then` with it."""
+
+        def job() -> None:
+            table = make()
+            self.sink.write(table)
+            then(table)
+
+        self.pending.append(self.pool.submit(job))
+        while len(self.pending) > self.DEPTH:
+            self.pending.popleft().result()
+
+    def __enter__(self) -> _Behind:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            while kind is None and self.pending:
+                self.pending.popleft().result()
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 RejectsWriter = Callable[[pa.RecordBatch, int, np.ndarray, pa.Array], None]

@@ -15,11 +15,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import pyarrow as pa
+
 from ketapredict import RESEARCH_NOTICE, __version__
 from ketapredict.errors import InputFileError, InputValidationError
 from ketapredict.features import Task
 from ketapredict.io import atomic_path
-from ketapredict.score import BAND_CUTS, Scorer, make_scorer, output_schema, score_chunk
+from ketapredict.score import (
+    BAND_CUTS,
+    Prepared,
+    Scorer,
+    TreeRunner,
+    finish_chunk,
+    make_scorer,
+    output_schema,
+    prepare_chunk,
+    score_chunk,
+)
 from ketapredict.score_io import (
     Kind,
     Source,
@@ -29,7 +41,7 @@ from ketapredict.score_io import (
     prefetched,
     read_chunks,
 )
-from ketapredict.score_models import load_models
+from ketapredict.score_models import Prefetch, load_models, prefetch_uris
 from ketapredict.score_validation import (
     ID,
     Checked,
@@ -84,14 +96,28 @@ class Summary:
     first_row_seconds: float | None = None
 
 
-def run(options: Options, *, root: Path, progress: Progress | None = None) -> Summary:
-    """Score options.input into options.output; every file appears whole or not at all."""
-    source, columns, plan = _prepare(options)
-    job = _Job(options, source, columns, plan, root, progress, time.perf_counter())
-    try:
-        return job.stream(fast=True)
-    except TypedParseError:  # a value that is not a number: reread, checking value by value
-        return job.stream(fast=False)
+def run(
+    options: Options,
+    *,
+    root: Path,
+    progress: Progress | None = None,
+    fetched: Prefetch | None = None,
+) -> Summary:
+    """Score options.input into options.output; every file appears whole or not at all.
+    `fetched`: registry downloads already under way (the CLI starts them first thing)."""
+    started = time.perf_counter()
+    with ExitStack() as stack:
+        if fetched is None:
+            uris = prefetch_uris(options.tasks, options.model_uris)
+            fetched = stack.enter_context(Prefetch(uris, root=root))
+        source, columns, plan = _prepare(options)
+        trees = stack.enter_context(TreeRunner())
+        job = _Job(options, source, columns, plan, fetched, progress, started, trees)
+        try:
+            return job.stream(fast=True)
+        except TypedParseError:  # a value that is not a number: reread, checking each value
+            return job.stream(fast=False)
+    raise AssertionError("unreachable")  # for type checkers: the block returns or raises
 
 
 def _prepare(options: Options) -> tuple[Source, dict[str, str], Plan]:
@@ -143,9 +169,10 @@ class _Job:
     source: Source
     columns: dict[str, str]
     plan: Plan
-    root: Path
+    fetched: Prefetch
     progress: Progress | None
     started: float
+    trees: TreeRunner
     scorers: list[Scorer] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -178,7 +205,7 @@ class _Job:
         chunks = read_chunks(
             self.source, self.columns, self.options.chunk_rows, kinds=kinds, fast=fast
         )
-        for batch, checked in prefetched((b, check_chunk(b, self.plan)) for b in chunks):
+        for batch, checked, prepared in prefetched(self._check(b) for b in chunks):
             first_row = summary.rows_in + 1
             summary.rows_in += batch.num_rows
             summary.rows_rejected += int(checked.invalid.sum())
@@ -187,36 +214,47 @@ class _Job:
             elif checked.invalid.any() and rejects is not None:
                 rejects(batch, first_row, checked.invalid, reasons(checked))
             if not errors.count:
-                self._score(checked, output.sink(), summary)
+                self._score(prepared, output.sink(), summary)
             if self.progress is not None:
                 self.progress(summary.rows_in, max(self.source.rows, summary.rows_in))
         if errors.count:
             raise InputValidationError(errors.message(self.options.input, summary))
 
-    def _score(self, checked: Checked, sink: TableSink, summary: Summary) -> None:
-        valid = ~checked.invalid
+    def _check(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, Checked, Prepared]:
+        """Check a chunk and build the model matrices of its valid rows: the reading thread's
+        share of the work."""
+        checked = check_chunk(batch, self.plan)
         frame, ids, ready = checked.frame, checked.ids, checked.relapse_ready
+        valid = ~checked.invalid
         if not valid.all():
             frame, ids, ready = frame[valid], ids.filter(valid), ready[valid]
-        if not len(frame):
+        return batch, checked, prepare_chunk(frame, ids, self.plan.tasks, relapse_ready=ready)
+
+    def _score(self, prepared: Prepared, sink: TableSink, summary: Summary) -> None:
+        """Predict here, on every core; make the table and write it in the writing thread."""
+        if not len(prepared):
             return
-        explain = self.options.explain
-        table = score_chunk(
-            frame, ids, self.scorers, explain=explain, relapse_ready=ready, schema=sink.schema
-        )
-        sink.write(table)
-        summary.rows_scored += table.num_rows
-        summary.rows_ood += int(table.column("ood").to_numpy().sum())
-        if summary.first_row_seconds is None:
-            summary.first_row_seconds = time.perf_counter() - self.started
-            log.debug("first rows scored at %.3f (epoch seconds)", time.time())
+        explain, scorers = self.options.explain, self.scorers
+        predicted = score_chunk(prepared, scorers, explain=explain, trees=self.trees)
+        summary.rows_scored += len(prepared)
+
+        def make() -> pa.Table:
+            return finish_chunk(predicted, scorers, explain=explain, schema=sink.schema)
+
+        def then(table: pa.Table) -> None:  # only the writing thread touches rows_ood
+            summary.rows_ood += int(table.column("ood").to_numpy().sum())
+            if summary.first_row_seconds is None:
+                summary.first_row_seconds = time.perf_counter() - self.started
+                log.debug("first rows scored at %.3f (epoch seconds)", time.time())
+
+        sink.write_later(make, then)
 
     def load(self) -> None:
         """The models (once for all passes) and the metadata that describes them."""
         if not self.scorers:
             o = self.options
             models = load_models(
-                self.plan.tasks, o.model_uris, root=self.root, strict=o.tasks is not None
+                self.plan.tasks, o.model_uris, fetched=self.fetched, strict=o.tasks is not None
             )
             self.scorers = [make_scorer(model) for model, _ in models.values()]
             provenance = {task: info for task, (_, info) in models.items()}
