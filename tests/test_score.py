@@ -221,52 +221,40 @@ def test_a_failure_mid_write_leaves_no_file(project: Path, tmp_path: Path) -> No
     assert not out.exists() or list(out.iterdir()) == []
 
 
-def test_an_error_while_scoring_removes_every_temporary_file(
-    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("step", "output", "error"),
+    [
+        ("check_chunk", "s.csv", RuntimeError("reader on fire")),  # the reading thread
+        ("score_chunk", "s.csv", RuntimeError("disk on fire")),  # the scoring thread
+        ("finish_chunk", "s.parquet", OSError("no space left on device")),  # the writing thread
+    ],
+)
+def test_an_error_in_any_thread_reaches_the_caller_and_removes_every_file(
+    project: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    step: str,
+    output: str,
+    error: Exception,
 ) -> None:
     from ketapredict.stages import score as stage
 
     calls: list[int] = []
-    real = stage.score_chunk
+    real = getattr(stage, step)
 
     def flaky(*args: object, **kwargs: object) -> object:
         calls.append(1)
         if len(calls) == 2:
-            raise RuntimeError("disk on fire")
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+            raise error
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(stage, "score_chunk", flaky)
+    monkeypatch.setattr(stage, step, flaky)
     out = tmp_path / "out"
     options = stage.Options(
-        _csv(project, tmp_path), out / "s.csv", model_uris=(str(project / "models" / "responder"),),
-        on_invalid="skip", chunk_rows=10,
+        _csv(project, tmp_path), out / output, model_uris=(str(project / "models" / "responder"),),
+        on_invalid="skip", chunk_rows=4,
     )  # fmt: skip
-    with pytest.raises(RuntimeError, match="disk on fire"):
-        stage.run(options, root=project)
-    assert len(calls) == 2 and list(out.iterdir()) == []
-
-
-def test_an_error_in_the_writing_thread_reaches_the_caller_and_removes_every_file(
-    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from ketapredict.stages import score as stage
-
-    calls: list[int] = []
-    real = stage.finish_chunk
-
-    def flaky(*args: object, **kwargs: object) -> object:
-        calls.append(1)
-        if len(calls) == 2:
-            raise OSError("no space left on device")
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(stage, "finish_chunk", flaky)
-    out = tmp_path / "out"
-    options = stage.Options(
-        _csv(project, tmp_path), out / "s.parquet",
-        model_uris=(str(project / "models" / "responder"),), chunk_rows=4,
-    )  # fmt: skip
-    with pytest.raises(OSError, match="no space left"):
+    with pytest.raises(type(error), match=str(error)):
         stage.run(options, root=project)
     assert len(calls) >= 2 and list(out.iterdir()) == []
 
