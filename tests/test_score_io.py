@@ -83,3 +83,40 @@ def test_a_failed_write_behind_is_raised_in_the_caller(tmp_path: Path) -> None:
         sink.write_later(broken, lambda _: None)
         for i in range(5):
             sink.write(pa.table({"i": [i]}, schema=schema))
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+@pytest.mark.parametrize("last_newline", [True, False])
+def test_csv_blocks_end_at_line_ends_and_parse_as_the_whole_file(
+    tmp_path: Path, ending: str, last_newline: bool
+) -> None:
+    from ketapredict.score_io import _line_blocks, open_source, read_chunks
+
+    lines = ["patient_id,age,diagnosis,note"]
+    for i in range(3000):  # quoted values with commas, lines of varying length
+        lines.append(f'p{i},{20 + i % 60},"{["MDD", "bipolar"][i % 2]}","a, {"x" * (i % 300)}"')
+    text = ending.join(lines) + (ending if last_newline else "")
+    path = tmp_path / "p.csv"
+    path.write_text(text, newline="")
+    blocks = [bytes(b) for b in _line_blocks(path, 1_000, 70_000)]
+    assert b"".join(blocks) == text.encode() and len(blocks) > 5
+    assert all(b.endswith(b"\n") for b in blocks[:-1])
+    source = open_source(path, None)
+    kinds = {"patient_id": "text", "age": "number", "diagnosis": "category"}
+    columns = {name: name for name in kinds}
+    chunks = list(read_chunks(source, columns, 250, kinds=kinds, fast=True))  # type: ignore[arg-type]
+    got = pa.Table.from_batches(chunks).combine_chunks()
+    whole = pcsv.read_csv(path).select(list(kinds))
+    assert got.column("patient_id").to_pylist() == whole.column("patient_id").to_pylist()
+    assert got.column("age").to_pylist() == whole.column("age").cast(pa.float64()).to_pylist()
+    assert got.column("diagnosis").to_pylist() == whole.column("diagnosis").to_pylist()
+
+
+def test_a_line_longer_than_a_block_makes_the_block_longer(tmp_path: Path) -> None:
+    from ketapredict.score_io import _line_blocks
+
+    path = tmp_path / "p.csv"
+    path.write_bytes(b"a,b\n" + b"1," + b"9" * 300_000 + b"\n2,3\n")
+    blocks = [bytes(b) for b in _line_blocks(path, 10, 10)]
+    assert b"".join(blocks) == path.read_bytes()
+    assert all(b.endswith(b"\n") for b in blocks)

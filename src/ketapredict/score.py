@@ -162,11 +162,15 @@ class TreeRunner:
 
 @dataclass(frozen=True)
 class Predicted:
-    """A prepared chunk with each task's log-odds and, with --explain, contributions."""
+    """What the writing thread needs of a chunk: ids, each task's scored rows and log-odds, the
+    ood bits, and with --explain the contributions and inputs (the matrices are let go)."""
 
-    prepared: Prepared
+    ids: pa.Array
+    rows: dict[Task, np.ndarray | None]
     raw: dict[Task, np.ndarray]
+    ood_bits: np.ndarray
     contributions: dict[Task, np.ndarray]
+    frame: pd.DataFrame | None
 
 
 def score_chunk(
@@ -174,39 +178,39 @@ def score_chunk(
 ) -> Predicted:
     """The trees' share of the work, on every core: each task's log-odds, from the
     contributions (which add up to them: one pass over the trees) when `explain`."""
-    raw, contributions = {}, {}
+    raw, contributions, rows = {}, {}, {}
+    ood_bits = np.zeros(len(prepared), dtype=np.uint64)
     for scorer in scorers:
-        X = prepared.matrices[scorer.task][1]
+        rows[scorer.task], X = prepared.matrices[scorer.task]
         if explain:
             contributions[scorer.task] = trees.contributions(scorer.model, X)
             raw[scorer.task] = contributions[scorer.task].sum(axis=1)
         else:
             raw[scorer.task] = trees.raw_score(scorer.model, X)
-    return Predicted(prepared, raw, contributions)
+        where = rows[scorer.task]
+        ood_bits[slice(None) if where is None else where] |= _ood_bits(scorer, X)
+    frame = prepared.frame if explain else None
+    return Predicted(prepared.ids, rows, raw, ood_bits, contributions, frame)
 
 
 def finish_chunk(
     predicted: Predicted, scorers: Sequence[Scorer], *, explain: int, schema: pa.Schema
 ) -> pa.Table:
     """Probabilities, bands, ood flags and, with `explain`, reasons: one table of `schema`."""
-    prepared = predicted.prepared
-    columns: dict[str, pa.Array] = {ID: prepared.ids}
+    columns: dict[str, pa.Array] = {ID: predicted.ids}
     reasons: dict[str, pa.Array] = {}
-    ood_bits = np.zeros(len(prepared), dtype=np.uint64)
     for scorer in scorers:
-        rows, X = prepared.matrices[scorer.task]
-        raw = predicted.raw[scorer.task]
+        rows, raw = predicted.rows[scorer.task], predicted.raw[scorer.task]
         p = scorer.model.calibrate(raw)
-        if explain:
-            frame = prepared.frame if rows is None else prepared.frame[rows]
+        if explain and predicted.frame is not None:
+            frame = predicted.frame if rows is None else predicted.frame[rows]
             contributions = predicted.contributions[scorer.task]
             explained = _reasons(scorer, frame, contributions, raw, explain)
             reasons.update({k: _expand(v, rows) for k, v in explained.items()})
         columns[PROBABILITY[scorer.task]] = _expand(pa.array(p), rows)
         columns[f"{OUTCOME[scorer.task]}_band"] = _expand(band(p), rows)
-        ood_bits[slice(None) if rows is None else rows] |= _ood_bits(scorer, X)
-    columns["ood"] = pa.array(ood_bits != 0)
-    columns["ood_inputs"] = _ood_names(ood_bits)
+    columns["ood"] = pa.array(predicted.ood_bits != 0)
+    columns["ood_inputs"] = _ood_names(predicted.ood_bits)
     columns.update(reasons)
     return pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
 

@@ -23,7 +23,7 @@ Format = Literal["csv", "parquet"]
 Kind = Literal["number", "category", "text"]
 SUFFIXES: dict[str, Format] = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 SNIFF_BYTES = 1 << 16
-CSV_BLOCK, CSV_BLOCK_MAX = 1 << 20, 1 << 26  # bytes parsed at a time: about one chunk's
+MIN_BLOCK = 1 << 16  # bytes: the least a CSV block holds
 FIRST_CHUNK = 2_000
 UTF8_FIX = "save it as UTF-8 (e.g. 'CSV UTF-8' in a spreadsheet) and rerun"
 
@@ -136,8 +136,9 @@ def read_chunks(
     find its row)."""
     if source.fmt == "csv":
         types = {original: _csv_type(kinds[name], fast) for name, original in columns.items()}
-        block = int(min(max(chunk_rows * source.row_bytes, CSV_BLOCK), CSV_BLOCK_MAX))
-        batches = _csv_batches(source, types, block)
+        first = min(chunk_rows, FIRST_CHUNK)
+        sizes = (int(first * source.row_bytes), int(chunk_rows * source.row_bytes))
+        batches = _csv_batches(source, types, sizes)
     else:
         categories = [original for name, original in columns.items() if kinds[name] == "category"]
         batches = _parquet_batches(source, list(columns.values()), categories, chunk_rows)
@@ -183,10 +184,12 @@ def _parquet_batches(
 
 
 def _csv_batches(
-    source: Source, types: dict[str, pa.DataType], block: int
+    source: Source, types: dict[str, pa.DataType], sizes: tuple[int, int]
 ) -> Iterator[pa.RecordBatch]:
-    """Parsed in the calling thread (the reading thread): Arrow's own pool would add threads
-    that compete with LightGBM's for the same cores."""
+    """The file as blocks of whole lines of about `sizes` bytes (the first, then each other),
+    each parsed on its own in the calling thread into one batch. Arrow's streaming reader
+    would read up to 32 blocks ahead (memory grows with the block size) and cut batches at
+    its block size, to be joined again into chunks (a copy)."""
     convert = pcsv.ConvertOptions(
         column_types=types,
         include_columns=list(types),
@@ -194,13 +197,36 @@ def _csv_batches(
         quoted_strings_can_be_null=True,
     )
     try:
-        yield from pcsv.open_csv(
-            str(source.path),
-            read_options=pcsv.ReadOptions(block_size=block, use_threads=False),
-            convert_options=convert,
-        )
+        for i, block in enumerate(_line_blocks(source.path, *sizes)):
+            # one block, one batch; after the first block there is no header line
+            names = {"column_names": list(source.names)} if i else {}
+            read = pcsv.ReadOptions(use_threads=False, block_size=len(block) + 1, **names)
+            data = pa.BufferReader(block)
+            yield from pcsv.read_csv(data, read_options=read, convert_options=convert).to_batches()
     except pa.ArrowInvalid as exc:
         raise _csv_error(source.path, exc) from None
+
+
+def _line_blocks(path: Path, first: int, size: int) -> Iterator[memoryview]:
+    """The file in blocks that end at a line end: about `first` bytes, then `size` at a time
+    (a line longer than a block makes that block longer). A line end always ends a row: the
+    parser does not allow line breaks inside values."""
+    with path.open("rb") as fh:
+        carry, want = b"", max(first, MIN_BLOCK)
+        while True:
+            block = bytearray(len(carry) + want)
+            block[: len(carry)] = carry
+            filled = len(carry) + fh.readinto(memoryview(block)[len(carry) :])
+            if filled == len(carry):  # end of file
+                if carry:
+                    yield memoryview(carry)
+                return
+            end = block.rfind(b"\n", 0, filled) + 1 if filled == len(block) else filled
+            if end == 0:  # no line end yet: read on
+                carry, want = bytes(block[:filled]), want * 2
+                continue
+            carry, want = bytes(block[end:filled]), max(size, MIN_BLOCK)
+            yield memoryview(block)[:end]
 
 
 def _csv_type(kind: Kind, fast: bool) -> pa.DataType:

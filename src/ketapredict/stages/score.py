@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -205,14 +205,15 @@ class _Job:
         chunks = read_chunks(
             self.source, self.columns, self.options.chunk_rows, kinds=kinds, fast=fast
         )
-        for batch, checked, prepared in prefetched(self._check(b) for b in chunks):
+        for chunk in prefetched(self._check(b) for b in chunks):
+            checked, prepared = chunk.checked, chunk.prepared
             first_row = summary.rows_in + 1
-            summary.rows_in += batch.num_rows
+            summary.rows_in += chunk.rows
             summary.rows_rejected += int(checked.invalid.sum())
-            if checked.invalid.any() and rejects is None:
+            if chunk.batch is not None and rejects is None:
                 errors.add(checked, first_row)
-            elif checked.invalid.any() and rejects is not None:
-                rejects(batch, first_row, checked.invalid, reasons(checked))
+            elif chunk.batch is not None and rejects is not None:
+                rejects(chunk.batch, first_row, checked.invalid, reasons(checked))
             if not errors.count:
                 self._score(prepared, output.sink(), summary)
             if self.progress is not None:
@@ -220,15 +221,17 @@ class _Job:
         if errors.count:
             raise InputValidationError(errors.message(self.options.input, summary))
 
-    def _check(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, Checked, Prepared]:
+    def _check(self, batch: pa.RecordBatch) -> _Chunk:
         """Check a chunk and build the model matrices of its valid rows: the reading thread's
-        share of the work."""
+        share of the work. The parsed batch is kept only if some row is invalid."""
         checked = check_chunk(batch, self.plan)
         frame, ids, ready = checked.frame, checked.ids, checked.relapse_ready
         valid = ~checked.invalid
         if not valid.all():
             frame, ids, ready = frame[valid], ids.filter(valid), ready[valid]
-        return batch, checked, prepare_chunk(frame, ids, self.plan.tasks, relapse_ready=ready)
+        prepared = prepare_chunk(frame, ids, self.plan.tasks, relapse_ready=ready)
+        kept = None if valid.all() else batch
+        return _Chunk(batch.num_rows, kept, replace(checked, frame=frame), prepared)
 
     def _score(self, prepared: Prepared, sink: TableSink, summary: Summary) -> None:
         """Predict here, on every core; make the table and write it in the writing thread."""
@@ -294,6 +297,17 @@ def _kinds(plan: Plan) -> dict[str, Kind]:
     kinds: dict[str, Kind] = {ID: "text"}
     kinds.update({f.name: "category" if f.kind == "category" else "number" for f in plan.features})
     return kinds
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """One chunk between the reading thread and the scoring one; `batch` (the rows as read)
+    only when some are invalid, for the error lines or the rejects file."""
+
+    rows: int
+    batch: pa.RecordBatch | None
+    checked: Checked
+    prepared: Prepared
 
 
 @dataclass
