@@ -453,6 +453,17 @@ def model_provenance(folder: Path) -> dict[str, str | None]:
     return {key: None if value is None else str(value) for key, value in found.items()}
 
 
+def model_run_id(folder: Path) -> str:
+    """The MLflow run that logged the model in `folder` (e.g. models/responder, the champion
+    exported there), for stages that add to that run."""
+    from ketapredict.errors import ModelError
+
+    run_id = model_provenance(folder)["run_id"]
+    if run_id is None:
+        raise ModelError(f"{Path(folder) / 'MLmodel'} names no run: rerun `dvc repro train_*`")
+    return run_id
+
+
 def _yaml_mapping(path: Path) -> dict[str, Any]:
     import yaml
 

@@ -4,6 +4,7 @@ out-of-fold predictions, and the logistic-regression baseline. Pure: data in, mo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
@@ -19,6 +20,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ketapredict.config import SearchSpace, TrainParams
 from ketapredict.features import Task
+from ketapredict.io import write_bytes
 from ketapredict.model import KetaModel, apply_calibration, fingerprint
 
 THREADS = 2  # fixed, so the trees are identical whatever machine trains them
@@ -163,11 +165,28 @@ def tune(
     return Tuning(params, max(1, rows[i]["trees"]), calibration, table, scores, results[i])
 
 
+def train_booster(
+    params: dict[str, Any],
+    trees: int,
+    X: pd.DataFrame | np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray | None = None,
+    *,
+    seed: int,
+    threads: int = 0,
+) -> lgb.Booster:
+    """The final fit with chosen hyperparameters: the champion's, and each refit that
+    evaluation resamples (`threads` 0: every core)."""
+    names = list(X.columns) if isinstance(X, pd.DataFrame) else "auto"
+    data = lgb.Dataset(np.asarray(X, dtype=np.float64), y, weight=w, feature_name=names)
+    config = {**lgb_params(params, seed), **({"num_threads": threads} if threads else {})}
+    return lgb.train(config, data, num_boost_round=trees)
+
+
 def fit_lightgbm(
     X: pd.DataFrame, y: np.ndarray, w: np.ndarray, tuning: Tuning, *, task: Task, seed: int
 ) -> KetaModel:
-    data = lgb.Dataset(X.to_numpy(dtype=np.float64), y, weight=w, feature_name=list(X.columns))
-    booster = lgb.train(lgb_params(tuning.params, seed), data, num_boost_round=tuning.n_trees)
+    booster = train_booster(tuning.params, tuning.n_trees, X, y, w, seed=seed)
     ranges = {
         c: (float(np.nanmin(X[c])), float(np.nanmax(X[c]))) for c in X.columns if X[c].notna().any()
     }
@@ -188,3 +207,21 @@ def fit_baseline(X: pd.DataFrame, y: np.ndarray, w: np.ndarray) -> Pipeline:
         ]
     )
     return pipe.fit(X, y, logistic__sample_weight=w)
+
+
+BASELINE_FILE = "baseline.skops"
+
+
+def save_baseline(pipe: Pipeline, folder: Path) -> None:
+    import skops.io
+
+    write_bytes(skops.io.dumps(pipe), Path(folder) / BASELINE_FILE)
+
+
+def load_baseline(folder: Path) -> Pipeline:
+    """The logistic baseline saved beside a candidate model (skops: no pickle; the types it
+    holds are the ones this project saved)."""
+    import skops.io
+
+    path = Path(folder) / BASELINE_FILE
+    return skops.io.load(path, trusted=skops.io.get_untrusted_types(file=path))

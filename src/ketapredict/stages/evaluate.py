@@ -6,10 +6,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
-import skops.io
 
 from ketapredict import evaluate as ev
 from ketapredict import metrics
@@ -17,7 +15,7 @@ from ketapredict.config import EvaluateParams, Params, Paths
 from ketapredict.features import TASKS, Task, build_features, feature_names
 from ketapredict.io import read_json, read_parquet, write_bytes, write_json, write_text
 from ketapredict.model import KetaModel, apply_calibration
-from ketapredict.train import fit_calibration, lgb_params
+from ketapredict.train import fit_calibration, load_baseline, train_booster
 
 log = logging.getLogger(__name__)
 LOGISTIC = "Logistic"
@@ -30,11 +28,8 @@ def refit(model: KetaModel, seed: int) -> ev.FitPredict:
     params, trees, method = model.meta["params"], model.meta["trees"], model.calibration["method"]
 
     def fit_predict(X: pd.DataFrame, y: np.ndarray, X_eval: pd.DataFrame) -> np.ndarray:
-        data = lgb.Dataset(np.asarray(X, dtype=np.float64), y)
         # one thread: many small fits, and OpenMP spin-waits collapse on a busy machine
-        booster = lgb.train(
-            {**lgb_params(params, seed), "num_threads": 1}, data, num_boost_round=trees
-        )
+        booster = train_booster(params, trees, X, y, seed=seed, threads=1)
         raw = booster.predict(np.asarray(X, dtype=np.float64), raw_score=True)
         calibration = fit_calibration(method, raw, y, np.ones(len(y)))
         return apply_calibration(
@@ -49,10 +44,7 @@ def evaluate_task(paths: Paths, task: Task, params: EvaluateParams, seed: int) -
     table = read_parquet(paths.features / f"{task}.parquet")
     folder = paths.root / "data" / "train" / task
     model = KetaModel.load(folder / "lightgbm")
-    baseline = skops.io.load(
-        folder / "baseline.skops",
-        trusted=skops.io.get_untrusted_types(file=folder / "baseline.skops"),
-    )
+    baseline = load_baseline(folder)
     X_all = build_features(table, task)[feature_names(task)]
     is_test = (table["split"] == "test").to_numpy()
     test, X = table[is_test].reset_index(drop=True), X_all[is_test].reset_index(drop=True)

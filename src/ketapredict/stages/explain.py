@@ -4,13 +4,10 @@ the true effects -> reports/explain/, logged to each champion's MLflow run."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import skops.io
-import yaml
 
 from ketapredict import explain as ex
 from ketapredict.cohort.specs import load_effect_model
@@ -18,13 +15,10 @@ from ketapredict.config import Params, Paths
 from ketapredict.features import TASKS, Task, build_features, feature_names
 from ketapredict.io import read_parquet, write_bytes, write_json, write_parquet, write_text
 from ketapredict.model import load_model
+from ketapredict.train import load_baseline
 
 log = logging.getLogger(__name__)
 DEPENDENCE = 3
-
-
-def _run_id(folder: Path) -> str:
-    return str(yaml.safe_load((folder / "MLmodel").read_text())["run_id"])
 
 
 def explain_task(paths: Paths, task: Task) -> dict[str, Any]:
@@ -45,8 +39,7 @@ def explain_task(paths: Paths, task: Task) -> dict[str, Any]:
     truth = ex.true_contributions(task, test, effects, dose)
     summary, table_imp = ex.recovery(imp, truth, per, test)
     folder = paths.root / "data" / "train" / task
-    untrusted = skops.io.get_untrusted_types(file=folder / "baseline.skops")
-    baseline = skops.io.load(folder / "baseline.skops", trusted=untrusted)
+    baseline = load_baseline(folder)
     b_imp, b_per = ex.baseline_importance(baseline, X, task)
     b_summary, b_table = ex.recovery(b_imp, truth, b_per, test)
     pair = ex.interaction_pair(model, X.iloc[: min(len(X), 1000)])
@@ -126,7 +119,7 @@ def run(paths: Paths, params: Params) -> dict[str, Any]:
         for name, data in pngs.items():
             write_bytes(data, folder / "figures" / f"{name}.png")
         with tracking.resume_run(
-            root=paths.root, run_id=_run_id(paths.models / task), stage="explain"
+            root=paths.root, run_id=tracking.model_run_id(paths.models / task), stage="explain"
         ):
             tracking.log_metrics({f"shap_{k}": v for k, v in out["summary"].items()})
             tracking.log_metrics(

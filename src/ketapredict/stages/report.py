@@ -7,7 +7,6 @@ import logging
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from ketapredict import report
 from ketapredict.config import Params, Paths
@@ -122,7 +121,7 @@ def run(paths: Paths, params: Params) -> report.Card:
     write_text(report.to_html(card), html_path)
     write_text(report.to_markdown(card), md_path)
     for task in TASKS:
-        run_id = str(yaml.safe_load((paths.models / task / "MLmodel").read_text())["run_id"])
+        run_id = tracking.model_run_id(paths.models / task)
         with tracking.resume_run(root=paths.root, run_id=run_id, stage="report"):
             tracking.log_file_artifact(html_path, "model_card")
             tracking.log_file_artifact(md_path, "model_card")

@@ -11,12 +11,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import skops.io
 
 from ketapredict import metrics, train
 from ketapredict.config import Params, Paths, TrainParams
 from ketapredict.features import Task, build_features, feature_names, raw_columns
-from ketapredict.io import read_parquet, write_bytes, write_json
+from ketapredict.io import read_parquet, write_json
 from ketapredict.model import fingerprint, load_model
 from ketapredict.pyfunc import OUTPUT
 
@@ -105,7 +104,7 @@ def run(paths: Paths, params: Params, task: Task) -> dict[str, Any]:
         leaves=int(tuning.params["num_leaves"]),
     )
     model.save(out / "lightgbm")
-    write_bytes(skops.io.dumps(result["baseline"]), out / "baseline.skops")
+    train.save_baseline(result["baseline"], out)
     stage_params = {"features": params.features.model_dump(), "train": params.train.model_dump()}
     name = REGISTERED[task]
     with tracking.start_run(
