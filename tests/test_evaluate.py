@@ -79,8 +79,8 @@ def test_subgroup_flags_a_miscalibrated_group_not_a_narrow_one() -> None:
 def test_leave_one_design_out_gives_one_row_per_design() -> None:
     test = _test_frame()
 
-    def fit_predict(X, y, X_eval):
-        return LogisticRegression().fit(X, y).predict_proba(X_eval)[:, 1]
+    def fit_predict(X, y, w, X_eval):
+        return LogisticRegression().fit(X, y, sample_weight=w).predict_proba(X_eval)[:, 1]
 
     table = ev.internal_external(test, test[["x"]], fit_predict, min_rows=100)
     assert set(table["trial"]) == {"t1", "t2"}

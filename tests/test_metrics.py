@@ -346,13 +346,14 @@ def test_optimism_correction_moves_apparent_towards_external_performance():
         X = rng.normal(size=(n, 15))
         return X, rng.binomial(1, expit(X[:, 0] - 0.5 * X[:, 1]))
 
-    def fit_predict(X_train, y_train, X_eval):
-        model = LogisticRegression(C=1e4, max_iter=1000).fit(X_train, y_train)
+    def fit_predict(X_train, y_train, w_train, X_eval):
+        model = LogisticRegression(C=1e4, max_iter=1000)
+        model.fit(X_train, y_train, sample_weight=w_train)
         return model.predict_proba(X_eval)[:, 1]
 
     X, y = cohort(150)
     X_ext, y_ext = cohort(50_000)
-    p_ext = fit_predict(X, y, X_ext)
+    p_ext = fit_predict(X, y, np.ones(len(y)), X_ext)
     out = m.optimism_corrected(fit_predict, X, y, rng=rng, n_resamples=40)
     assert out["calibration_slope"]["apparent"] == pytest.approx(1.0, abs=0.01)
     external = {
@@ -363,3 +364,26 @@ def test_optimism_correction_moves_apparent_towards_external_performance():
         assert res["optimism"] > 0
         assert res["corrected"] == pytest.approx(res["apparent"] - res["optimism"])
         assert abs(res["corrected"] - external[name]) < abs(res["apparent"] - external[name])
+
+
+def test_optimism_correction_gives_rows_of_weight_zero_no_say():
+    """Relapse rows censored without a label weigh 0 (IPCW): in the refits and the measures."""
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(400, 5))
+    y = rng.binomial(1, expit(X[:, 0]))
+    junk = rng.normal(size=(300, 5))
+    y_junk = (junk[:, 0] < 0).astype(int)  # the opposite signal: would drag the AUROC down
+
+    def fit_predict(X_train, y_train, w_train, X_eval):
+        model = LogisticRegression(C=1e4, max_iter=1000, tol=1e-10)
+        model.fit(X_train, y_train, sample_weight=w_train)
+        return model.predict_proba(X_eval)[:, 1]
+
+    weights = np.r_[np.ones(400), np.zeros(300)]
+    mixed = m.optimism_corrected(
+        fit_predict, np.vstack([X, junk]), np.r_[y, y_junk], weights, rng=rng, n_resamples=5
+    )
+    clean = m.optimism_corrected(fit_predict, X, y, rng=rng, n_resamples=5)
+    for name in ("auroc", "calibration_slope"):
+        assert mixed[name]["apparent"] == pytest.approx(clean[name]["apparent"], abs=1e-4)
+    assert mixed["auroc"]["apparent"] > 0.7

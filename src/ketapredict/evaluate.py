@@ -16,7 +16,8 @@ from ketapredict import metrics
 ORACLE = "Oracle (true risk)"
 MODEL = "LightGBM"
 SUBGROUPS = ("sex", "age_band", "trial", "route")
-FitPredict = Callable[[pd.DataFrame, np.ndarray, pd.DataFrame], np.ndarray]
+# fit_predict(X, y, weights, X_eval): fit the whole procedure, return probabilities for X_eval
+FitPredict = Callable[[pd.DataFrame, np.ndarray, np.ndarray, pd.DataFrame], np.ndarray]
 
 
 @dataclass
@@ -206,16 +207,17 @@ def subgroups(
 def internal_external(
     table: pd.DataFrame, X: pd.DataFrame, fit_predict: FitPredict, *, min_rows: int
 ) -> pd.DataFrame:
-    """Leave one design out: fit on the other designs, test on it (all its rows)."""
+    """Leave one design out: fit on the other designs, test on it (all its rows); the rows'
+    weights (IPCW for relapse) in the fit and in the measures."""
     rows = []
-    y_all = table["y"].to_numpy(float)
+    y_all, w_all = table["y"].to_numpy(float), table["weight"].to_numpy(float)
     for trial, idx in table.groupby("trial").indices.items():
         rest = np.setdiff1d(np.arange(len(table)), idx)
         y = y_all[idx]
         if len(idx) < min_rows or y.sum() < 10 or (1 - y).sum() < 10:
             continue
-        p = fit_predict(X.iloc[rest], y_all[rest], X.iloc[idx])
-        w = table["weight"].to_numpy(float)[idx]
+        p = fit_predict(X.iloc[rest], y_all[rest], w_all[rest], X.iloc[idx])
+        w = w_all[idx]
         intercept, slope = metrics.calibration_intercept_slope(y, p, w)
         rows.append(
             {

@@ -507,32 +507,36 @@ def bootstrap_metrics(
 
 
 def optimism_corrected(
-    fit_predict: Callable[[Any, Array, Any], Array],
+    fit_predict: Callable[[Any, Array, Array, Any], Array],
     X: Any,
     y: Array,
+    weights: Array | None = None,
     *,
     rng: np.random.Generator,
     n_resamples: int = 200,
 ) -> dict[str, dict[str, float]]:
     """Harrell's bootstrap optimism correction of AUROC and calibration slope.
 
-    fit_predict(X_train, y_train, X_eval) fits the whole modelling procedure and returns
-    probabilities for X_eval. For each resample the model is fitted on the resample and scored
-    on it (apparent) and on the original data (test); the mean difference is the optimism, and
-    corrected = apparent on the original data − optimism (Harrell, Lee & Mark, Stat Med 1996).
+    fit_predict(X_train, y_train, w_train, X_eval) fits the whole modelling procedure with the
+    rows' weights (IPCW for relapse: rows censored without a label weigh 0) and returns
+    probabilities for X_eval; the measures use the same weights. For each resample the model
+    is fitted on the resample and scored on it (apparent) and on the original data (test); the
+    mean difference is the optimism, and corrected = apparent on the original data − optimism
+    (Harrell, Lee & Mark, Stat Med 1996).
     The predictions on the resample are those on the original rows it drew, so one fit suffices;
     resamples keep the class sizes, so no resample lacks events.
     """
     y = np.asarray(y)
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
     rows = X.iloc if hasattr(X, "iloc") else X
     measures = {"auroc": auroc, "calibration_slope": calibration_slope}
-    p_full = fit_predict(X, y, X)
-    apparent = {name: fn(y, p_full) for name, fn in measures.items()}
+    p_full = fit_predict(X, y, w, X)
+    apparent = {name: fn(y, p_full, w) for name, fn in measures.items()}
     gaps: dict[str, list[float]] = {name: [] for name in measures}
     for idx in _bootstrap_indices(y, rng, n_resamples, stratified=True):
-        p_orig = np.asarray(fit_predict(rows[idx], y[idx], X))
+        p_orig = np.asarray(fit_predict(rows[idx], y[idx], w[idx], X))
         for name, fn in measures.items():
-            gaps[name].append(fn(y[idx], p_orig[idx]) - fn(y, p_orig))
+            gaps[name].append(fn(y[idx], p_orig[idx], w[idx]) - fn(y, p_orig, w))
     return {
         name: {
             "apparent": float(apparent[name]),

@@ -27,11 +27,13 @@ def refit(model: KetaModel, seed: int) -> ev.FitPredict:
     so the optimism estimate is slightly conservative about tuning's own optimism)."""
     params, trees, method = model.meta["params"], model.meta["trees"], model.calibration["method"]
 
-    def fit_predict(X: pd.DataFrame, y: np.ndarray, X_eval: pd.DataFrame) -> np.ndarray:
+    def fit_predict(
+        X: pd.DataFrame, y: np.ndarray, w: np.ndarray, X_eval: pd.DataFrame
+    ) -> np.ndarray:
         # one thread: many small fits, and OpenMP spin-waits collapse on a busy machine
-        booster = train_booster(params, trees, X, y, seed=seed, threads=1)
+        booster = train_booster(params, trees, X, y, w, seed=seed, threads=1)
         raw = booster.predict(np.asarray(X, dtype=np.float64), raw_score=True)
-        calibration = fit_calibration(method, raw, y, np.ones(len(y)))
+        calibration = fit_calibration(method, raw, y, w)
         return apply_calibration(
             calibration, booster.predict(np.asarray(X_eval, np.float64), raw_score=True)
         )
@@ -67,6 +69,7 @@ def evaluate_task(paths: Paths, task: Task, params: EvaluateParams, seed: int) -
         fit_predict,
         X_all[~is_test].reset_index(drop=True),
         train["y"].to_numpy(float),
+        train["weight"].to_numpy(float),
         rng=rng,
         n_resamples=params.optimism_resamples,
     )
