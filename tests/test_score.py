@@ -295,6 +295,37 @@ def test_tree_runner_equals_one_lightgbm_call_bit_for_bit(project: Path) -> None
             assert np.array_equal(trees.contributions(model, X), model.contributions(X))
 
 
+@pytest.mark.parametrize(("signal_name", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
+def test_an_interrupted_run_leaves_no_file(
+    project: Path, tmp_path: Path, signal_name: str, code: int
+) -> None:
+    import signal
+    import time
+
+    rows = patients(project, n=400).sample(200_000, replace=True, random_state=0)
+    rows.assign(patient_id=np.arange(len(rows))).to_csv(tmp_path / "big.csv", index=False)
+    out = tmp_path / "out"
+    out.mkdir()
+    command = [
+        sys.executable, "-m", "ketapredict", "score", str(tmp_path / "big.csv"),
+        "-o", str(out / "s.csv"), "--chunk-size", "500", "--model-uri", "models/responder",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=project, env=env(), stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".s.csv.*.tmp")):  # the run has begun writing
+        assert process.poll() is None, "the run ended before it could be interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    process.send_signal(getattr(signal, signal_name))
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == code, stderr
+    assert list(out.iterdir()) == []
+    assert "Traceback" not in stderr
+
+
 def test_skip_mode_conserves_rows(project: Path, tmp_path: Path) -> None:
     edits = [
         _set(2, "age", 150),
