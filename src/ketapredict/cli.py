@@ -182,7 +182,7 @@ def score(
     ] = None,
     output_format: Annotated[str | None, typer.Option("--format", help="csv or parquet.")] = None,
     input_format: Annotated[str | None, typer.Option(help="csv or parquet.")] = None,
-    chunk_size: Annotated[int, typer.Option(min=1, help="Rows per chunk.")] = 100_000,
+    chunk_size: Annotated[int, typer.Option(min=1, help="Rows per chunk (about).")] = 100_000,
     root: RootOption = None,
 ) -> None:
     """Score new patients with the champion models: probabilities, risk bands, out-of-range
