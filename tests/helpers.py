@@ -86,6 +86,24 @@ def cli(args: list[str], cwd: Path, check: bool = False) -> subprocess.Completed
     return run([sys.executable, "-m", "ketapredict", *args], cwd, check=check)
 
 
+def mlflow_models_predict(project: Path, inputs: Path, uri: str) -> Any:
+    """`mlflow models predict` of `uri` from the project's registry on a CSV of inputs, as a
+    user would run it: its predictions as a frame."""
+    import json
+
+    import pandas as pd
+
+    out = inputs.with_suffix(".predictions.json")
+    result = subprocess.run(
+        [str(BIN / "mlflow"), "models", "predict", "-m", uri, "-i", str(inputs), "-t", "csv",
+         "--env-manager", "local", "-o", str(out)],
+        env={**env(), "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}"},
+        capture_output=True, text=True, timeout=300, cwd=inputs.parent,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    return pd.DataFrame(json.loads(out.read_text())["predictions"])
+
+
 def make_project(tmp: Path, params: dict[str, Any] | None = None, git: bool = False) -> Path:
     """A copy of the project (code, configs, dvc.yaml) with tiny params; optionally a git repo."""
     project = tmp / "project"

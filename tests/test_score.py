@@ -20,7 +20,7 @@ import pytest
 from ketapredict import RESEARCH_NOTICE
 from ketapredict.features import SCHEMA, build_features, raw_columns
 from ketapredict.model import load_model
-from tests.helpers import BIN, TINY_PARAMS, cli, env, make_project
+from tests.helpers import TINY_PARAMS, cli, env, make_project, mlflow_models_predict
 
 pytestmark = pytest.mark.slow
 
@@ -357,15 +357,8 @@ def test_probabilities_equal_mlflow_models_predict(project: Path, tmp_path: Path
     rows = patients(project, n=20)
     rows.drop(columns="patient_id").to_csv(tmp_path / "x.csv", index=False)
     rows.to_csv(tmp_path / "p.csv", index=False)
-    environment = {**env(), "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}"}
-    result = subprocess.run(
-        [str(BIN / "mlflow"), "models", "predict", "-m", "models:/ketapredict-responder@champion",
-         "-i", str(tmp_path / "x.csv"), "-t", "csv", "--env-manager", "local",
-         "-o", str(tmp_path / "mlflow.json")],
-        env=environment, capture_output=True, text=True, timeout=300, cwd=tmp_path,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    expected = pd.DataFrame(json.loads((tmp_path / "mlflow.json").read_text())["predictions"])
+    uri = "models:/ketapredict-responder@champion"
+    expected = mlflow_models_predict(project, tmp_path / "x.csv", uri)
     scored = score(project, str(tmp_path / "p.csv"), "-o", str(tmp_path / "s.csv"))
     assert scored.returncode == 0, scored.stderr
     got = pd.read_csv(tmp_path / "s.csv")

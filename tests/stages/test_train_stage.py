@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -14,7 +13,7 @@ import pytest
 import yaml
 
 from ketapredict.model import load_model
-from tests.helpers import BIN, TINY_PARAMS, cli, env, make_project
+from tests.helpers import TINY_PARAMS, cli, make_project, mlflow_models_predict
 
 pytestmark = pytest.mark.slow
 
@@ -108,16 +107,8 @@ def test_mlflow_models_predict_returns_probabilities(project, tmp_path) -> None:
     from ketapredict.features import raw_columns
 
     rows[raw_columns("responder")].to_csv(tmp_path / "patients.csv", index=False)
-    environment = env()
-    environment["MLFLOW_TRACKING_URI"] = f"sqlite:///{project / 'mlflow.db'}"
-    result = subprocess.run(
-        [str(BIN / "mlflow"), "models", "predict", "-m", "models:/ketapredict-responder@champion",
-         "-i", str(tmp_path / "patients.csv"), "-t", "csv", "--env-manager", "local",
-         "-o", str(tmp_path / "out.json")],
-        env=environment, capture_output=True, text=True, timeout=300, cwd=tmp_path,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    predictions = pd.DataFrame(json.loads((tmp_path / "out.json").read_text())["predictions"])
+    uri = "models:/ketapredict-responder@champion"
+    predictions = mlflow_models_predict(project, tmp_path / "patients.csv", uri)
     assert list(predictions.columns) == ["p_response"]
     p = predictions["p_response"].to_numpy()
     assert len(p) == 20 and np.all((p > 0) & (p < 1)) and len(np.unique(p)) > 5
