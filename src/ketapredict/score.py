@@ -318,12 +318,10 @@ class _ValueTexts:
 
 
 def _words(f: Feature, column: pd.Series) -> pa.Array:
-    if isinstance(column.dtype, pd.CategoricalDtype):
+    if f.kind == "category":  # validation hands categories over as Categoricals
         codes = column.cat.codes.to_numpy()
         words = pa.array(column.cat.categories.to_numpy(dtype=object), pa.string())
         return words.take(pa.array(codes, mask=codes < 0))
-    if f.kind == "category":
-        return pa.array(column, pa.string())
     values = column.to_numpy(np.float64)
     if f.kind == "binary":
         index = np.where(np.isnan(values), 2, values).astype(int)

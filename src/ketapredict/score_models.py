@@ -34,12 +34,10 @@ def prefetch_uris(tasks: Sequence[Task] | None, uris: Sequence[str]) -> list[str
     """The registry URIs a run will need: the MLflow ones passed, and the champions when a task
     has no --model-uri. With the tasks not yet known (None: the input's header decides), the
     champions only when no --model-uri is given; the rare other need is fetched when known."""
-    registry = [u for u in uris if is_mlflow_uri(u)]
-    if tasks is None:
-        champions = [CHAMPION_URI.format(task=t) for t in TASKS] if not uris else []
-    else:
-        champions = [CHAMPION_URI.format(task=t) for t in tasks] if len(uris) < len(tasks) else []
-    return list(dict.fromkeys(registry + champions))
+    wanted = TASKS if tasks is None else tasks
+    unserved = not uris if tasks is None else len(uris) < len(tasks)
+    champions = [CHAMPION_URI.format(task=t) for t in wanted] if unserved else []
+    return list(dict.fromkeys([u for u in uris if is_mlflow_uri(u)] + champions))
 
 
 class Prefetch:

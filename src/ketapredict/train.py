@@ -173,13 +173,13 @@ def train_booster(
     w: np.ndarray | None = None,
     *,
     seed: int,
-    threads: int = 0,
+    threads: int = THREADS,
 ) -> lgb.Booster:
     """The final fit with chosen hyperparameters: the champion's, and each refit that
-    evaluation resamples (`threads` 0: every core)."""
+    evaluation resamples."""
     names = list(X.columns) if isinstance(X, pd.DataFrame) else "auto"
     data = lgb.Dataset(np.asarray(X, dtype=np.float64), y, weight=w, feature_name=names)
-    config = {**lgb_params(params, seed), **({"num_threads": threads} if threads else {})}
+    config = {**lgb_params(params, seed), "num_threads": threads}
     return lgb.train(config, data, num_boost_round=trees)
 
 

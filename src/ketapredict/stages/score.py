@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pyarrow as pa
 
 from ketapredict import RESEARCH_NOTICE, __version__
@@ -240,12 +241,12 @@ class _Job:
         explain, scorers = self.options.explain, self.scorers
         predicted = score_chunk(prepared, scorers, explain=explain, trees=self.trees)
         summary.rows_scored += len(prepared)
+        summary.rows_ood += int(np.count_nonzero(predicted.ood_bits))
 
         def make() -> pa.Table:
             return finish_chunk(predicted, scorers, explain=explain, schema=sink.schema)
 
-        def then(table: pa.Table) -> None:  # only the writing thread touches rows_ood
-            summary.rows_ood += int(table.column("ood").to_numpy().sum())
+        def then(table: pa.Table) -> None:
             if summary.first_row_seconds is None:
                 summary.first_row_seconds = time.perf_counter() - self.started
                 log.debug("first rows scored at %.3f (epoch seconds)", time.time())
