@@ -7,15 +7,14 @@ MLflow goes to a temporary SQLite database."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from project import copy_project
+
 STAGES = [
     ["generate"],
     ["replicate"],
@@ -30,15 +29,7 @@ STAGES = [
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        project = Path(tmp) / "project"
-        project.mkdir()
-        for name in ("configs", "src"):
-            shutil.copytree(
-                ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__")
-            )
-        shutil.copy(ROOT / "params.yaml", project / "params.yaml")
-        env = dict(os.environ, MLFLOW_TRACKING_URI=f"sqlite:///{project / 'mlflow.db'}")
-        env.update(MLFLOW_DISABLE_TELEMETRY="true", DVC_NO_ANALYTICS="1")
+        project, env = copy_project(Path(tmp))
         seconds: dict[str, float] = {}
         for stage in STAGES:
             start = time.perf_counter()

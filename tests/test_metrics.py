@@ -346,14 +346,14 @@ def test_optimism_correction_moves_apparent_towards_external_performance():
         X = rng.normal(size=(n, 15))
         return X, rng.binomial(1, expit(X[:, 0] - 0.5 * X[:, 1]))
 
-    def fit_predict(X_train, y_train, w_train, X_eval):
+    def fit_predict(X_train, y_train, w_train, groups, X_eval):
         model = LogisticRegression(C=1e4, max_iter=1000)
         model.fit(X_train, y_train, sample_weight=w_train)
         return model.predict_proba(X_eval)[:, 1]
 
     X, y = cohort(150)
     X_ext, y_ext = cohort(50_000)
-    p_ext = fit_predict(X, y, np.ones(len(y)), X_ext)
+    p_ext = fit_predict(X, y, np.ones(len(y)), None, X_ext)
     out = m.optimism_corrected(fit_predict, X, y, rng=rng, n_resamples=40)
     assert out["calibration_slope"]["apparent"] == pytest.approx(1.0, abs=0.01)
     external = {
@@ -374,7 +374,7 @@ def test_optimism_correction_gives_rows_of_weight_zero_no_say():
     junk = rng.normal(size=(300, 5))
     y_junk = (junk[:, 0] < 0).astype(int)  # the opposite signal: would drag the AUROC down
 
-    def fit_predict(X_train, y_train, w_train, X_eval):
+    def fit_predict(X_train, y_train, w_train, groups, X_eval):
         model = LogisticRegression(C=1e4, max_iter=1000, tol=1e-10)
         model.fit(X_train, y_train, sample_weight=w_train)
         return model.predict_proba(X_eval)[:, 1]

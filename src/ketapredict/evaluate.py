@@ -11,13 +11,23 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from ketapredict import metrics
+from ketapredict import metrics, paired
 
 ORACLE = "Oracle (true risk)"
 MODEL = "LightGBM"
+BASELINE = "Logistic"
+DESIGN_ONLY = "Design only"
+# paired differences reported: name -> (a, b), a − b
+PAIRS = {"model_minus_baseline": (MODEL, BASELINE), "model_minus_oracle": (MODEL, ORACLE)}
+# subgroup flags: a model is flagged where it is worse than the oracle in the same patients
+# by more than these margins, after Holm's correction over every subgroup and measure
+AUROC_MARGIN = 0.02
+INTERCEPT_MARGIN = 0.3
+ALPHA = 0.05
 SUBGROUPS = ("sex", "age_band", "trial", "route")
-# fit_predict(X, y, weights, X_eval): fit the whole procedure, return probabilities for X_eval
-FitPredict = Callable[[pd.DataFrame, np.ndarray, np.ndarray, pd.DataFrame], np.ndarray]
+# fit_predict(X, y, weights, groups, X_eval): repeat the whole training procedure (grouped
+# cross-validation by `groups`), return probabilities for X_eval
+FitPredict = Callable[[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, pd.DataFrame], np.ndarray]
 
 
 @dataclass
@@ -27,6 +37,8 @@ class Evaluation:
     summary: dict[str, dict[str, float]] = field(default_factory=dict)
     curves: dict[str, pd.DataFrame] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    paired: dict[str, dict[str, float]] = field(default_factory=dict)
+    designs: dict[str, float] = field(default_factory=dict)
 
 
 def thin(frame: pd.DataFrame, points: int = 300) -> pd.DataFrame:
@@ -74,15 +86,19 @@ def _curves(name: str, y: np.ndarray, p: np.ndarray, w: np.ndarray) -> dict[str,
 
 
 def decision_curves(
-    y: np.ndarray, scores: dict[str, np.ndarray], thresholds: np.ndarray
+    y: np.ndarray,
+    scores: dict[str, np.ndarray],
+    thresholds: np.ndarray,
+    weights: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Net benefit of "treat if p >= t" per strategy, plus treat-all and treat-none."""
+    """Net benefit of "treat if p >= t" per strategy, plus treat-all and treat-none; rows
+    weighted (IPCW for relapse) as in every other measure."""
     rows = [
         pd.DataFrame(
             {
                 "threshold": thresholds,
                 "strategy": name,
-                "net_benefit": metrics.net_benefit(y, p, thresholds),
+                "net_benefit": metrics.net_benefit(y, p, thresholds, weights),
             }
         )
         for name, p in scores.items()
@@ -92,7 +108,7 @@ def decision_curves(
             {
                 "threshold": thresholds,
                 "strategy": "Treat all",
-                "net_benefit": metrics.net_benefit_treat_all(y, thresholds),
+                "net_benefit": metrics.net_benefit_treat_all(y, thresholds, weights),
             }
         )
     )
@@ -141,7 +157,7 @@ def evaluate_test(
         ev.summary[name] = measures(y, p, w, rng=rng, resamples=resamples)
         ev.curves.update(_curves(name, y, p, w))
     ev.curves["calibration_binned"] = metrics.binned_calibration(y, scores[MODEL])
-    dc = decision_curves(y, scores, thresholds)
+    dc = decision_curves(y, scores, thresholds, w)
     ev.curves["decision"] = dc
     oracle_nb = dc[dc["strategy"] == ORACLE]["net_benefit"].to_numpy()
     for name, p in predictions.items():
@@ -157,7 +173,71 @@ def evaluate_test(
         ev.curves["counterfactual"] = counterfactual_curves(
             scores[MODEL], scores[ORACLE], test["p_true_control"].to_numpy(float), thresholds
         )
+    counts = paired.resample_counts(y, w, rng, resamples)
+    nb_rows = []
+    for key, (a, b) in PAIRS.items():
+        if a in scores and b in scores:
+            summary, curve = paired.differences(y, scores[a], scores[b], w, counts, thresholds)
+            ev.paired[key] = paired.flat(summary)
+            nb_rows.append(curve.assign(comparison=key))
+    if nb_rows:
+        ev.tables["paired_net_benefit"] = pd.concat(nb_rows, ignore_index=True)
     return ev
+
+
+def by_design(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    scores: dict[str, np.ndarray],
+    *,
+    rng: np.random.Generator,
+    resamples: int,
+    min_rows: int,
+) -> tuple[dict[str, float], pd.DataFrame]:
+    """How much of the pooled AUROC is "which design is this": the AUROC of a model that knows
+    only each design's outcome rate (from the training rows), and the AUROC within designs
+    (pairs of patients from one design) for every model and the oracle; then each design's own
+    AUROCs. Pooled designs differ in outcome rate, so pooled AUROC overstates what a model
+    ranks within one clinic's patients."""
+    y, w = test["y"].to_numpy(float), test["weight"].to_numpy(float)
+    design = test["trial"].astype(str).to_numpy()
+    rates = train.groupby("trial", observed=True).apply(
+        lambda g: np.average(g["y"], weights=g["weight"]) if g["weight"].sum() > 0 else np.nan,
+        include_groups=False,
+    )
+    overall = float(np.average(train["y"], weights=train["weight"]))
+    design_only = test["trial"].map(rates).astype(float).fillna(overall).to_numpy()
+    counts = paired.resample_counts(y, w, rng, resamples)
+    auc = metrics.auroc(y, design_only, w)
+    out = {
+        f"design_only_auroc{k}": v
+        for k, v in _suffixed(auc, metrics.auroc(y, design_only, counts[True])).items()
+    }
+    for name, p in {**scores, ORACLE: test["p_true"].to_numpy(float)}.items():
+        key = _key(name)
+        est = paired.within_design_auroc(y, p, w, design)
+        draws = paired.within_design_auroc(y, p, w, design, counts[True])
+        out.update({f"within_design_auroc_{key}{k}": v for k, v in _suffixed(est, draws).items()})
+    rows = []
+    for d, idx in test.groupby("trial", observed=True).indices.items():
+        yd, wd = y[idx], w[idx]
+        if len(idx) < min_rows or yd.sum() < 10 or (1 - yd).sum() < 10:
+            continue
+        row = {"trial": str(d), "n": len(idx), "events": int(yd.sum())}
+        for name, p in {**scores, ORACLE: test["p_true"].to_numpy(float)}.items():
+            row[f"auroc_{_key(name)}"] = float(metrics.auroc(yd, p[idx], wd))
+        rows.append(row)
+    return out, pd.DataFrame(rows)
+
+
+def _suffixed(estimate: float, draws: np.ndarray) -> dict[str, float]:
+    low, high = np.nanquantile(draws, [0.025, 0.975])
+    return {"": float(estimate), "_low": float(low), "_high": float(high)}
+
+
+def _key(name: str) -> str:
+    """A model's display name as a metrics key: LightGBM -> model, Logistic -> baseline."""
+    return {MODEL: "model", BASELINE: "baseline", ORACLE: "oracle"}.get(name, name.lower())
 
 
 def subgroups(
@@ -168,56 +248,116 @@ def subgroups(
     resamples: int,
     min_rows: int,
 ) -> pd.DataFrame:
-    """Measures with intervals per subgroup level; `flag` marks a markedly worse group. A
-    subgroup's AUROC differs from the overall one by case-mix alone (a narrower group is harder
-    to rank), so the yardstick is the oracle's AUROC in the same group: flagged when the model's
-    whole interval lies more than 0.02 below it, or when the calibration intercept is beyond
-    +-0.3 with an interval excluding 0 (systematic over- or under-prediction)."""
-    rows = []
+    """Measures with intervals per subgroup level, and a flag where the model is worse than
+    the oracle *in the same patients*. A subgroup's AUROC differs from the overall one by
+    case-mix alone, and its observed calibration by chance and by the outcome's own
+    variation; the oracle (the true risk) shows how much of that any model would show. So each
+    flag is on the paired difference model − oracle (the same bootstrap resamples for both):
+    AUROC lower by more than AUROC_MARGIN, or a calibration intercept further than
+    INTERCEPT_MARGIN from the oracle's, each tested with the bootstrap standard error of the
+    difference, with Holm's correction over every subgroup level and both measures
+    (family-wise error ALPHA)."""
+    rows, p_values = [], []
+    y_all, w_all = test["y"].to_numpy(float), test["weight"].to_numpy(float)
+    truth = test["p_true"].to_numpy(float)
     for group in SUBGROUPS:
         for level, idx in test.groupby(group, observed=True).indices.items():
-            y, w = test["y"].to_numpy(float)[idx], test["weight"].to_numpy(float)[idx]
+            y, w = y_all[idx], w_all[idx]
             if len(idx) < min_rows or y.sum() < 10 or (1 - y).sum() < 10:
                 continue
-            m = metrics.bootstrap_metrics(y, p[idx], rng=rng, n_resamples=resamples, weights=w)
-            oracle = metrics.auroc(y, test["p_true"].to_numpy(float)[idx], w)
-            a, ci = m["auroc"], m["calibration_intercept"]
-            flag = a[2] < oracle - 0.02 or (abs(ci[0]) > 0.3 and (ci[1] > 0 or ci[2] < 0))
+            counts = paired.resample_counts(y, w, rng, resamples)
+            pm, po = p[idx], truth[idx]
+            auc = {k: metrics.auroc(y, q, counts[True]) for k, q in (("m", pm), ("o", po))}
+            icpt = {
+                k: metrics.calibration_intercept(y, q, counts[False])
+                for k, q in (("m", pm), ("o", po))
+            }
+            d_auc, d_icpt = auc["m"] - auc["o"], icpt["m"] - icpt["o"]
+            est = {
+                "auroc": float(metrics.auroc(y, pm, w)),
+                "oracle_auroc": float(metrics.auroc(y, po, w)),
+                "intercept": float(metrics.calibration_intercept(y, pm, w)),
+                "oracle_intercept": float(metrics.calibration_intercept(y, po, w)),
+            }
+            p_auc = paired.p_below(est["auroc"] - est["oracle_auroc"], d_auc, -AUROC_MARGIN)
+            p_cal = paired.p_outside(
+                est["intercept"] - est["oracle_intercept"], d_icpt, INTERCEPT_MARGIN
+            )
+            p_values += [p_auc, p_cal]
+            low, high = np.nanquantile(auc["m"], [0.025, 0.975])
+            d_auc_ci = np.nanquantile(d_auc, [0.025, 0.975])
+            d_icpt_ci = np.nanquantile(d_icpt, [0.025, 0.975])
             rows.append(
                 {
                     "group": group,
                     "level": str(level),
                     "n": len(idx),
                     "events": int(y.sum()),
-                    "estimate": a[0],
-                    "low": a[1],
-                    "high": a[2],
-                    "oracle_auroc": float(oracle),
-                    "brier": m["brier"][0],
-                    "calibration_intercept": ci[0],
-                    "calibration_intercept_low": ci[1],
-                    "calibration_intercept_high": ci[2],
-                    "calibration_slope": m["calibration_slope"][0],
-                    "flag": bool(flag),
+                    "estimate": est["auroc"],
+                    "low": float(low),
+                    "high": float(high),
+                    "oracle_auroc": est["oracle_auroc"],
+                    "auroc_minus_oracle": est["auroc"] - est["oracle_auroc"],
+                    "auroc_minus_oracle_low": float(d_auc_ci[0]),
+                    "auroc_minus_oracle_high": float(d_auc_ci[1]),
+                    "brier": float(metrics.brier(y, pm, w)),
+                    "calibration_intercept": est["intercept"],
+                    "oracle_calibration_intercept": est["oracle_intercept"],
+                    "intercept_minus_oracle": est["intercept"] - est["oracle_intercept"],
+                    "intercept_minus_oracle_low": float(d_icpt_ci[0]),
+                    "intercept_minus_oracle_high": float(d_icpt_ci[1]),
+                    "calibration_slope": float(metrics.calibration_slope(y, pm, w)),
                 }
             )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    adjusted = paired.holm(np.array(p_values)).reshape(-1, 2)
+    frame["p_auroc_holm"], frame["p_calibration_holm"] = adjusted[:, 0], adjusted[:, 1]
+    worse_auc, worse_cal = adjusted[:, 0] < ALPHA, adjusted[:, 1] < ALPHA
+    frame["flag"] = worse_auc | worse_cal
+    frame["flag_reason"] = [
+        "; ".join(
+            r
+            for r, on in (
+                ("ranks worse than the oracle", a),
+                ("calibrated worse than the oracle", c),
+            )
+            if on
+        )
+        for a, c in zip(worse_auc, worse_cal, strict=True)
+    ]
+    return frame
 
 
 def internal_external(
-    table: pd.DataFrame, X: pd.DataFrame, fit_predict: FitPredict, *, min_rows: int
+    table: pd.DataFrame,
+    X: pd.DataFrame,
+    fit_predict: FitPredict,
+    *,
+    min_rows: int,
+    workers: int = 1,
 ) -> pd.DataFrame:
-    """Leave one design out: fit on the other designs, test on it (all its rows); the rows'
-    weights (IPCW for relapse) in the fit and in the measures."""
-    rows = []
+    """Leave one design out: repeat the procedure on the other designs, test on it (all its
+    rows); the rows' weights (IPCW for relapse) in the fit and in the measures."""
+    from ketapredict.parallel import map_ordered
+
     y_all, w_all = table["y"].to_numpy(float), table["weight"].to_numpy(float)
+    groups = table["patient_id"].to_numpy()
+    held_out = []
     for trial, idx in table.groupby("trial").indices.items():
-        rest = np.setdiff1d(np.arange(len(table)), idx)
         y = y_all[idx]
-        if len(idx) < min_rows or y.sum() < 10 or (1 - y).sum() < 10:
-            continue
-        p = fit_predict(X.iloc[rest], y_all[rest], w_all[rest], X.iloc[idx])
-        w = w_all[idx]
+        if len(idx) >= min_rows and y.sum() >= 10 and (1 - y).sum() >= 10:
+            held_out.append((trial, idx, np.setdiff1d(np.arange(len(table)), idx)))
+    jobs = [
+        (X.iloc[rest], y_all[rest], w_all[rest], groups[rest], X.iloc[idx])
+        for _, idx, rest in held_out
+    ]
+    rows = []
+    for (trial, idx, _), p in zip(
+        held_out, map_ordered(fit_predict, jobs, workers=workers), strict=True
+    ):
+        y, w = y_all[idx], w_all[idx]
         intercept, slope = metrics.calibration_intercept_slope(y, p, w)
         rows.append(
             {

@@ -82,6 +82,91 @@ def by_characteristic(shap_values: Shap, task: Task) -> pd.DataFrame:
     return frame.T.groupby(level=0, sort=False).sum().T
 
 
+def _members(task: Task) -> dict[str, list[str]]:
+    """Each characteristic's raw input columns (the planned treatment has three)."""
+    out: dict[str, list[str]] = {}
+    for f in SCHEMA[task]:
+        out.setdefault(JOINT.get(f.name, f.name), []).append(f.name)
+    return out
+
+
+def aliased_blocks(
+    rows: pd.DataFrame, task: Task, *, design: str = "trial", min_r: float = 0.98
+) -> list[list[str]]:
+    """Groups of characteristics whose effects the training rows cannot tell apart; each
+    group of two or more is scored as one block. Two characteristics are aliased when
+    - both are constant within every design and one is a function of the other across the
+      designs (e.g. in the relapse data only SUSTAIN-1 has esketamine, 20 sessions and a
+      5.6-day interval: its effect could be any of them, or the design itself), or
+    - one determines the other row by row (the same partition of the rows), or
+    - they are numeric and correlated with |r| >= min_r.
+    Blocks are the connected groups of that relation."""
+    members = {c: [m for m in cols if m in rows] for c, cols in _members(task).items()}
+    members = {c: cols for c, cols in members.items() if cols}
+    codes = {
+        c: pd.Series(pd.MultiIndex.from_frame(rows[cols].astype(object)).factorize()[0])
+        for c, cols in members.items()
+    }
+    missing = {c: rows[cols].isna().any(axis=1).to_numpy() for c, cols in members.items()}
+    groups = rows[design].astype(str).to_numpy()
+    level: dict[str, pd.Series] = {}
+    for c, code in codes.items():
+        known = pd.Series(code.to_numpy()[~missing[c]], index=groups[~missing[c]])
+        per_design = known.groupby(level=0).nunique()
+        if len(per_design) and (per_design <= 1).all():
+            level[c] = known.groupby(level=0).first()
+    parent = {c: c for c in members}
+
+    def root(c: str) -> str:
+        while parent[c] != c:
+            c = parent[c]
+        return c
+
+    names = list(members)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            if _aliased(a, b, level, codes, rows, members, min_r):
+                parent[root(b)] = root(a)
+    blocks: dict[str, list[str]] = {}
+    for c in names:
+        blocks.setdefault(root(c), []).append(c)
+    return [b for b in blocks.values() if len(b) > 1]
+
+
+def _aliased(
+    a: str,
+    b: str,
+    level: dict[str, pd.Series],
+    codes: dict[str, pd.Series],
+    rows: pd.DataFrame,
+    members: dict[str, list[str]],
+    min_r: float,
+) -> bool:
+    if a in level and b in level:
+        both = pd.concat([level[a], level[b]], axis=1, join="inner")
+        if len(both) and (
+            both.groupby(both.columns[0]).nunique().max().iloc[0] <= 1
+            or both.groupby(both.columns[1]).nunique().max().iloc[0] <= 1
+        ):
+            return True
+    pairs = pd.concat([codes[a], codes[b]], axis=1).drop_duplicates()
+    if len(pairs) == codes[a].nunique() == codes[b].nunique() < len(rows):
+        return True
+    if len(members[a]) == len(members[b]) == 1:
+        x, y = rows[members[a][0]], rows[members[b][0]]
+        if pd.api.types.is_numeric_dtype(x) and pd.api.types.is_numeric_dtype(y):
+            r = x.astype(float).corr(y.astype(float))
+            return bool(np.isfinite(r) and abs(r) >= min_r)
+    return False
+
+
+def merge_blocks(per_patient: pd.DataFrame, blocks: list[list[str]]) -> pd.DataFrame:
+    """Per-patient contributions with each block's members summed into one column named
+    "a + b + ..." (SHAP values and true contributions are additive)."""
+    rename = {m: " + ".join(b) for b in blocks for m in b}
+    return per_patient.T.groupby(lambda c: rename.get(c, c), sort=False).sum().T
+
+
 def importance(per_patient: pd.DataFrame) -> pd.Series:
     """Mean |SHAP| per characteristic, largest first."""
     return per_patient.abs().mean().sort_values(ascending=False)
@@ -151,6 +236,14 @@ def recovery(
         "noise_in_top5": float(table["no_true_effect"].iloc[:TOP].sum()),
     }
     return summary, table.rename_axis("characteristic").reset_index()
+
+
+def block_recovery(
+    per_patient: pd.DataFrame, truth: pd.DataFrame, rows: pd.DataFrame, blocks: list[list[str]]
+) -> tuple[dict[str, float], pd.DataFrame]:
+    """recovery() with each block of aliased characteristics scored as one characteristic."""
+    merged = merge_blocks(per_patient, blocks)
+    return recovery(importance(merged), merge_blocks(truth, blocks), merged, rows)
 
 
 def examples(p: np.ndarray) -> dict[str, int]:

@@ -355,14 +355,21 @@ def calibration_error_vs_truth(p: Array, p_true: Array) -> dict[str, float]:
 # --- clinical usefulness ----------------------------------------------------------------------
 
 
-def net_benefit(y: Array, p: Array, thresholds: Array) -> Array:
+def net_benefit(y: Array, p: Array, thresholds: Array, weights: Array | None = None) -> Array:
     """Decision-curve net benefit of "treat if p ≥ t": TP/n − FP/n · t/(1 − t).
 
     t/(1 − t) is the exchange rate implied by the threshold: the harm of treating a non-case in
     units of the benefit of treating a case (Vickers & Elkin, Med Decis Making 2006).
+    Case weights (n,) (e.g. IPCW: a row censored without a label weighs 0) give one curve;
+    (B, n) resample counts give one curve per row, shape (B, thresholds).
     """
     y, p = _check(y, p)
     t = _check_thresholds(thresholds)
+    if weights is not None:
+        treat = (p[:, None] >= t[None, :]).astype(float)
+        w = np.asarray(weights, dtype=float)
+        tp, fp = w @ (y[:, None] * treat), w @ ((1 - y)[:, None] * treat)
+        return (tp - fp * t / (1 - t)) / w.sum(axis=-1)[..., None]
     order = np.argsort(p)
     below = np.searchsorted(p[order], t, side="left")
     cases_below = np.r_[0, np.cumsum(y[order])][below]
@@ -371,11 +378,12 @@ def net_benefit(y: Array, p: Array, thresholds: Array) -> Array:
     return (tp - fp * t / (1 - t)) / p.size
 
 
-def net_benefit_treat_all(y: Array, thresholds: Array) -> Array:
+def net_benefit_treat_all(y: Array, thresholds: Array, weights: Array | None = None) -> Array:
     """Net benefit of treating everyone: prevalence − (1 − prevalence) · t/(1 − t)."""
     y = _check_outcome(y)
     t = _check_thresholds(thresholds)
-    return y.mean() - (1 - y.mean()) * t / (1 - t)
+    prevalence = float(np.average(y, weights=weights))
+    return prevalence - (1 - prevalence) * t / (1 - t)
 
 
 def counterfactual_net_benefit(
@@ -507,40 +515,50 @@ def bootstrap_metrics(
 
 
 def optimism_corrected(
-    fit_predict: Callable[[Any, Array, Array, Any], Array],
+    fit_predict: Callable[..., Array],
     X: Any,
     y: Array,
     weights: Array | None = None,
     *,
+    groups: Array | None = None,
     rng: np.random.Generator,
     n_resamples: int = 200,
+    workers: int = 1,
 ) -> dict[str, dict[str, float]]:
     """Harrell's bootstrap optimism correction of AUROC and calibration slope.
 
-    fit_predict(X_train, y_train, w_train, X_eval) fits the whole modelling procedure with the
-    rows' weights (IPCW for relapse: rows censored without a label weigh 0) and returns
-    probabilities for X_eval; the measures use the same weights. For each resample the model
-    is fitted on the resample and scored on it (apparent) and on the original data (test); the
-    mean difference is the optimism, and corrected = apparent on the original data − optimism
-    (Harrell, Lee & Mark, Stat Med 1996).
+    fit_predict(X_train, y_train, w_train, groups_train, X_eval) repeats the whole modelling
+    procedure with the rows' weights (IPCW for relapse: rows censored without a label weigh 0)
+    and grouping (a patient drawn twice stays in one cross-validation fold) and returns
+    probabilities for X_eval; the measures use the same weights. For each resample the
+    procedure is fitted on the resample and scored on it (apparent) and on the original data
+    (test); the mean difference is the optimism, and corrected = apparent on the original
+    data − optimism (Harrell, Lee & Mark, Stat Med 1996).
     The predictions on the resample are those on the original rows it drew, so one fit suffices;
-    resamples keep the class sizes, so no resample lacks events.
+    resamples keep the class sizes, so no resample lacks events. The fits run in `workers`
+    processes; the resamples are drawn first, so the result does not depend on `workers`.
     """
+    from ketapredict.parallel import map_ordered
+
     y = np.asarray(y)
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
+    g = np.arange(len(y)) if groups is None else np.asarray(groups)
     rows = X.iloc if hasattr(X, "iloc") else X
     measures = {"auroc": auroc, "calibration_slope": calibration_slope}
-    p_full = fit_predict(X, y, w, X)
+    resamples = list(_bootstrap_indices(y, rng, n_resamples, stratified=True))
+    jobs = [(X, y, w, g, X)] + [(rows[idx], y[idx], w[idx], g[idx], X) for idx in resamples]
+    p_full, *refits = map_ordered(fit_predict, jobs, workers=workers)
     apparent = {name: fn(y, p_full, w) for name, fn in measures.items()}
     gaps: dict[str, list[float]] = {name: [] for name in measures}
-    for idx in _bootstrap_indices(y, rng, n_resamples, stratified=True):
-        p_orig = np.asarray(fit_predict(rows[idx], y[idx], w[idx], X))
+    for idx, p_orig in zip(resamples, refits, strict=True):
+        p_orig = np.asarray(p_orig)
         for name, fn in measures.items():
             gaps[name].append(fn(y[idx], p_orig[idx], w[idx]) - fn(y, p_orig, w))
     return {
         name: {
             "apparent": float(apparent[name]),
             "optimism": float(np.nanmean(gaps[name])),
+            "optimism_mcse": float(np.nanstd(gaps[name], ddof=1) / np.sqrt(len(gaps[name]))),
             "corrected": float(apparent[name] - np.nanmean(gaps[name])),
         }
         for name in measures

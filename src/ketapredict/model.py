@@ -20,6 +20,7 @@ from ketapredict.io import atomic_path, write_json, write_text
 BOOSTER_FILE = "booster.txt"
 META_FILE = "model.json"
 SEEN_FILE = "seen_rows.npy"
+SEEN_OOF_FILE = "seen_oof.npy"
 
 
 def fingerprint(X: pd.DataFrame) -> np.ndarray:
@@ -37,6 +38,9 @@ class KetaModel:
     ranges: dict[str, tuple[float, float]]
     meta: dict[str, Any] = field(default_factory=dict)
     seen: np.ndarray | None = None  # fingerprints of the training rows
+    # cross-validated probability of each training row (aligned with `seen`): the model's
+    # honest prediction for patients it trained on, for comparing it with a later candidate
+    seen_oof: np.ndarray | None = None
 
     @property
     def features(self) -> list[str]:
@@ -75,8 +79,13 @@ class KetaModel:
         }
         write_json(meta, folder / META_FILE)
         if self.seen is not None:
-            with atomic_path(folder / SEEN_FILE) as tmp, tmp.open("wb") as fh:
-                np.save(fh, np.sort(self.seen))
+            order = np.argsort(self.seen, kind="stable")
+            arrays = {SEEN_FILE: self.seen[order]}
+            if self.seen_oof is not None:
+                arrays[SEEN_OOF_FILE] = np.asarray(self.seen_oof, dtype=np.float64)[order]
+            for name, array in arrays.items():
+                with atomic_path(folder / name) as tmp, tmp.open("wb") as fh:
+                    np.save(fh, array)
 
     @classmethod
     def load(cls, folder: str | Path) -> KetaModel:
@@ -92,8 +101,20 @@ class KetaModel:
                 "feature schema; retrain it (dvc repro) or use a matching ketapredict"
             )
         ranges = {k: (float(v[0]), float(v[1])) for k, v in meta["ranges"].items()}
-        seen = np.load(folder / SEEN_FILE) if (folder / SEEN_FILE).exists() else None
-        return cls(meta["task"], booster, meta["calibration"], ranges, meta["meta"], seen)
+        seen, seen_oof = (_load_array(folder / name) for name in (SEEN_FILE, SEEN_OOF_FILE))
+        if seen is None or seen_oof is None or len(seen_oof) != len(seen):
+            seen_oof = None
+        return cls(meta["task"], booster, meta["calibration"], ranges, meta["meta"], seen, seen_oof)
+
+
+def _load_array(path: Path) -> np.ndarray | None:
+    """A plain numeric array, never a pickle."""
+    if not path.exists():
+        return None
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{path}: not a plain numeric array ({exc})") from None
 
 
 def apply_calibration(calibration: dict[str, Any], raw: np.ndarray) -> np.ndarray:

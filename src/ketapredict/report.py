@@ -41,7 +41,13 @@ class TaskCard:
     recovery: dict[str, Any]
     importance: pd.DataFrame
     registry: dict[str, Any]
+    within_design: pd.DataFrame = field(default_factory=pd.DataFrame)
     figures: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        """The registered version every section describes: the one this run trained."""
+        return f"{self.registry.get('registered_model')} v{self.registry.get('version')}"
 
 
 @dataclass
@@ -79,7 +85,7 @@ def _table(frame: pd.DataFrame, flag: str | None = None) -> str:
 
 
 def _interval(m: dict[str, Any], key: str) -> str:
-    return f"{_num(m.get(key))} ({_num(m.get(f'{key}_low'))}–{_num(m.get(f'{key}_high'))})"
+    return f"{_num(m.get(key))} ({_num(m.get(f'{key}_low'))} to {_num(m.get(f'{key}_high'))})"
 
 
 def performance_table(metrics: dict[str, Any]) -> pd.DataFrame:
@@ -105,6 +111,47 @@ def performance_table(metrics: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+PAIRED = {
+    "model_minus_baseline": "LightGBM − logistic baseline",
+    "model_minus_oracle": "LightGBM − oracle (true risk)",
+}
+
+
+def paired_table(metrics: dict[str, Any]) -> pd.DataFrame:
+    """Paired bootstrap differences (same resamples for both models) with 95 % intervals."""
+    rows = []
+    for key, label in PAIRED.items():
+        d = metrics.get("paired", {}).get(key)
+        if d:
+            rows.append(
+                {
+                    "comparison": label,
+                    "Δ AUROC": _interval(d, "auroc"),
+                    "Δ Brier": _interval(d, "brier"),
+                    "Δ net benefit (mean over thresholds)": _interval(d, "net_benefit_mean"),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+RECOVERY = ["spearman", "top5_overlap", "sign_agreement", "noise_share", "noise_in_top5"]
+
+
+def recovery_table(recovery: dict[str, Any]) -> pd.DataFrame:
+    """Truth recovery of both models, aliased characteristics as blocks (headline) and raw."""
+    rows = []
+    for model, blocked, raw in (
+        ("LightGBM (SHAP)", recovery, recovery.get("raw", {})),
+        ("Logistic (coef × value)", recovery.get("baseline", {}), recovery.get("baseline_raw", {})),
+    ):
+        for scoring, values in (("aliased as blocks", blocked), ("raw characteristics", raw)):
+            if values:
+                rows.append(
+                    {"model": model, "scoring": scoring, **{k: values.get(k) for k in RECOVERY}}
+                )
+    return pd.DataFrame(rows)
+
+
 def _figure(data: bytes, caption: str) -> str:
     b64 = base64.b64encode(data).decode()
     text = html.escape(caption)
@@ -121,7 +168,10 @@ CAPTIONS = {
     "counterfactual_decision_curve": (
         "Give ketamine if predicted response >= t, scored with the true outcomes"
     ),
-    "subgroups": "AUROC by subgroup (flagged: markedly worse than the oracle in that group)",
+    "subgroups": (
+        "AUROC by subgroup; flagged where worse than the oracle in the same patients "
+        "(paired difference, Holm-corrected)"
+    ),
     "importance": "Mean |SHAP| per characteristic vs the true importance",
     "truth_recovery": "SHAP importance against the true importance",
     "beeswarm": "SHAP values per patient (log-odds)",
@@ -129,9 +179,19 @@ CAPTIONS = {
 
 
 def _task_html(t: TaskCard) -> str:
-    m = t.metrics
+    m, v = t.metrics, html.escape(t.version)
+    crowned = t.registry.get("crowned")
+    status = (
+        "It holds the champion alias: it is the model `ketapredict score` uses."
+        if crowned
+        else f"It did not become champion ({_num(t.registry.get('reason'))}); the champion "
+        f"is version {_num(t.registry.get('exported') or t.registry.get('previous_champion'))}, "
+        "described by the card of the run that trained it."
+    )
+    opt, d = m["optimism"], m.get("designs", {})
     parts = [
-        f"<h2>{t.task.capitalize()} model</h2>",
+        f"<h2>{t.task.capitalize()} model — {v}</h2>",
+        f"<p>Every section below describes {v}, the model this pipeline run trained. {status}</p>",
         f"<p><b>Outcome.</b> {html.escape(t.label)}</p>",
         "<h3>Participants and events</h3>",
         _table(pd.DataFrame([t.counts])),
@@ -141,19 +201,29 @@ def _task_html(t: TaskCard) -> str:
         "imputes the median and adds a missing-value indicator. Share missing per predictor "
         "(development data):</p>",
         _table(t.missing),
-        "<h3>Model and tuning</h3>",
+        f"<h3>Model, tuning and the champion decision — {v}</h3>",
         _table(pd.DataFrame([t.training["chosen"]])),
-        f"<p>Cross-validated AUROC {_num(t.training['cv']['auroc'])}; registered as "
-        f"{_num(t.registry.get('registered_model'))} version {_num(t.registry.get('version'))}: "
+        f"<p>Cross-validated AUROC {_num(t.training['cv']['auroc'])}, calibration slope "
+        f"{_num(t.training['cv']['calibration_slope'])}. The quality gate and the comparison "
+        f"with the champion used {_num(t.training.get('decided_on'))}. Decision: "
         f"{_num(t.registry.get('reason'))}.</p>",
-        "<h3>Performance on the held-out test data (95 % bootstrap intervals)</h3>",
+        f"<h3>Performance on the held-out test data — {v} (95 % bootstrap intervals)</h3>",
         _table(performance_table(m)),
-        f"<p>AUROC is {_num(m['test'].get('auroc_vs_oracle'))} of the oracle's; mean absolute "
-        f"error against the true probabilities {_num(m['test'].get('truth_mean_abs'))}; "
-        "mean net-benefit regret vs the oracle "
-        f"{_num(m['test'].get('net_benefit_regret_mean'), 4)}. "
-        f"Optimism-corrected AUROC (development data) {_num(m['optimism']['auroc']['corrected'])}, "
-        f"calibration slope {_num(m['optimism']['calibration_slope']['corrected'])}.</p>",
+        "<p><b>Calibration against the truth</b> (the headline here, since the true risks are "
+        f"known): mean absolute error of the predicted against the true probabilities "
+        f"{_num(m['test'].get('truth_mean_abs'))}, 90th percentile "
+        f"{_num(m['test'].get('truth_e90'))}. The smoothed ICI measures the same thing with "
+        f"noise: the oracle itself scores ICI {_num(m['oracle'].get('ici'))}, which is "
+        "smoothing noise, not miscalibration.</p>",
+        "<p><b>Paired differences</b> (both models scored on the same bootstrap resamples, so "
+        "the interval is for the difference itself; an interval that spans 0 means the data "
+        "cannot tell the two apart):</p>",
+        _table(paired_table(m)),
+        f"<p><b>Overfitting.</b> Optimism-corrected AUROC (development data) "
+        f"{_num(opt['auroc']['corrected'])}, calibration slope "
+        f"{_num(opt['calibration_slope']['corrected'])}: each of the bootstrap refits repeats "
+        "the training procedure (grouped cross-validation, early stopping, the calibration "
+        "choice and its cross-fitted map); only the hyperparameter search is not repeated.</p>",
         '<div class="figs">'
         + "".join(
             _figure(t.figures[k], CAPTIONS[k])
@@ -161,14 +231,21 @@ def _task_html(t: TaskCard) -> str:
             if k in t.figures and k not in ("importance", "truth_recovery", "beeswarm")
         )
         + "</div>",
-        "<h3>Subgroups</h3>",
+        f"<h3>Which design is this? — {v}</h3>",
+        f"<p>A model that knows only each design's outcome rate reaches AUROC "
+        f"{_interval(d, 'design_only_auroc')}. Within designs (pairs of patients from the same "
+        f"design only) the model reaches {_interval(d, 'within_design_auroc_model')}, the "
+        f"oracle {_interval(d, 'within_design_auroc_oracle')}.</p>",
+        _table(t.within_design) if len(t.within_design) else "",
+        f"<h3>Subgroups — {v}</h3>",
         _table(t.subgroups, flag="flag")
         if len(t.subgroups)
         else "<p>No subgroup large enough.</p>",
-        "<h3>Internal–external validation (leave one design out)</h3>",
+        f"<h3>Internal–external validation (leave one design out) — {v}'s procedure</h3>",
         _table(t.internal_external) if len(t.internal_external) else "<p>Too few designs.</p>",
-        "<h3>Explanations and their truth recovery</h3>",
-        _table(pd.DataFrame([{k: v for k, v in t.recovery.items() if not isinstance(v, dict)}])),
+        f"<h3>Explanations and their truth recovery — {v}</h3>",
+        _aliased(t.recovery),
+        _table(recovery_table(t.recovery)),
         _table(t.importance.head(12)),
         '<div class="figs">'
         + "".join(
@@ -179,6 +256,18 @@ def _task_html(t: TaskCard) -> str:
         + "</div>",
     ]
     return "\n".join(parts)
+
+
+def _aliased(recovery: dict[str, Any]) -> str:
+    blocks = recovery.get("aliased_blocks") or {}
+    if not blocks:
+        return "<p>Every characteristic is separately identifiable in the training data.</p>"
+    items = "".join(f"<li>{html.escape(members)}</li>" for members in blocks.values())
+    return (
+        "<p>These characteristics cannot be told apart in the training data (constant within "
+        "each design and determined by one another, or collinear), so each group is scored "
+        f"as one block; the raw figures follow for comparison:</p><ul>{items}</ul>"
+    )
 
 
 def to_html(card: Card) -> str:
@@ -219,12 +308,21 @@ def to_markdown(card: Card) -> str:
             f"## {t.task.capitalize()}",
             "",
             f"- Outcome: {t.label}",
-            f"- Test AUROC {_interval(m['test'], 'auroc')}; oracle {_num(m['oracle']['auroc'])}",
+            f"- Test AUROC {_interval(m['test'], 'auroc')}; oracle {_num(m['oracle']['auroc'])}"
+            f"; within designs {_interval(m.get('designs', {}), 'within_design_auroc_model')}, "
+            f"design only {_interval(m.get('designs', {}), 'design_only_auroc')}",
             f"- Calibration intercept {_interval(m['test'], 'calibration_intercept')}, slope "
             f"{_interval(m['test'], 'calibration_slope')}",
-            f"- SHAP vs truth: Spearman {_num(t.recovery['spearman'])}, top-5 overlap "
-            f"{_num(t.recovery['top5_overlap'])}, noise share {_num(t.recovery['noise_share'])}",
-            f"- Registry: {t.registry.get('registered_model')} v{t.registry.get('version')}: "
-            f"{t.registry.get('reason')}",
+            f"- Every figure here describes {t.version}: {t.registry.get('reason')}",
+            f"- Error against the true probabilities: mean {_num(m['test'].get('truth_mean_abs'))}"
+            f", 90th percentile {_num(m['test'].get('truth_e90'))}",
+            *(
+                f"- {PAIRED[k]}: Δ AUROC {_interval(m['paired'][k], 'auroc')}"
+                for k in PAIRED
+                if k in m.get("paired", {})
+            ),
+            f"- SHAP vs truth (aliased characteristics as blocks): Spearman "
+            f"{_num(t.recovery['spearman'])}, top-5 overlap {_num(t.recovery['top5_overlap'])}, "
+            f"noise share {_num(t.recovery['noise_share'])}",
         ]
     return "\n".join(lines) + "\n"

@@ -198,6 +198,24 @@ def log_metrics(metrics: Mapping[str, float | None], step: int | None = None) ->
     return kept
 
 
+def set_tags(tags: Mapping[str, Any]) -> None:
+    """Tag the active run (values as text)."""
+    import mlflow
+
+    _require_active_run("set tags")
+    with _translated("set tags"):
+        mlflow.set_tags({k: str(v) for k, v in tags.items()})
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    """Log parameters of the active run (values as text)."""
+    import mlflow
+
+    _require_active_run("log params")
+    with _translated("log params"):
+        mlflow.log_params({k: _param_text(v) for k, v in params.items()})
+
+
 def log_dict_artifact(data: Any, artifact_file: str) -> None:
     """Store a JSON/YAML-serialisable object as an artifact (format from the file suffix)."""
     import mlflow

@@ -18,12 +18,31 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ketapredict import metrics, parallel
 from ketapredict.config import SearchSpace, TrainParams
 from ketapredict.features import Task
 from ketapredict.io import write_bytes
 from ketapredict.model import KetaModel, apply_calibration, fingerprint
 
-THREADS = 2  # fixed, so the trees are identical whatever machine trains them
+# Every fit is single-threaded: LightGBM's trees are identical for any thread count, and
+# OpenMP threads spin-waiting for descheduled peers make a multi-threaded fit collapse on a
+# busy machine (measured 17x slower with another job running). Parallelism comes from
+# processes, one fit each (ketapredict.parallel), so results never depend on the worker count.
+THREADS = 1
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """The training procedure's settings beyond the search: what a refit repeats."""
+
+    seed: int
+    cv_folds: int
+    max_trees: int
+    early_stopping_rounds: int
+
+    @classmethod
+    def of(cls, train: TrainParams) -> Procedure:
+        return cls(train.seed, train.cv_folds, train.max_trees, train.early_stopping_rounds)
 
 
 @dataclass(frozen=True)
@@ -35,7 +54,10 @@ class Tuning:
     calibration: dict[str, Any]
     candidates: pd.DataFrame
     calibration_scores: dict[str, float]
-    oof: np.ndarray
+    oof: np.ndarray  # out-of-fold log-odds of the chosen candidate
+    oof_proba: (
+        np.ndarray
+    )  # the same, through the chosen map cross-fitted (no row calibrates itself)
 
 
 def folds(
@@ -85,8 +107,9 @@ def _cross_validate(
     w: np.ndarray,
     cv: list,
     params: dict[str, Any],
-    train: TrainParams,
+    procedure: Procedure,
 ) -> tuple[np.ndarray, list[int], float]:
+    """Out-of-fold log-odds of one candidate, each fold stopped early on its own held-out part."""
     oof = np.zeros(len(y))
     best: list[int] = []
     for fit_idx, val_idx in cv:
@@ -95,24 +118,15 @@ def _cross_validate(
         booster = lgb.train(
             params,
             data,
-            num_boost_round=train.max_trees,
+            num_boost_round=procedure.max_trees,
             valid_sets=[valid],
-            callbacks=[lgb.early_stopping(train.early_stopping_rounds, verbose=False)],
+            callbacks=[lgb.early_stopping(procedure.early_stopping_rounds, verbose=False)],
         )
         best.append(booster.best_iteration)
         oof[val_idx] = booster.predict(
             X[val_idx], num_iteration=booster.best_iteration, raw_score=True
         )
-    return oof, best, _log_loss(y, special.expit(oof), w)
-
-
-def _log_loss(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> float:
-    p = np.clip(p, 1e-12, 1 - 1e-12)
-    return float(-np.average(y * np.log(p) + (1 - y) * np.log(1 - p), weights=w))
-
-
-def _brier(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> float:
-    return float(np.average((p - y) ** 2, weights=w))
+    return oof, best, float(metrics.log_loss(y, special.expit(oof), w))
 
 
 def fit_calibration(method: str, raw: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict[str, Any]:
@@ -132,37 +146,70 @@ def fit_calibration(method: str, raw: np.ndarray, y: np.ndarray, w: np.ndarray) 
 
 def choose_calibration(
     oof: np.ndarray, y: np.ndarray, w: np.ndarray, cv: list
-) -> tuple[str, dict[str, float]]:
+) -> tuple[str, dict[str, float], np.ndarray]:
     """Cross-fitted Brier score of each calibration map on the out-of-fold scores; a map is
-    applied only if it beats no calibration."""
-    scores = {"none": _brier(y, special.expit(oof), w)}
+    applied only if it beats no calibration. Also the chosen map's cross-fitted probabilities."""
+    proba = {"none": special.expit(oof)}
     for method in ("sigmoid", "isotonic"):
         p = np.zeros(len(y))
         for fit_idx, val_idx in cv:
             cal = fit_calibration(method, oof[fit_idx], y[fit_idx], w[fit_idx])
             p[val_idx] = apply_calibration(cal, oof[val_idx])
-        scores[method] = _brier(y, p, w)
+        proba[method] = p
+    scores = {m: float(metrics.brier(y, p, w)) for m, p in proba.items()}
     best = min(scores, key=lambda m: (scores[m], m != "none"))
-    return best, scores
+    return best, scores, proba[best]
 
 
 def tune(
-    X: pd.DataFrame, y: np.ndarray, w: np.ndarray, groups: np.ndarray, train: TrainParams
+    X: pd.DataFrame,
+    y: np.ndarray,
+    w: np.ndarray,
+    groups: np.ndarray,
+    procedure: Procedure,
+    *,
+    candidates: list[dict[str, Any]],
+    workers: int = 1,
 ) -> Tuning:
-    rng = np.random.default_rng(train.seed)
-    cv = folds(y, groups, n_folds=train.cv_folds, seed=train.seed)
+    """Grouped CV of each candidate; the lowest out-of-fold log loss wins, then the
+    calibration map is chosen and fitted on its out-of-fold scores. Candidates run in
+    `workers` processes, one thread each."""
+    cv = folds(y, groups, n_folds=procedure.cv_folds, seed=procedure.seed)
     Xa = X.to_numpy(dtype=np.float64)
-    rows, results = [], []
-    for candidate in draw_candidates(train.search, rng):
-        oof, best, loss = _cross_validate(Xa, y, w, cv, lgb_params(candidate, train.seed), train)
-        rows.append({**candidate, "cv_log_loss": loss, "trees": int(np.mean(best))})
-        results.append(oof)
+    results = parallel.map_ordered(
+        _cross_validate,
+        [(Xa, y, w, cv, lgb_params(c, procedure.seed), procedure) for c in candidates],
+        workers=workers,
+    )
+    rows = [
+        {**c, "cv_log_loss": loss, "trees": int(np.mean(best))}
+        for c, (_, best, loss) in zip(candidates, results, strict=True)
+    ]
     table = pd.DataFrame(rows)
     i = int(table["cv_log_loss"].idxmin())
-    method, scores = choose_calibration(results[i], y, w, cv)
-    calibration = fit_calibration(method, results[i], y, w)
-    params = {k: v for k, v in rows[i].items() if k not in ("cv_log_loss", "trees")}
-    return Tuning(params, max(1, rows[i]["trees"]), calibration, table, scores, results[i])
+    oof = results[i][0]
+    method, scores, oof_proba = choose_calibration(oof, y, w, cv)
+    calibration = fit_calibration(method, oof, y, w)
+    return Tuning(
+        candidates[i], max(1, rows[i]["trees"]), calibration, table, scores, oof, oof_proba
+    )
+
+
+def fit_procedure(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    w: np.ndarray,
+    groups: np.ndarray,
+    procedure: Procedure,
+    *,
+    candidates: list[dict[str, Any]],
+    workers: int = 1,
+) -> tuple[Tuning, lgb.Booster]:
+    """The whole training procedure: tune (CV, early stopping, calibration choice and
+    cross-fitted map), then the final fit on all rows. Evaluation's refits call this with the
+    chosen candidate only: everything but the hyperparameter search is repeated."""
+    tuning = tune(X, y, w, groups, procedure, candidates=candidates, workers=workers)
+    return tuning, train_booster(tuning.params, tuning.n_trees, X, y, w, seed=procedure.seed)
 
 
 def train_booster(
@@ -183,14 +230,25 @@ def train_booster(
     return lgb.train(config, data, num_boost_round=trees)
 
 
-def fit_lightgbm(
-    X: pd.DataFrame, y: np.ndarray, w: np.ndarray, tuning: Tuning, *, task: Task, seed: int
-) -> KetaModel:
-    booster = train_booster(tuning.params, tuning.n_trees, X, y, w, seed=seed)
+def package(booster: lgb.Booster, X: pd.DataFrame, tuning: Tuning, *, task: Task) -> KetaModel:
+    """The fitted procedure as the model every stage shares, with its training ranges."""
     ranges = {
         c: (float(np.nanmin(X[c])), float(np.nanmax(X[c]))) for c in X.columns if X[c].notna().any()
     }
-    return KetaModel(task, booster, tuning.calibration, ranges, seen=fingerprint(X))
+    return KetaModel(
+        task, booster, tuning.calibration, ranges, seen=fingerprint(X), seen_oof=tuning.oof_proba
+    )
+
+
+def cross_validated_baseline(
+    X: pd.DataFrame, y: np.ndarray, w: np.ndarray, groups: np.ndarray, procedure: Procedure
+) -> np.ndarray:
+    """Out-of-fold probabilities of the logistic baseline on the training procedure's folds."""
+    p = np.zeros(len(y))
+    for fit_idx, val_idx in folds(y, groups, n_folds=procedure.cv_folds, seed=procedure.seed):
+        model = fit_baseline(X.iloc[fit_idx], y[fit_idx], w[fit_idx])
+        p[val_idx] = model.predict_proba(X.iloc[val_idx])[:, 1]
+    return p
 
 
 def fit_baseline(X: pd.DataFrame, y: np.ndarray, w: np.ndarray) -> Pipeline:

@@ -3,6 +3,7 @@ curve data for `dvc plots`, tables and figures, all logged to each model's MLflo
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -10,38 +11,46 @@ import numpy as np
 import pandas as pd
 
 from ketapredict import evaluate as ev
-from ketapredict import metrics
+from ketapredict import metrics, train
 from ketapredict.config import EvaluateParams, Params, Paths
+from ketapredict.errors import ModelError
 from ketapredict.features import TASKS, Task, build_features, feature_names
 from ketapredict.io import read_json, read_parquet, write_bytes, write_json, write_text
 from ketapredict.model import KetaModel, apply_calibration
-from ketapredict.train import fit_calibration, load_baseline, train_booster
+from ketapredict.parallel import default_workers
+from ketapredict.train import load_baseline
 
 log = logging.getLogger(__name__)
-LOGISTIC = "Logistic"
+LOGISTIC = ev.BASELINE
 FILES = {ev.MODEL: "lightgbm", LOGISTIC: "logistic", ev.ORACLE: "oracle"}
 
 
-def refit(model: KetaModel, seed: int) -> ev.FitPredict:
-    """The final fit with the chosen hyperparameters, for resampling (tuning is not repeated,
-    so the optimism estimate is slightly conservative about tuning's own optimism)."""
-    params, trees, method = model.meta["params"], model.meta["trees"], model.calibration["method"]
-
-    def fit_predict(
-        X: pd.DataFrame, y: np.ndarray, w: np.ndarray, X_eval: pd.DataFrame
-    ) -> np.ndarray:
-        # one thread: many small fits, and OpenMP spin-waits collapse on a busy machine
-        booster = train_booster(params, trees, X, y, w, seed=seed, threads=1)
-        raw = booster.predict(np.asarray(X, dtype=np.float64), raw_score=True)
-        calibration = fit_calibration(method, raw, y, w)
-        return apply_calibration(
-            calibration, booster.predict(np.asarray(X_eval, np.float64), raw_score=True)
-        )
-
-    return fit_predict
+def refit(model: KetaModel) -> ev.FitPredict:
+    """The training procedure that produced `model`, repeated on other rows: grouped CV with
+    early stopping, the calibration choice and its cross-fitted map, the final fit. Only the
+    hyperparameter search is not repeated (the chosen candidate is reused), so the optimism
+    estimate leaves out the search's own optimism."""
+    if "procedure" not in model.meta:
+        raise ModelError("the model's metadata lacks its training procedure; retrain it")
+    procedure = train.Procedure(**model.meta["procedure"])
+    return functools.partial(_fit_predict, procedure, model.meta["params"])
 
 
-def evaluate_task(paths: Paths, task: Task, params: EvaluateParams, seed: int) -> dict[str, Any]:
+def _fit_predict(
+    procedure: train.Procedure,
+    candidate: dict[str, Any],
+    X: pd.DataFrame,
+    y: np.ndarray,
+    w: np.ndarray,
+    groups: np.ndarray,
+    X_eval: pd.DataFrame,
+) -> np.ndarray:
+    tuning, booster = train.fit_procedure(X, y, w, groups, procedure, candidates=[candidate])
+    raw = booster.predict(np.asarray(X_eval, dtype=np.float64), raw_score=True)
+    return apply_calibration(tuning.calibration, raw)
+
+
+def evaluate_task(paths: Paths, task: Task, params: EvaluateParams) -> dict[str, Any]:
     rng = np.random.default_rng([params.seed, TASKS.index(task)])
     table = read_parquet(paths.features / f"{task}.parquet")
     folder = paths.root / "data" / "train" / task
@@ -63,29 +72,43 @@ def evaluate_task(paths: Paths, task: Task, params: EvaluateParams, seed: int) -
         resamples=params.bootstrap_resamples,
         min_rows=params.subgroup_min_rows,
     )
-    train = table[~is_test].reset_index(drop=True)
-    fit_predict = refit(model, seed)
+    train_rows = table[~is_test].reset_index(drop=True)
+    result.designs, result.tables["within_design"] = ev.by_design(
+        train_rows,
+        test,
+        predictions,
+        rng=rng,
+        resamples=params.bootstrap_resamples,
+        min_rows=params.subgroup_min_rows,
+    )
+    fit_predict, workers = refit(model), default_workers()
     optimism = metrics.optimism_corrected(
         fit_predict,
         X_all[~is_test].reset_index(drop=True),
-        train["y"].to_numpy(float),
-        train["weight"].to_numpy(float),
+        train_rows["y"].to_numpy(float),
+        train_rows["weight"].to_numpy(float),
+        groups=train_rows["patient_id"].to_numpy(),
         rng=rng,
         n_resamples=params.optimism_resamples,
+        workers=workers,
     )
     result.tables["internal_external"] = ev.internal_external(
-        table, X_all, fit_predict, min_rows=params.subgroup_min_rows
+        table, X_all, fit_predict, min_rows=params.subgroup_min_rows, workers=workers
     )
-    return {"result": result, "optimism": optimism, "task": task}
+    version = read_json(folder / "registry.json")["version"]
+    return {"result": result, "optimism": optimism, "task": task, "model_version": version}
 
 
 def _summary(out: dict[str, Any]) -> dict[str, Any]:
     result = out["result"]
     subgroups, ie = result.tables["subgroups"], result.tables["internal_external"]
     return {
+        "model_version": out["model_version"],
         "test": result.summary[ev.MODEL],
         "baseline": result.summary[LOGISTIC],
         "oracle": result.summary[ev.ORACLE],
+        "paired": result.paired,
+        "designs": result.designs,
         "optimism": out["optimism"],
         "subgroups_flagged": int(subgroups["flag"].sum()) if len(subgroups) else 0,
         "internal_external": {
@@ -152,7 +175,7 @@ def run(paths: Paths, params: Params) -> dict[str, Any]:
 
     report: dict[str, Any] = {}
     for task in TASKS:
-        out = evaluate_task(paths, task, params.evaluate, params.train.seed)
+        out = evaluate_task(paths, task, params.evaluate)
         result = out["result"]
         report[task] = _summary(out)
         write_curves(paths, task, result)
@@ -171,6 +194,9 @@ def run(paths: Paths, params: Params) -> dict[str, Any]:
             tracking.log_metrics(
                 {f"eval_baseline_{k}": v for k, v in report[task]["baseline"].items()}
             )
+            for pair, values in report[task]["paired"].items():
+                tracking.log_metrics({f"eval_{pair}_{k}": v for k, v in values.items()})
+            tracking.log_metrics({f"eval_{k}": v for k, v in report[task]["designs"].items()})
             for name in (
                 "roc",
                 "pr",

@@ -1,5 +1,7 @@
-"""The `explain` stage: SHAP of both champion models on the held-out patients, checked against
-the true effects -> reports/explain/, logged to each champion's MLflow run."""
+"""The `explain` stage: SHAP of the models this pipeline trained (the same ones `evaluate`
+scored) on the held-out patients, checked against the true effects, with characteristics the
+training data cannot tell apart scored as blocks -> reports/explain/, logged to each model's
+MLflow run."""
 
 from __future__ import annotations
 
@@ -13,8 +15,15 @@ from ketapredict import explain as ex
 from ketapredict.cohort.specs import load_effect_model
 from ketapredict.config import Params, Paths
 from ketapredict.features import TASKS, Task, build_features, feature_names
-from ketapredict.io import read_parquet, write_bytes, write_json, write_parquet, write_text
-from ketapredict.model import load_model
+from ketapredict.io import (
+    read_json,
+    read_parquet,
+    write_bytes,
+    write_json,
+    write_parquet,
+    write_text,
+)
+from ketapredict.model import KetaModel
 from ketapredict.train import load_baseline
 
 log = logging.getLogger(__name__)
@@ -24,7 +33,10 @@ DEPENDENCE = 3
 def explain_task(paths: Paths, task: Task) -> dict[str, Any]:
     table = read_parquet(paths.features / f"{task}.parquet")
     test = table[table["split"] == "test"].reset_index(drop=True)
-    model = load_model(paths.models / task)
+    folder = paths.root / "data" / "train" / task
+    model = KetaModel.load(folder / "lightgbm")
+    registry = read_json(folder / "registry.json")
+    blocks = ex.aliased_blocks(table[table["split"] == "train"], task)
     X = build_features(test, task)[feature_names(task)]
     shap_values = ex.tree_shap(model, X)
     per = ex.by_characteristic(shap_values, task)
@@ -38,14 +50,21 @@ def explain_task(paths: Paths, task: Task) -> dict[str, Any]:
     )
     truth = ex.true_contributions(task, test, effects, dose)
     summary, table_imp = ex.recovery(imp, truth, per, test)
-    folder = paths.root / "data" / "train" / task
     baseline = load_baseline(folder)
     b_imp, b_per = ex.baseline_importance(baseline, X, task)
     b_summary, b_table = ex.recovery(b_imp, truth, b_per, test)
+    blocked = {
+        name: ex.block_recovery(frame, truth, test, blocks)
+        for name, frame in (("model", per), ("baseline", b_per))
+    }
     pair = ex.interaction_pair(model, X.iloc[: min(len(X), 1000)])
     p = model.predict_matrix(X)
     return {
         "task": task,
+        "model_version": registry["version"],
+        "run_id": registry["run_id"],
+        "blocks": blocks,
+        "blocked": blocked,
         "model": model,
         "X": X,
         "test": test,
@@ -64,14 +83,15 @@ def explain_task(paths: Paths, task: Task) -> dict[str, Any]:
 def figures(out: dict[str, Any]) -> dict[str, Any]:
     from ketapredict import plots, plots_shap
 
-    task, sv, imp = out["task"], out["shap"], out["importance"]
-    name = task.capitalize()
+    task, sv = out["task"], out["shap"]
+    summary, imp = out["blocked"]["model"]  # aliased characteristics as one block each
+    name = f"{task.capitalize()} v{out['model_version']}"
     figs = {
         "importance": plots.plot_importance(
             imp, title=f"{name}: mean |SHAP| vs true importance", truth_column="true_importance"
         ),
         "truth_recovery": plots.plot_truth_recovery(
-            imp, title=f"{name}: SHAP vs truth", spearman=out["summary"]["spearman"]
+            imp, title=f"{name}: SHAP vs truth", spearman=summary["spearman"]
         ),
         "beeswarm": plots_shap.plot_shap_beeswarm(sv, title=f"{name}: SHAP values (log-odds)"),
         "bar": plots_shap.plot_shap_bar(sv, title=f"{name}: mean |SHAP| per model feature"),
@@ -109,30 +129,42 @@ def run(paths: Paths, params: Params) -> dict[str, Any]:
         values.insert(0, "patient_id", out["test"]["patient_id"].to_numpy())
         values["base_value"] = out["shap"].base
         write_parquet(values, folder / "shap_values.parquet")
+        write_text(out["blocked"]["model"][1].to_csv(index=False), folder / "importance_blocks.csv")
         a, b, strength = out["interaction"]
         recovery[task] = {
-            **out["summary"],
-            "baseline": out["baseline_summary"],
+            "model_version": out["model_version"],
+            # headline: aliased characteristics scored as one block each
+            **out["blocked"]["model"][0],
+            "raw": out["summary"],
+            "baseline": out["blocked"]["baseline"][0],
+            "baseline_raw": out["baseline_summary"],
+            "aliased_blocks": {" + ".join(block): ", ".join(block) for block in out["blocks"]},
             "interaction": {"pair": [a, b], "mean_abs": strength},
         }
         pngs = {name: plots.save_png(fig) for name, fig in figures(out).items()}
         for name, data in pngs.items():
             write_bytes(data, folder / "figures" / f"{name}.png")
-        with tracking.resume_run(
-            root=paths.root, run_id=tracking.model_run_id(paths.models / task), stage="explain"
-        ):
-            tracking.log_metrics({f"shap_{k}": v for k, v in out["summary"].items()})
+        with tracking.resume_run(root=paths.root, run_id=out["run_id"], stage="explain"):
+            tracking.log_metrics({f"shap_{k}": v for k, v in out["blocked"]["model"][0].items()})
+            tracking.log_metrics({f"shap_raw_{k}": v for k, v in out["summary"].items()})
             tracking.log_metrics(
                 {f"baseline_coef_{k}": v for k, v in out["baseline_summary"].items()}
             )
             for name in pngs:
                 tracking.log_file_artifact(folder / "figures" / f"{name}.png", "explain")
-            for name in ("importance.csv", "baseline_importance.csv", "shap_values.parquet"):
+            for name in (
+                "importance.csv",
+                "importance_blocks.csv",
+                "baseline_importance.csv",
+                "shap_values.parquet",
+            ):
                 tracking.log_file_artifact(folder / name, "explain")
-        s = out["summary"]
+        s = out["blocked"]["model"][0]
         log.info(
-            "%s: SHAP vs truth Spearman %.2f, top-5 overlap %.0f%%, noise share %.1f%%",
+            "%s v%s: SHAP vs truth Spearman %.2f, top-5 overlap %.0f%%, noise share %.1f%%"
+            " (aliased characteristics as blocks)",
             task,
+            out["model_version"],
             s["spearman"],
             100 * s["top5_overlap"],
             100 * s["noise_share"],

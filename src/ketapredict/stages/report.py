@@ -1,5 +1,5 @@
 """The `report` stage: the model card from the run's own outputs -> reports/model_card.html
-(and .md), logged to both champion runs."""
+(and .md), logged to the runs of the models it describes."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pandas as pd
 
 from ketapredict import report
 from ketapredict.config import Params, Paths
+from ketapredict.errors import DataError
 from ketapredict.features import SCHEMA, TASKS, Task
 from ketapredict.io import read_json, read_parquet, write_text
 from ketapredict.stages.generate import load_specs
@@ -68,6 +69,10 @@ def task_card(paths: Paths, params: Params, task: Task) -> report.TaskCard:
     counts = read_json(paths.features / "summary.json")[task]
     counts = {k: v for k, v in counts.items() if not isinstance(v, dict)}
     evaluate = paths.reports / "evaluate" / task
+    metrics = read_json(paths.reports / "metrics.json")[task]
+    recovery = read_json(paths.reports / "explain" / "truth_recovery.json")[task]
+    registry = read_json(paths.root / "data" / "train" / task / "registry.json")
+    _same_model(task, registry, metrics, recovery)
     return report.TaskCard(
         task=task,
         label=_label(params, task),
@@ -75,27 +80,60 @@ def task_card(paths: Paths, params: Params, task: Task) -> report.TaskCard:
         predictors=predictors,
         missing=missing,
         training=read_json(paths.reports / "train" / f"{task}.json"),
-        metrics=read_json(paths.reports / "metrics.json")[task],
-        subgroups=pd.read_csv(evaluate / "subgroups.csv")[
-            [
-                "group",
-                "level",
-                "n",
-                "events",
-                "estimate",
-                "low",
-                "high",
-                "oracle_auroc",
-                "calibration_intercept",
-                "flag",
-            ]
-        ],
+        metrics=metrics,
+        subgroups=_subgroups(pd.read_csv(evaluate / "subgroups.csv")),
         internal_external=pd.read_csv(evaluate / "internal_external.csv"),
-        recovery=read_json(paths.reports / "explain" / "truth_recovery.json")[task],
-        importance=pd.read_csv(paths.reports / "explain" / task / "importance.csv"),
-        registry=read_json(paths.root / "data" / "train" / task / "registry.json"),
+        recovery=recovery,
+        importance=pd.read_csv(paths.reports / "explain" / task / "importance_blocks.csv"),
+        registry=registry,
+        within_design=pd.read_csv(evaluate / "within_design.csv"),
         figures=_figures(paths, task),
     )
+
+
+def _same_model(task: Task, registry: dict, metrics: dict, recovery: dict) -> None:
+    """Performance and explanations in one card must describe the same model."""
+    versions = {
+        "train": registry["version"],
+        "evaluate": metrics.get("model_version"),
+        "explain": recovery.get("model_version"),
+    }
+    if len(set(versions.values())) != 1:
+        raise DataError(
+            f"{task}: the reports describe different model versions {versions}; "
+            "re-run the pipeline (dvc repro) so evaluate and explain see the same model"
+        )
+
+
+def _subgroups(frame: pd.DataFrame) -> pd.DataFrame:
+    """The card's view: each measure with its paired difference to the oracle."""
+    if frame.empty:
+        return frame
+    out = pd.DataFrame(
+        {
+            "group": frame["group"],
+            "level": frame["level"],
+            "n": frame["n"],
+            "events": frame["events"],
+            "AUROC (95 % CI)": [
+                f"{e:.3f} ({lo:.3f}–{hi:.3f})"
+                for e, lo, hi in zip(frame["estimate"], frame["low"], frame["high"], strict=True)
+            ],
+            "oracle AUROC": frame["oracle_auroc"],
+        }
+    )
+    for label, key in (("Δ AUROC vs oracle", "auroc"), ("Δ intercept vs oracle", "intercept")):
+        est, lo, hi = (frame[f"{key}_minus_oracle{s}"] for s in ("", "_low", "_high"))
+        out[label] = [
+            f"{e:+.3f} ({a:+.3f} to {b:+.3f})" for e, a, b in zip(est, lo, hi, strict=True)
+        ]
+    out["Holm p (AUROC, calibration)"] = [
+        f"{a:.3f}, {b:.3f}"
+        for a, b in zip(frame["p_auroc_holm"], frame["p_calibration_holm"], strict=True)
+    ]
+    out["flag"] = frame["flag"]
+    out["why flagged"] = frame["flag_reason"].fillna("")
+    return out
 
 
 def build(paths: Paths, params: Params) -> report.Card:
@@ -121,7 +159,7 @@ def run(paths: Paths, params: Params) -> report.Card:
     write_text(report.to_html(card), html_path)
     write_text(report.to_markdown(card), md_path)
     for task in TASKS:
-        run_id = tracking.model_run_id(paths.models / task)
+        run_id = read_json(paths.root / "data" / "train" / task / "registry.json")["run_id"]
         with tracking.resume_run(root=paths.root, run_id=run_id, stage="report"):
             tracking.log_file_artifact(html_path, "model_card")
             tracking.log_file_artifact(md_path, "model_card")

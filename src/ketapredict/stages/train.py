@@ -1,22 +1,25 @@
-"""The `train_responder` / `train_relapse` stages: tune, fit, log, register, gate, export."""
+"""The `train_responder` / `train_relapse` stages: tune, fit, log, register, gate, export.
+Only the training split is read: the gate and the champion are decided by cross-validation."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.pipeline import Pipeline
 
-from ketapredict import metrics, train
+from ketapredict import champion, train
 from ketapredict.config import Params, Paths, TrainParams
 from ketapredict.features import Task, build_features, feature_names, raw_columns
 from ketapredict.io import read_parquet, write_json
-from ketapredict.model import fingerprint, load_model
+from ketapredict.model import KetaModel, fingerprint, load_model
+from ketapredict.parallel import default_workers
 from ketapredict.pyfunc import OUTPUT
 
 log = logging.getLogger(__name__)
@@ -38,61 +41,52 @@ def load_split(paths: Paths, task: Task, which: str) -> Split:
     return Split(X, rows["y"].to_numpy(dtype=float), rows["weight"].to_numpy(dtype=float), rows)
 
 
-def scores(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> dict[str, float]:
-    intercept, slope = metrics.calibration_intercept_slope(y, p, w)
-    return {
-        "auroc": float(metrics.auroc(y, p, w)),
-        "auprc": float(metrics.auprc(y, p, w)),
-        "brier": float(metrics.brier(y, p, w)),
-        "log_loss": float(metrics.log_loss(y, p, w)),
-        "calibration_intercept": float(intercept),
-        "calibration_slope": float(slope),
-    }
+@dataclass(frozen=True)
+class Fit:
+    """What training produced from the training split alone (the test split is not read)."""
 
-
-def gate_reasons(test: dict[str, float], params: TrainParams) -> list[str]:
-    """Why a model fails the quality gate (empty: it passes)."""
-    g, reasons = params.gate, []
-    if test["auroc"] < g.min_auroc:
-        reasons.append(f"test AUROC {test['auroc']:.3f} < {g.min_auroc}")
-    if test["brier"] > g.max_brier:
-        reasons.append(f"test Brier {test['brier']:.3f} > {g.max_brier}")
-    low, high = g.calibration_slope
-    if not low <= test["calibration_slope"] <= high:
-        reasons.append(f"calibration slope {test['calibration_slope']:.2f} outside [{low}, {high}]")
-    return reasons
+    tuning: train.Tuning
+    model: KetaModel
+    baseline: Pipeline
+    train: Split
+    cv: dict[str, float]  # LightGBM, cross-validated (out-of-fold, calibration cross-fitted)
+    baseline_cv: dict[str, float]  # the logistic baseline on the same folds
+    oracle_train: dict[str, float]  # the true risk on the same rows, for scale
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def fit(paths: Paths, task: Task, params: TrainParams) -> dict[str, Any]:
-    """Tune and fit both models on the training split; score them on the test split."""
-    tr, te = load_split(paths, task, "train"), load_split(paths, task, "test")
-    tuning = train.tune(tr.X, tr.y, tr.w, tr.rows["patient_id"].to_numpy(), params)
-    model = train.fit_lightgbm(tr.X, tr.y, tr.w, tuning, task=task, seed=params.seed)
+def fit(paths: Paths, task: Task, params: TrainParams) -> Fit:
+    """Tune and fit both models on the training split, and measure them by cross-validation."""
+    tr = load_split(paths, task, "train")
+    groups = tr.rows["patient_id"].to_numpy()
+    procedure = train.Procedure.of(params)
+    candidates = train.draw_candidates(params.search, np.random.default_rng(params.seed))
+    tuning, booster = train.fit_procedure(
+        tr.X, tr.y, tr.w, groups, procedure, candidates=candidates, workers=default_workers()
+    )
+    model = train.package(booster, tr.X, tuning, task=task)
+    model.meta["procedure"] = asdict(procedure)
     baseline = train.fit_baseline(tr.X, tr.y, tr.w)
-    oof = model.calibrate(tuning.oof)
-    result = {
-        "tuning": tuning,
-        "model": model,
-        "baseline": baseline,
-        "train": tr,
-        "test": te,
-        "cv": scores(tr.y, oof, tr.w),
-        "test_scores": scores(te.y, model.predict_matrix(te.X), te.w),
-        "baseline_scores": scores(te.y, baseline.predict_proba(te.X)[:, 1], te.w),
-        "oracle_scores": scores(te.y, te.rows["p_true"].to_numpy(), te.w),
-    }
-    return result
+    baseline_oof = train.cross_validated_baseline(tr.X, tr.y, tr.w, groups, procedure)
+    return Fit(
+        tuning=tuning,
+        model=model,
+        baseline=baseline,
+        train=tr,
+        cv=champion.scores(tr.y, tuning.oof_proba, tr.w),
+        baseline_cv=champion.scores(tr.y, baseline_oof, tr.w),
+        oracle_train=champion.scores(tr.y, tr.rows["p_true"].to_numpy(float), tr.w),
+    )
 
 
 def run(paths: Paths, params: Params, task: Task) -> dict[str, Any]:
     from ketapredict import tracking
 
     result = fit(paths, task, params.train)
-    tuning, model, test = result["tuning"], result["model"], result["test_scores"]
+    tuning, model = result.tuning, result.model
     out = paths.root / "data" / "train" / task
     data_hash = _sha256(paths.features / f"{task}.parquet")
     model.meta.update(
@@ -104,18 +98,15 @@ def run(paths: Paths, params: Params, task: Task) -> dict[str, Any]:
         leaves=int(tuning.params["num_leaves"]),
     )
     model.save(out / "lightgbm")
-    train.save_baseline(result["baseline"], out)
+    train.save_baseline(result.baseline, out)
     stage_params = {"features": params.features.model_dump(), "train": params.train.model_dump()}
     name = REGISTERED[task]
     with tracking.start_run(
         root=paths.root, stage=f"train_{task}", params=stage_params, tags={"task": task}
     ) as run:
-        tracking.log_metrics({f"cv_{k}": v for k, v in result["cv"].items()})
-        tracking.log_metrics({f"test_{k}": v for k, v in test.items()})
-        tracking.log_metrics(
-            {f"baseline_test_{k}": v for k, v in result["baseline_scores"].items()}
-        )
-        tracking.log_metrics({f"oracle_test_{k}": v for k, v in result["oracle_scores"].items()})
+        tracking.log_metrics({f"cv_{k}": v for k, v in result.cv.items()})
+        tracking.log_metrics({f"baseline_cv_{k}": v for k, v in result.baseline_cv.items()})
+        tracking.log_metrics({f"oracle_train_{k}": v for k, v in result.oracle_train.items()})
         tracking.log_dict_artifact(
             {"raw_inputs": raw_columns(task), "model_features": feature_names(task)},
             "features.json",
@@ -129,50 +120,46 @@ def run(paths: Paths, params: Params, task: Task) -> dict[str, Any]:
         tracking.log_metrics(
             {f"calibration_cv_brier_{k}": v for k, v in tuning.calibration_scores.items()}
         )
-        example = result["test"].rows[raw_columns(task)].head(5)
+        rows = result.train.rows[raw_columns(task)]
         model_uri = tracking.log_ketapredict_model(
             out / "lightgbm",
-            input_example=example,
-            signature_input=_signature_frame(result["train"].rows[raw_columns(task)]),
+            input_example=rows.head(5),
+            signature_input=_signature_frame(rows),
             output_column=OUTPUT[task],
         )
         tracking.log_sklearn_model(
-            result["baseline"], name="baseline", signature_input=result["test"].X
+            result.baseline, name="baseline", signature_input=result.train.X.head(50)
         )
         version = tracking.register(
             model_uri, name, tags={"task": task, "features_sha256": data_hash}
         )
         decision = _decide(name, version, result, params.train)
-        tracking.tag_version(name, version, {"champion_decision": decision["reason"]})
-        tracking.log_dict_artifact(decision, "champion_decision.json")
-        import mlflow
-
-        mlflow.set_tags(
+        tracking.tag_version(name, version, {"champion_decision": decision.reason})
+        tracking.log_dict_artifact(decision.as_dict(), "champion_decision.json")
+        tracking.set_tags(
             {
                 "features_sha256": data_hash,
                 "tuning_calibration": tuning.calibration["method"],
                 "model_version": version,
-                "champion": str(decision["crowned"]).lower(),
-                "champion_reason": decision["reason"],
+                "champion": str(decision.crowned).lower(),
+                "champion_reason": decision.reason,
             }
         )
-        for key, value in tuning.params.items():
-            mlflow.log_param(f"chosen.{key}", value)
-        mlflow.log_param("chosen.n_trees", tuning.n_trees)
-        champion = tracking.champion_version(name)
-        exported = _export(paths, task, name, champion)
+        tracking.log_params({f"chosen.{k}": v for k, v in tuning.params.items()})
+        tracking.log_params({"chosen.n_trees": tuning.n_trees})
+        exported = _export(paths, task, name, tracking.champion_version(name))
         run_id = run.info.run_id
     report = {
-        "cv": result["cv"],
-        "test": test,
-        "baseline_test": result["baseline_scores"],
-        "oracle_test": result["oracle_scores"],
+        "cv": result.cv,
+        "baseline_cv": result.baseline_cv,
+        "oracle_train": result.oracle_train,
         "chosen": {
             **tuning.params,
             "n_trees": tuning.n_trees,
             "calibration": tuning.calibration["method"],
         },
-        "rows": {"train": len(result["train"].y), "test": len(result["test"].y)},
+        "rows": {"train": len(result.train.y)},
+        "decided_on": decision.decided_on,
     }
     write_json(report, paths.reports / "train" / f"{task}.json")
     write_json(
@@ -180,17 +167,17 @@ def run(paths: Paths, params: Params, task: Task) -> dict[str, Any]:
             "registered_model": name,
             "version": version,
             "run_id": run_id,
-            **decision,
+            **decision.as_dict(),
             "exported": exported,
         },
         out / "registry.json",
     )
     log.info(
-        "%s: test AUROC %.3f (oracle %.3f); %s",
+        "%s: cross-validated AUROC %.3f (oracle %.3f on the same rows); %s",
         task,
-        test["auroc"],
-        result["oracle_scores"]["auroc"],
-        decision["reason"],
+        result.cv["auroc"],
+        result.oracle_train["auroc"],
+        decision.reason,
     )
     return report
 
@@ -208,66 +195,38 @@ def _signature_frame(raw: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-MIN_UNSEEN = 100
-
-
-def _decide(name: str, version: str, result: dict[str, Any], params: TrainParams) -> dict[str, Any]:
-    """Move the champion alias only if the gate passes and the current champion is not better
-    on the same test data -- the test patients neither model trained on (a champion trained on
-    another cohort from the same seed has seen some of them); otherwise record why."""
+def _decide(name: str, version: str, result: Fit, params: TrainParams) -> champion.Decision:
+    """Apply the champion policy (ketapredict.champion) and move the alias if it says so."""
     from ketapredict import tracking
 
-    test = result["test_scores"]
-    reasons = gate_reasons(test, params)
     current = tracking.champion_version(name)
-    compared: dict[str, Any] = {}
-    if not reasons and current is not None:
+    comparison = None
+    if current is not None and not champion.gate_reasons(result.cv, params):
         with tempfile.TemporaryDirectory() as tmp:
             champ = load_model(tracking.download_version(name, current, Path(tmp) / "champion"))
-        compared = _compare(result, champ)
-        if compared["rows"] < MIN_UNSEEN:
-            compared["note"] = "too few test patients unseen by the champion; gate alone decides"
-        elif compared["auroc"] < compared["champion_auroc"] - params.gate.champion_tolerance:
-            reasons.append(
-                f"test AUROC {compared['auroc']:.4f} is worse than champion v{current}'s "
-                f"{compared['champion_auroc']:.4f} on the same {compared['rows']} test patients"
-            )
-    crowned = not reasons
-    if crowned:
+        comparison = compare_with(result, champ)
+    decision = champion.decide(result.cv, params, current=current, comparison=comparison)
+    if decision.crowned:
         tracking.crown(name, version)
-    reason = "passed the quality gate; champion"
-    if not crowned:
-        reason = "not champion: " + "; ".join(reasons)
-    return {
-        "crowned": crowned,
-        "reason": reason,
-        "previous_champion": current,
-        "comparison": compared,
-    }
+    return decision
 
 
-def _compare(result: dict[str, Any], champion: Any) -> dict[str, Any]:
-    te = result["test"]
-    unseen = np.ones(len(te.y), dtype=bool)
-    if champion.seen is not None:
-        unseen = ~np.isin(fingerprint(te.X), champion.seen)
-    if unseen.sum() == 0:
-        return {"rows": 0}
-    y, w, X = te.y[unseen], te.w[unseen], te.X[unseen]
-    return {
-        "rows": int(unseen.sum()),
-        "auroc": float(metrics.auroc(y, result["model"].predict_matrix(X), w)),
-        "champion_auroc": float(metrics.auroc(y, champion.predict_matrix(X), w)),
-    }
+def compare_with(result: Fit, current: KetaModel) -> champion.Comparison:
+    """The candidate's out-of-fold predictions vs the champion's honest ones, same rows."""
+    tr = result.train
+    theirs = champion.honest_champion_predictions(
+        fingerprint(tr.X), current.predict_matrix(tr.X), current.seen, current.seen_oof
+    )
+    return champion.compare(tr.y, tr.w, result.tuning.oof_proba, theirs)
 
 
-def _export(paths: Paths, task: Task, name: str, champion: str | None) -> str | None:
+def _export(paths: Paths, task: Task, name: str, champion_version: str | None) -> str | None:
     """Copy the champion (whichever version holds the alias) to models/<task>."""
     from ketapredict import tracking
 
     dest = paths.models / task
-    if champion is None:
+    if champion_version is None:
         log.warning("%s: no champion yet; models/%s not updated", name, task)
         return None
-    tracking.download_version(name, champion, dest)
-    return champion
+    tracking.download_version(name, champion_version, dest)
+    return champion_version
