@@ -264,14 +264,14 @@ def log_ketapredict_model(
 def log_sklearn_model(model: Any, *, name: str, signature_input: Any) -> str:
     """Log a scikit-learn model (the logistic baseline) with skops serialisation."""
     import mlflow
-    import skops.io
     from mlflow.models import infer_signature
+
+    from ketapredict.train import BASELINE_TYPES
 
     _require_active_run(f"log {name}")
     signature = infer_signature(
         signature_input, model.predict_proba(signature_input.iloc[:5])[:, 1]
     )
-    trusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
     with _translated(f"log {name}"):
         info = mlflow.sklearn.log_model(
             model,
@@ -279,7 +279,8 @@ def log_sklearn_model(model: Any, *, name: str, signature_input: Any) -> str:
             serialization_format="skops",
             signature=signature,
             pyfunc_predict_fn="predict_proba",
-            skops_trusted_types=trusted,
+            # the fixed list, not whatever the file holds: mlflow.sklearn.load_model trusts it
+            skops_trusted_types=list(BASELINE_TYPES),
             pip_requirements=_requirements(),
         )
     return info.model_uri
