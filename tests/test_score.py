@@ -144,6 +144,8 @@ UTF8 = "patient_id,age\n1,30\n"
 LATIN1 = "patient_id,diagnosis\n1,dépression\n".encode("latin-1")
 WRONG_TASK = "is a relapse model, but this run scores responder"
 NOWHERE = {"MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}
+SECRET = "s3cret"
+WITH_PASSWORD = {"MLFLOW_TRACKING_URI": f"http://alice:{SECRET}@127.0.0.1:9"}
 
 
 class Case(NamedTuple):
@@ -182,6 +184,9 @@ BAD_INPUTS: dict[str, Case] = {
     "not in the registry": Case(_model("unknown_alias"), "not found in the registry", 1),
     "registry unreachable": Case(_rows(lambda f: f), "127.0.0.1:9 unreachable", 1, NOWHERE),
     "no registry here": Case(_rows(lambda f: f), "no MLflow registry at", 1, None, True),
+    "registry URI with a password": Case(
+        _rows(lambda f: f), "http://***@127.0.0.1:9 unreachable", 1, WITH_PASSWORD
+    ),
 }
 
 
@@ -209,6 +214,28 @@ def test_bad_input_is_refused_and_leaves_nothing(refusals: dict[str, tuple], cas
     assert BAD_INPUTS[case].message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_no_message_shows_a_password(refusals: dict[str, tuple]) -> None:
+    for result, _ in refusals.values():
+        assert SECRET not in result.stderr
+
+
+def test_model_uris_are_written_without_credentials(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ketapredict.stages import score as stage
+
+    shutil.copytree(project / "models" / "responder", tmp_path / f"alice:{SECRET}@host" / "m")
+    monkeypatch.chdir(tmp_path)  # file://alice:...@host/m is the folder alice:...@host/m here
+    uri = f"file://alice:{SECRET}@host/m"
+    for name in ("s.csv", "s.parquet"):
+        options = stage.Options(_csv(project, tmp_path), tmp_path / name, model_uris=(uri,))
+        stage.run(options, root=project)
+    sidecar = (tmp_path / "s.csv.json").read_text()
+    in_parquet = pq.read_schema(tmp_path / "s.parquet").metadata[b"ketapredict"].decode()
+    for text in (sidecar, in_parquet):
+        assert SECRET not in text and "file://***@host/m" in text
 
 
 def test_a_failure_mid_write_leaves_no_file(project: Path, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from ketapredict import RESEARCH_NOTICE, __version__
 from ketapredict.config import Paths, find_root, load_params
-from ketapredict.errors import KetapredictError
+from ketapredict.errors import KetapredictError, redact
 
 app = typer.Typer(
     name="ketapredict",
@@ -37,14 +37,25 @@ RootOption = Annotated[
 
 
 def _setup_logging(verbose: bool) -> None:
+    handler = RichHandler(console=err, show_path=False, show_time=False)
+    handler.addFilter(_redact_record)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
-        handlers=[RichHandler(console=err, show_path=False, show_time=False)],
+        handlers=[handler],
         force=True,
     )
     for noisy in ("mlflow", "alembic", "urllib3", "git", "matplotlib", "shap"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _redact_record(record: logging.LogRecord) -> bool:
+    """Log lines (ours and MLflow's) without credentials in URIs."""
+    message = record.getMessage()
+    clean = redact(message)
+    if clean != message:
+        record.msg, record.args = clean, None
+    return True
 
 
 def friendly_errors(func: F) -> F:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ketapredict.errors import ModelError
+from ketapredict.errors import ModelError, redact
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -165,6 +165,7 @@ def _load(uri: str, fetched: Prefetch) -> tuple[KetaModel, dict[str, Any]]:
         if not folder.exists():
             raise ModelError(f"{uri}: no such model folder (e.g. models/responder)")
     model = load_model(folder)
+    uri = redact(uri)  # from here on it is shown and written: no credentials
     info: dict[str, Any] = {"uri": uri, **tracking.model_provenance(folder), "task": model.task}
     info.update(trees=model.meta.get("trees"), leaves=model.meta.get("leaves"))
     info["calibration"] = model.calibration.get("method")

@@ -12,9 +12,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
-from ketapredict.errors import TrackingError
+from ketapredict.errors import TrackingError, redact
 
 if TYPE_CHECKING:
     import mlflow
@@ -162,16 +161,13 @@ def _translated(action: str, uri: str | None = None) -> Iterator[None]:
         yield
     except (MlflowException, SQLAlchemyError, OSError) as exc:
         where = f" at {_redacted(uri)}" if uri else ""
-        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        detail = redact((str(exc).strip().splitlines() or [type(exc).__name__])[0][:300])
         raise TrackingError(f"MLflow could not {action}{where}: {detail}; {_FIX}") from exc
 
 
 def _redacted(uri: str) -> str:
-    """The URI without any user:password part, fit for an error message."""
-    parts = urlsplit(uri)
-    if "@" not in parts.netloc:
-        return uri
-    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+    """The URI without any user:password part or token, fit for an error message."""
+    return redact(uri)
 
 
 def _require_active_run(action: str) -> None:
@@ -397,7 +393,7 @@ def fetch_model(uri: str, dest: Path, *, root: Path) -> Path:
                 )
             return folder
         except MlflowException as exc:
-            detail = (str(exc).strip().splitlines() or ["no detail"])[0][:300]
+            detail = redact((str(exc).strip().splitlines() or ["no detail"])[0][:300])
             if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
                 raise ModelError(
                     f"model {uri} not found in the registry at {_redacted(store)} ({detail}); "
@@ -407,7 +403,7 @@ def fetch_model(uri: str, dest: Path, *, root: Path) -> Path:
                 f"MLflow registry at {_redacted(store)} unreachable: {detail}; {_FIX}"
             ) from None
         except OSError as exc:
-            raise TrackingError(f"could not download {uri}: {exc}; {_FIX}") from None
+            raise TrackingError(redact(f"could not download {uri}: {exc}; {_FIX}")) from None
 
 
 _REGISTERED = re.compile(r"models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>[0-9]+))")

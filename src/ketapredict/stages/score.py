@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from ketapredict import RESEARCH_NOTICE, __version__
-from ketapredict.errors import InputFileError, InputValidationError
+from ketapredict.errors import InputFileError, InputValidationError, redact
 from ketapredict.features import Task
 from ketapredict.io import atomic_path
 from ketapredict.score import (
@@ -271,7 +271,7 @@ class _Job:
         data = {**self.metadata, "output": str(o.output), "rows": rows}
         if o.on_invalid == "skip":
             data["rejects"] = str(o.rejects_path)
-        return json.dumps(data, indent=2, default=str) + "\n"
+        return redact(json.dumps(data, indent=2, default=str)) + "\n"
 
 
 class _LazyOutput:
@@ -288,7 +288,7 @@ class _LazyOutput:
             id_type = job.source.type_of(job.columns[ID])
             schema = output_schema(id_type, job.plan.tasks, o.explain)
             fmt = file_format(o.output, o.output_format, option="--format")
-            meta = {"ketapredict": json.dumps(job.metadata, default=str)}
+            meta = {"ketapredict": redact(json.dumps(job.metadata, default=str))}
             tmp = self.files.enter_context(atomic_path(o.output))
             self._sink = self.files.enter_context(table_writer(tmp, fmt, schema, metadata=meta))
         return self._sink
