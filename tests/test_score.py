@@ -135,6 +135,22 @@ def _same_output(project: Path, src: Path) -> list[str]:
     return [str(path), "-o", str(path)]
 
 
+def _clash(kind: str) -> Callable[[Path, Path], list[str]]:
+    """Two of input, output, rejects file and sidecar named as one file."""
+
+    def make(project: Path, src: Path) -> list[str]:
+        data, out = _csv(project, src), src.parent / "out"
+        if kind == "rejects is output":
+            return [str(data), "-o", str(out / "s.csv"), "--on-invalid", "skip",
+                    "--rejects", str(out / "x" / ".." / "s.csv")]  # fmt: skip
+        if kind == "rejects is sidecar":
+            return [str(data), "-o", str(out / "s.csv"), "--rejects", str(out / "s.csv.json")]
+        (src / "link.csv").symlink_to(data)  # the output is the input, through a symlink
+        return [str(data), "-o", str(src / "link.csv")]
+
+    return make
+
+
 def _folder_output(project: Path, src: Path) -> list[str]:
     (src / "scores.csv").mkdir()
     return [str(_csv(project, src)), "-o", str(src / "scores.csv")]
@@ -178,6 +194,9 @@ BAD_INPUTS: dict[str, Case] = {
     "markup in a value": Case(_rows(_set(2, "drug", "[/x]")), "row 2, column drug: '[/x]' is not"),
     "output over input": Case(_same_output, "would overwrite the input"),
     "output is a folder": Case(_folder_output, "exists and is not a file"),
+    "rejects over output": Case(_clash("rejects is output"), "would overwrite the output"),
+    "rejects over sidecar": Case(_clash("rejects is sidecar"), "would overwrite the sidecar"),
+    "output is a symlink to the input": Case(_clash("symlink"), "would overwrite the input"),
     "model of the wrong task": Case(_model("wrong_task"), WRONG_TASK, 1),
     "not a ketapredict model": Case(_model("foreign"), "not a ketapredict one", 1),
     "model schema mismatch": Case(_model("schema"), "do not match this version's responder", 1),
@@ -353,6 +372,41 @@ def test_an_interrupted_run_leaves_no_file(
     assert "Traceback" not in stderr
 
 
+def _with_repeats(project: Path, path: Path) -> pd.DataFrame:
+    """30 patients, rows 5 and 17 repeating the ids of rows 2 and 9 (other values differ)."""
+    frame = patients(project)
+    frame.loc[4, "patient_id"], frame.loc[16, "patient_id"] = frame.loc[1, "patient_id"], \
+        frame.loc[8, "patient_id"]  # fmt: skip
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def test_repeated_patient_ids_are_flagged_and_counted(project: Path, tmp_path: Path) -> None:
+    _with_repeats(project, tmp_path / "p.csv")
+    result = score(project, str(tmp_path / "p.csv"), "-o", str(tmp_path / "s.csv"),
+                   "--chunk-size", "8", "--model-uri", "models/responder")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "2 duplicate patient_id" in result.stderr
+    out = pd.read_csv(tmp_path / "s.csv")
+    assert np.flatnonzero(out["duplicate_id"]).tolist() == [4, 16]  # the later rows, across chunks
+    assert json.loads((tmp_path / "s.csv.json").read_text())["rows"]["duplicate_id"] == 2
+
+
+def test_on_duplicate_fail_refuses_repeated_ids(project: Path, tmp_path: Path) -> None:
+    frame = _with_repeats(project, tmp_path / "p.csv")
+    out = tmp_path / "out"
+    args = [str(tmp_path / "p.csv"), "-o", str(out / "s.csv"), "--on-duplicate", "fail",
+            "--chunk-size", "8", "--model-uri", "models/responder"]  # fmt: skip
+    result = score(project, *args)
+    assert result.returncode == 2, result.stderr
+    repeated = frame.loc[16, "patient_id"]
+    assert f"row 17, column patient_id: '{repeated}' repeats an earlier row's" in result.stderr
+    assert not out.exists() or list(out.iterdir()) == []
+    result = score(project, *args, "--on-invalid", "skip")
+    assert result.returncode == 0, result.stderr
+    assert pd.read_csv(out / "s.rejects.csv")["row"].tolist() == [5, 17]
+
+
 def test_skip_mode_conserves_rows(project: Path, tmp_path: Path) -> None:
     edits = [
         _set(2, "age", 150),
@@ -469,7 +523,8 @@ def test_provenance_and_notice_travel_with_the_output(project: Path, tmp_path: P
             run_id,
         )
         assert model["uri"] == "models:/ketapredict-responder@champion"
-    assert sidecar["rows"] == {"in": 30, "scored": 30, "rejected": 0, "out_of_distribution": 0}
+    rows = {"in": 30, "scored": 30, "rejected": 0, "out_of_distribution": 0, "duplicate_id": 0}
+    assert sidecar["rows"] == rows
 
 
 def test_out_of_range_inputs_and_unseen_categories_are_flagged(

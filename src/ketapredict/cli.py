@@ -188,6 +188,13 @@ def score(
     ] = None,
     explain: Annotated[int, typer.Option(min=0, help="Top K reasons per patient and task.")] = 0,
     on_invalid: Annotated[str, typer.Option(help="fail (write nothing) or skip.")] = "fail",
+    on_duplicate: Annotated[
+        str,
+        typer.Option(
+            help="flag (score, duplicate_id true) or fail (a repeated patient_id is an "
+            "invalid row, as --on-invalid says)."
+        ),
+    ] = "flag",
     rejects: Annotated[
         Path | None, typer.Option(help="Rejects file for skip (default: OUTPUT-stem.rejects.csv)")
     ] = None,
@@ -202,8 +209,14 @@ def score(
 
     tasks = {"both": ("responder", "relapse"), "responder": ("responder",), None: None}
     tasks["relapse"] = ("relapse",)
-    if task not in tasks or on_invalid not in ("fail", "skip"):
-        raise typer.BadParameter("--task: responder|relapse|both; --on-invalid: fail|skip")
+    if (
+        task not in tasks
+        or on_invalid not in ("fail", "skip")
+        or on_duplicate not in ("flag", "fail")
+    ):
+        raise typer.BadParameter(
+            "--task: responder|relapse|both; --on-invalid: fail|skip; --on-duplicate: flag|fail"
+        )
     project = _paths(root).root
     # registry models download in a child process while this one reads the input
     with Prefetch(prefetch_uris(tasks[task], model_uri or ()), root=project) as fetched:
@@ -216,6 +229,7 @@ def score(
             model_uris=tuple(model_uri or ()),
             explain=explain,
             on_invalid=on_invalid,  # type: ignore[arg-type]
+            on_duplicate=on_duplicate,  # type: ignore[arg-type]
             input_format=input_format,
             output_format=output_format,
             rejects=rejects,
@@ -228,9 +242,10 @@ def score(
             summary = stage.run(options, root=project, progress=progress, fetched=fetched)
     written = ", ".join(str(p) for p in summary.written)
     counts = f"{summary.rows_scored:,} + rejected {summary.rows_rejected:,}"
+    duplicates = f"{summary.rows_duplicate:,} duplicate patient_id"
     err.print(
         f"rows in {summary.rows_in:,} = scored {counts}; {summary.rows_ood:,} flagged ood; "
-        f"wrote {written}",
+        f"{duplicates}; wrote {written}",
         markup=False,
         highlight=False,
         soft_wrap=True,

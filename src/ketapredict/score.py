@@ -76,6 +76,7 @@ def output_schema(id_type: pa.DataType, tasks: Sequence[Task], explain: int) -> 
             pa.field(f"{OUTCOME[t]}_band", pa.string()),
         ]
     fields += [pa.field("ood", pa.bool_()), pa.field("ood_inputs", pa.string())]
+    fields.append(pa.field("duplicate_id", pa.bool_()))
     for t in tasks if explain else ():
         for name in reason_columns(t, explain):
             kind = pa.float64() if name.endswith("logodds") else pa.string()
@@ -97,25 +98,32 @@ def reason_columns(task: Task, explain: int) -> list[str]:
 @dataclass(frozen=True)
 class Prepared:
     """A chunk's valid rows, with each task's model matrix built (in the reading thread, so
-    the scoring thread only predicts). `rows` marks the rows a task scores (None: all)."""
+    the scoring thread only predicts). `rows` marks the rows a task scores (None: all);
+    `duplicate` the rows whose patient_id an earlier row of the input had."""
 
     frame: pd.DataFrame
     ids: pa.Array
     matrices: dict[Task, tuple[np.ndarray | None, np.ndarray]]
+    duplicate: np.ndarray
 
     def __len__(self) -> int:
         return len(self.frame)
 
 
 def prepare_chunk(
-    frame: pd.DataFrame, ids: pa.Array, tasks: Sequence[Task], *, relapse_ready: np.ndarray
+    frame: pd.DataFrame,
+    ids: pa.Array,
+    tasks: Sequence[Task],
+    *,
+    relapse_ready: np.ndarray,
+    duplicate: np.ndarray,
 ) -> Prepared:
     """The model matrices of valid rows; p_relapse only where `relapse_ready`."""
     matrices: dict[Task, tuple[np.ndarray | None, np.ndarray]] = {}
     for task in tasks:
         rows = None if task == "responder" or relapse_ready.all() else relapse_ready
         matrices[task] = rows, build_matrix(frame if rows is None else frame[rows], task)
-    return Prepared(frame, ids, matrices)
+    return Prepared(frame, ids, matrices, duplicate)
 
 
 class TreeRunner:
@@ -171,6 +179,7 @@ class Predicted:
     ood_bits: np.ndarray
     contributions: dict[Task, np.ndarray]
     frame: pd.DataFrame | None
+    duplicate: np.ndarray
 
 
 def score_chunk(
@@ -190,7 +199,7 @@ def score_chunk(
         where = rows[scorer.task]
         ood_bits[slice(None) if where is None else where] |= _ood_bits(scorer, X)
     frame = prepared.frame if explain else None
-    return Predicted(prepared.ids, rows, raw, ood_bits, contributions, frame)
+    return Predicted(prepared.ids, rows, raw, ood_bits, contributions, frame, prepared.duplicate)
 
 
 def finish_chunk(
@@ -211,6 +220,7 @@ def finish_chunk(
         columns[f"{OUTCOME[scorer.task]}_band"] = _expand(band(p), rows)
     columns["ood"] = pa.array(predicted.ood_bits != 0)
     columns["ood_inputs"] = _ood_names(predicted.ood_bits)
+    columns["duplicate_id"] = pa.array(predicted.duplicate)
     columns.update(reasons)
     return pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
 

@@ -219,3 +219,29 @@ def reasons(checked: Checked) -> pa.Array:
         joined = pc.binary_join_element_wise(out, piece, "; ")
         out = pc.if_else(p.mask, pc.coalesce(joined, piece), out)
     return out
+
+
+class SeenIds:
+    """The patient ids read so far, as sorted 64-bit hashes (8 bytes a row, not the ids):
+    `check` marks each row whose id an earlier row had. Two different ids share a hash with
+    odds of about rows**2 / 2**65, one in ten million at five million rows."""
+
+    def __init__(self) -> None:
+        self.hashes = np.empty(0, dtype=np.uint64)
+
+    def check(self, ids: pa.Array) -> np.ndarray:
+        """Per row: its (non-missing) id appeared in an earlier row, of this chunk or before."""
+        valid = _np(ids.is_valid())
+        hashed = pd.util.hash_pandas_object(ids.to_pandas(), index=False).to_numpy()[valid]
+        unique, first = np.unique(hashed, return_index=True)
+        repeated = np.ones(len(hashed), dtype=bool)
+        repeated[first] = False  # the first row of each id in this chunk...
+        at = np.minimum(np.searchsorted(self.hashes, hashed), max(len(self.hashes) - 1, 0))
+        if len(self.hashes):
+            repeated |= self.hashes[at] == hashed  # ...unless an earlier chunk had it
+            unique = unique[~np.isin(unique, self.hashes[at[first]])]
+        # two sorted runs: the stable sort merges them in linear time
+        self.hashes = np.sort(np.concatenate([self.hashes, unique]), kind="stable")
+        out = np.zeros(len(ids), dtype=bool)
+        out[valid] = repeated
+        return out
