@@ -60,7 +60,10 @@ def test_project_params_parse() -> None:
             r"train\.search\.feature_fraction\.0: Input should be less than or equal to 1",
         ),
         (lambda d: d["train"].update(seed=10**30), r"train\.seed: Input should be less than or"),
-        (lambda d: d["features"].update(test_fraction=True), r"features\.test_fraction: Input"),
+        (
+            lambda d: d["features"].update(test_fraction=True),
+            r"features\.test_fraction: Input should be a valid number",
+        ),
     ],
 )
 def test_bad_params_are_one_line_errors(tmp_path, change, message) -> None:
