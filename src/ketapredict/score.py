@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ketapredict.features import SCHEMA, Feature, Task, build_matrix
+from ketapredict.features import SCHEMA, TRAINED_DOSES, Feature, Task, build_matrix
 
 if TYPE_CHECKING:
     from ketapredict.model import KetaModel
@@ -40,10 +40,41 @@ class Scorer:
     bit: np.ndarray  # per model column, the position of its input in INPUTS
     low: np.ndarray
     high: np.ndarray
+    treatment: _Treatments | None = None
 
     @property
     def task(self) -> Task:
         return self.model.task
+
+
+@dataclass(frozen=True)
+class _Treatments:
+    """Where a row's drug, route and dose sit in the model matrix, and the dose range trained
+    on for each drug and route (NaN: never trained on), features.TRAINED_DOSES as arrays."""
+
+    drug: np.ndarray  # model columns of the drug's one-hot categories (reference: none)
+    route: np.ndarray
+    dose: int
+    low: np.ndarray  # drugs x routes, in SCHEMA's category order
+    high: np.ndarray
+    bits: tuple[np.uint64, np.uint64, np.uint64]  # ood bits of drug, route, dose
+
+
+def _treatments(features: Sequence[str]) -> _Treatments | None:
+    inputs = {f.name: f for f in SCHEMA["responder"]}
+    drugs, routes = inputs["drug"].categories, inputs["route"].categories
+    try:
+        drug = np.array([features.index(f"drug_{c}") for c in drugs[1:]])
+        route = np.array([features.index(f"route_{c}") for c in routes[1:]])
+        dose = features.index("dose")
+    except ValueError:  # a model without the planned treatment: nothing to check
+        return None
+    low = np.full((len(drugs), len(routes)), np.nan)
+    high = low.copy()
+    for (d, r), (a, b) in TRAINED_DOSES.items():
+        low[drugs.index(d), routes.index(r)], high[drugs.index(d), routes.index(r)] = a, b
+    bits = tuple(np.uint64(1) << np.uint64(INPUTS.index(n)) for n in ("drug", "route", "dose"))
+    return _Treatments(drug, route, dose, low, high, bits)  # type: ignore[arg-type]
 
 
 def make_scorer(model: KetaModel) -> Scorer:
@@ -56,7 +87,7 @@ def make_scorer(model: KetaModel) -> Scorer:
     unknown = (-np.inf, np.inf)
     low = np.array([model.ranges.get(c, unknown)[0] for c in model.features], dtype=np.float64)
     high = np.array([model.ranges.get(c, unknown)[1] for c in model.features], dtype=np.float64)
-    return Scorer(model, inputs, group, bit, low, high)
+    return Scorer(model, inputs, group, bit, low, high, _treatments(model.features))
 
 
 def _input_of(column: str, inputs: Sequence[Feature]) -> str:
@@ -232,14 +263,32 @@ def band(p: np.ndarray) -> pa.Array:
 
 def _ood_bits(scorer: Scorer, X: np.ndarray) -> np.ndarray:
     """Per row, one bit (position in INPUTS) per raw input outside the training range; a
-    category never seen in training sets its one-hot column outside [0, 0]."""
+    category never seen in training sets its one-hot column outside [0, 0]; a drug and route
+    each seen, but never together, set both; a dose outside its drug and route's range sets
+    `dose`."""
     bits = np.zeros(len(X), dtype=np.uint64)
     with np.errstate(invalid="ignore"):
         outside = np.less(X, scorer.low) | np.greater(X, scorer.high)
-    if not outside.any():
-        return bits
-    for column in np.flatnonzero(outside.any(axis=0)):
+    for column in np.flatnonzero(outside.any(axis=0)) if outside.any() else ():
         bits[outside[:, column]] |= np.uint64(1) << scorer.bit[column]
+    if scorer.treatment is not None:
+        bits |= _treatment_bits(scorer.treatment, X, bits)
+    return bits
+
+
+def _treatment_bits(t: _Treatments, X: np.ndarray, flagged: np.ndarray) -> np.ndarray:
+    bits = np.zeros(len(X), dtype=np.uint64)
+    drug = X[:, t.drug] @ np.arange(1, len(t.drug) + 1)  # 0: the reference category
+    route = X[:, t.route] @ np.arange(1, len(t.route) + 1)
+    known = ~(np.isnan(drug) | np.isnan(route))
+    d, r = np.where(known, drug, 0).astype(np.intp), np.where(known, route, 0).astype(np.intp)
+    low, high, dose = t.low[d, r], t.high[d, r], X[:, t.dose]
+    pair = t.bits[0] | t.bits[1]
+    untrained = known & np.isnan(low)
+    with np.errstate(invalid="ignore"):
+        off = known & ~untrained & ((dose < low) | (dose > high))
+    bits[untrained & ((flagged & pair) == 0)] |= pair  # an unseen category already says it
+    bits[off] |= t.bits[2]
     return bits
 
 

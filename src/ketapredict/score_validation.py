@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ketapredict.errors import InputValidationError
-from ketapredict.features import SCHEMA, Feature, Task
+from ketapredict.features import DOSE_LIMITS, SCHEMA, Feature, Task
 from ketapredict.score_io import as_text
 
 ID = "patient_id"
@@ -115,11 +115,27 @@ def check_chunk(batch: pa.RecordBatch, plan: Plan) -> Checked:
             problems += _problem(f.name, "missing (required)", absent)
         if f.name in RELAPSE_REQUIRED:
             relapse_absent |= absent
+    if "route" in data and "dose" in data:
+        dose = batch.column("dose") if "dose" in present else pa.nulls(n, pa.string())
+        problems += _impossible_doses(data["route"], np.asarray(data["dose"]), dose)
     invalid = np.zeros(n, dtype=bool)
     for p in problems:
         invalid |= p.mask
     frame = pd.DataFrame(data, copy=False)  # no consolidation: columns are read one by one
     return Checked(frame, ids, problems, invalid, ~relapse_absent)
+
+
+def _impossible_doses(route: pd.Series, dose: np.ndarray, column: pa.Array) -> list[Problem]:
+    """A dose above what the route allows (features.DOSE_LIMITS): a unit mistake, not a dose."""
+    found: list[Problem] = []
+    for name, limit in DOSE_LIMITS.items():
+        with np.errstate(invalid="ignore"):
+            over = (route == name).to_numpy() & (dose > limit)
+        unit = "mg" if name == "intranasal" else "mg/kg"
+        route_name = name.upper() if name in ("iv", "im") else name
+        rule = f"is not a possible {route_name} dose: more than {limit:g} {unit} per session"
+        found += _problem("dose", rule, over, column)
+    return found
 
 
 def _problem(
