@@ -375,6 +375,7 @@ def fetch_model(uri: str, dest: Path, *, root: Path) -> Path:
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     store = tracking_uri(root)
+    _refuse_foreign(uri, store)
     database = Path(store.removeprefix("sqlite:///")) if store.startswith("sqlite:///") else None
     if database is not None and not database.exists():
         raise TrackingError(
@@ -384,6 +385,7 @@ def fetch_model(uri: str, dest: Path, *, root: Path) -> Path:
     with _scoped_tracking_uri(store):
         import mlflow
         from mlflow.exceptions import MlflowException
+        from sqlalchemy.exc import SQLAlchemyError
 
         try:
             folder = _fetch_registered(uri, dest, store)
@@ -404,6 +406,32 @@ def fetch_model(uri: str, dest: Path, *, root: Path) -> Path:
             ) from None
         except OSError as exc:
             raise TrackingError(redact(f"could not download {uri}: {exc}; {_FIX}")) from None
+        except SQLAlchemyError as exc:  # a file that is not an MLflow database
+            detail = redact((str(exc).strip().splitlines() or [type(exc).__name__])[0][:200])
+            raise TrackingError(
+                f"the MLflow registry at {_redacted(store)} cannot be read ({detail}): not an "
+                f"MLflow database? Move it aside (training makes a new one) or set {URI_ENV}"
+            ) from None
+
+
+def _refuse_foreign(uri: str, store: str) -> None:
+    """Models come from the configured registry only: models:/ and runs:/ URIs resolve there;
+    a URL elsewhere (http://, s3://, ...) is never contacted, only one on the tracking server
+    itself."""
+    if uri.startswith(("models:/", "runs:/")):
+        return
+    from urllib.parse import urlsplit
+
+    from ketapredict.errors import ModelError
+
+    there, server = urlsplit(uri), urlsplit(store)
+    if (there.scheme, there.hostname, there.port) == (server.scheme, server.hostname, server.port):
+        return
+    raise ModelError(
+        f"--model-uri {uri}: not fetched: ketapredict loads models only from the registry at "
+        f"{_redacted(store)} (models:/..., runs:/...) or from a local folder; download it "
+        "yourself if you trust its source"
+    )
 
 
 _REGISTERED = re.compile(r"models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>[0-9]+))")

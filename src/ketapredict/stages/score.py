@@ -21,7 +21,7 @@ import pyarrow as pa
 from ketapredict import RESEARCH_NOTICE, __version__
 from ketapredict.errors import InputFileError, InputValidationError, redact
 from ketapredict.features import Task
-from ketapredict.io import atomic_path
+from ketapredict.io import atomic_path, write_errors
 from ketapredict.score import (
     BAND_CUTS,
     Prepared,
@@ -61,6 +61,9 @@ from ketapredict.score_write import RejectsWriter, TableSink, rejects_writer, ta
 
 log = logging.getLogger(__name__)
 MAX_ERROR_LINES = 20
+# A chunk's rows are held about four times over (text, checked inputs, model matrix, output
+# table), about 1 KB a row with --explain: 5 million rows is already some GB.
+MAX_CHUNK_ROWS = 5_000_000
 Progress = Callable[[int, int], None]
 
 
@@ -127,6 +130,11 @@ def run(
 
 
 def _prepare(options: Options) -> tuple[Source, dict[str, str], Plan]:
+    if not 1 <= options.chunk_rows <= MAX_CHUNK_ROWS:
+        raise InputFileError(
+            f"--chunk-size {options.chunk_rows:,}: use 1 to {MAX_CHUNK_ROWS:,} rows (memory grows "
+            "with it; the default, 100,000, is as fast)"
+        )
     _check_distinct(options)
     source = open_source(options.input, options.input_format)
     plan = make_plan(options.tasks or default_tasks(source.names))
@@ -184,8 +192,9 @@ def _metadata(options: Options, plan: Plan, models: dict[Task, dict[str, Any]]) 
             "intermediate": f"{low:.4g} <= p < {high:.4g}",
             "high": f"p >= {high:.4g}",
         },
-        "ood": "an input outside the model's training range (min-max), or a category the "
-        "model never saw in training; ood_inputs names them",
+        "ood": "an input outside the model's training range (min-max), a category the model "
+        "never saw in training, a drug and route never trained on together, or a dose outside "
+        "the range trained on for its drug and route; ood_inputs names them",
         "duplicate_id": "the row's patient_id appeared in an earlier row of the input",
         "explain": options.explain,
         "logodds": "TreeSHAP contributions, log-odds; base + reasons + other = the model's "
@@ -216,7 +225,9 @@ class _Job:
         o, summary = self.options, Summary()
         self.seen, self.rows_read = SeenIds(), 0
         with ExitStack() as files:
-            sidecar = files.enter_context(atomic_path(o.sidecar_path)) if o.sidecar_path else None
+            sidecar = None
+            if o.sidecar_path:
+                sidecar = files.enter_context(atomic_path(o.sidecar_path, error=InputFileError))
             rejects = None
             if o.on_invalid == "skip":
                 inputs = [c for c in self.columns if c != ID]
@@ -226,8 +237,9 @@ class _Job:
             if summary.rows_in == 0:
                 raise InputFileError(f"{o.input}: has a header but no rows; nothing to score")
             output.sink()  # every row rejected: still an output, with its header
-            if sidecar is not None:
-                sidecar.write_text(self._sidecar_text(summary), encoding="utf-8")
+            if sidecar is not None and o.sidecar_path is not None:
+                with write_errors(o.sidecar_path, InputFileError):
+                    sidecar.write_text(self._sidecar_text(summary), encoding="utf-8")
         written = [o.output, o.sidecar_path, o.rejects_path if rejects else None]
         summary.written = [p for p in written if p is not None]
         return summary
@@ -336,8 +348,9 @@ class _LazyOutput:
             schema = output_schema(id_type, job.plan.tasks, o.explain)
             fmt = file_format(o.output, o.output_format, option="--format")
             meta = {"ketapredict": redact(json.dumps(job.metadata, default=str))}
-            tmp = self.files.enter_context(atomic_path(o.output))
-            self._sink = self.files.enter_context(table_writer(tmp, fmt, schema, metadata=meta))
+            tmp = self.files.enter_context(atomic_path(o.output, error=InputFileError))
+            writer = table_writer(tmp, fmt, schema, metadata=meta, shown=o.output)
+            self._sink = self.files.enter_context(writer)
         return self._sink
 
 
