@@ -73,6 +73,20 @@ def friendly_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def stage_command(func: F) -> F:
+    """A DVC stage's command: it ends (unwinding, so its MLflow run is closed as FAILED) when
+    the process that started it dies, and on SIGTERM."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from ketapredict.processes import die_with_parent
+
+        die_with_parent()
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 @app.callback()
 def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
@@ -90,6 +104,7 @@ def _paths(root: Path | None) -> Paths:
 
 @app.command()
 @friendly_errors
+@stage_command
 def generate(root: RootOption = None) -> None:
     """Generate the synthetic cohort (data/synthetic/*.parquet) from params.yaml."""
     from ketapredict.stages import generate as stage
@@ -100,6 +115,7 @@ def generate(root: RootOption = None) -> None:
 
 @app.command()
 @friendly_errors
+@stage_command
 def replicate(root: RootOption = None) -> None:
     """Simulate each preset trial and compare with its published figures (reports/trials/)."""
     from ketapredict.stages import replicate as stage
@@ -110,6 +126,7 @@ def replicate(root: RootOption = None) -> None:
 
 @app.command()
 @friendly_errors
+@stage_command
 def features(root: RootOption = None) -> None:
     """Build the responder and relapse tables and the held-out split (data/features/)."""
     from ketapredict.stages import features as stage
@@ -120,6 +137,7 @@ def features(root: RootOption = None) -> None:
 
 @app.command(name="train")
 @friendly_errors
+@stage_command
 def train_cmd(
     task: Annotated[str, typer.Argument(help="responder or relapse")],
     root: RootOption = None,
@@ -137,6 +155,7 @@ def train_cmd(
 
 @app.command()
 @friendly_errors
+@stage_command
 def evaluate(root: RootOption = None) -> None:
     """Evaluate both models on the held-out test data against the oracle (reports/metrics.json)."""
     from ketapredict.stages import evaluate as stage
@@ -147,6 +166,7 @@ def evaluate(root: RootOption = None) -> None:
 
 @app.command()
 @friendly_errors
+@stage_command
 def explain(root: RootOption = None) -> None:
     """SHAP explanations of both champion models, checked against the true effects."""
     from ketapredict.stages import explain as stage
@@ -157,6 +177,7 @@ def explain(root: RootOption = None) -> None:
 
 @app.command()
 @friendly_errors
+@stage_command
 def report(root: RootOption = None) -> None:
     """Write the model card (reports/model_card.html) from the run's outputs."""
     from ketapredict.stages import report as stage

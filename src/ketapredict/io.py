@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ketapredict.errors import DataError
+from ketapredict.processes import remove_stale, temp_prefix
 
 PARQUET_COMPRESSION = "zstd"
 
@@ -29,7 +30,9 @@ def atomic_path(path: str | Path, *, error: type[DataError] = DataError) -> Iter
         raise error(f"{target}: exists and is not a regular file; choose a file path")
     with write_errors(target, error):
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        remove_stale(target.parent, f".{target.name}.")  # left by a killed run
+        prefix = temp_prefix(f".{target.name}.")
+        fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=target.parent)
         os.close(fd)
     tmp = Path(tmp_name)
     try:

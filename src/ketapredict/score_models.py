@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ketapredict.errors import ModelError, redact
+from ketapredict.processes import remove_stale, temp_prefix
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -47,7 +48,8 @@ class Prefetch:
 
     def __init__(self, uris: Sequence[str], *, root: Path) -> None:
         self.root, self.results = root, {}
-        self.tmp = Path(tempfile.mkdtemp(prefix="ketapredict-models-"))
+        remove_stale(Path(tempfile.gettempdir()), "models.")  # left by a killed run
+        self.tmp = Path(tempfile.mkdtemp(prefix=temp_prefix("models.")))
         self.process: Any = None
         self.conn: Connection | None = None
         if uris:

@@ -87,7 +87,7 @@ def start_run(
     uri = tracking_uri(root)
     use_default = not os.environ.get(URI_ENV)
     artifacts = (Path(root).resolve() / "mlartifacts").as_uri() if use_default else None
-    run_tags = {**(tags or {}), "dvc_stage": stage}
+    run_tags = {**(tags or {}), "dvc_stage": stage, **_owner_tags()}
     commit = git_commit(root)
     if commit is not None:
         run_tags["git_commit"] = commit
@@ -96,6 +96,7 @@ def start_run(
 
         with _translated(f"open a run for stage '{stage}'", uri):
             experiment_id = _experiment_id(uri, artifact_location=artifacts)
+            close_orphans(uri, experiment_id)
             run = mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=run_tags)
         status = "FAILED"
         try:
@@ -108,6 +109,51 @@ def start_run(
             # Errors raised by the block itself propagate untouched; only closing is ours.
             with _translated(f"close the run for stage '{stage}'", uri):
                 mlflow.end_run(status)
+
+
+PID_TAG, HOST_TAG = "ketapredict.pid", "ketapredict.host"
+DECISION_TAG = "champion_decision"
+UNDECIDED = "undecided (training interrupted)"
+
+
+def _owner_tags() -> dict[str, str]:
+    """The process that holds a run open: a run still RUNNING when it is gone was killed."""
+    import socket
+
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+
+def close_orphans(uri: str, experiment_id: str) -> list[str]:
+    """Mark FAILED the experiment's runs left RUNNING by a process of this machine that no
+    longer exists (a killed stage), and tag the model versions they registered without a
+    champion decision as undecided; return their run ids. Runs of live processes, or of
+    other machines sharing the tracking server, are left alone."""
+    import socket
+
+    from mlflow import MlflowClient
+
+    from ketapredict.processes import pid_alive
+
+    client, host = MlflowClient(tracking_uri=uri), socket.gethostname()
+    running = client.search_runs(
+        [experiment_id], filter_string="attributes.status = 'RUNNING'", max_results=1000
+    )
+    closed = []
+    for run in running:
+        pid = run.data.tags.get(PID_TAG, "")
+        if run.data.tags.get(HOST_TAG) != host or not pid.isdigit() or pid_alive(int(pid)):
+            continue
+        run_id = run.info.run_id
+        client.set_tag(run_id, "ketapredict.interrupted", f"process {pid} died with the run open")
+        client.set_terminated(run_id, "FAILED")
+        for mv in client.search_model_versions(f"run_id = '{run_id}'"):
+            if DECISION_TAG not in mv.tags:
+                client.set_model_version_tag(mv.name, mv.version, DECISION_TAG, UNDECIDED)
+        logger.warning(
+            "MLflow run %s was left open by a killed process %s: marked FAILED", run_id, pid
+        )
+        closed.append(run_id)
+    return closed
 
 
 @contextmanager
@@ -355,6 +401,7 @@ def resume_run(*, root: Path, run_id: str, stage: str) -> Iterator[mlflow.Active
 
         with _translated(f"reopen run {run_id} for stage '{stage}'", uri):
             run = mlflow.start_run(run_id=run_id)
+            mlflow.set_tags(_owner_tags())  # open again, by this process
             commit = git_commit(root)
             if commit is not None:
                 mlflow.set_tag(f"{stage}_git_commit", commit)
