@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -10,6 +11,7 @@ import re
 import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,7 +93,7 @@ def start_run(
     commit = git_commit(root)
     if commit is not None:
         run_tags["git_commit"] = commit
-    with _scoped_tracking_uri(uri):
+    with _scoped_tracking_uri(uri), _project(root):
         import mlflow
 
         with _translated(f"open a run for stage '{stage}'", uri):
@@ -154,6 +156,19 @@ def close_orphans(uri: str, experiment_id: str) -> list[str]:
         )
         closed.append(run_id)
     return closed
+
+
+_ROOT: ContextVar[Path | None] = ContextVar("ketapredict_project_root", default=None)
+
+
+@contextmanager
+def _project(root: Path) -> Iterator[None]:
+    """The project root of the open run, so that what is logged names paths relative to it."""
+    token = _ROOT.set(Path(root).resolve())
+    try:
+        yield
+    finally:
+        _ROOT.reset(token)
 
 
 @contextmanager
@@ -291,11 +306,18 @@ def log_ketapredict_model(
     _require_active_run("log the model")
     output = signature_input.iloc[:2, :0].assign(**{output_column: 0.5})
     signature = infer_signature(signature_input, output)
-    with _translated("log the model"):
+    source, root = Path(model_dir).resolve(), _ROOT.get()
+    # MLflow writes the artifact's path as given into MLmodel: relative to the project (and
+    # logged from there), it names no folder of this machine
+    artifact = str(source)
+    where: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+    if root is not None and source.is_relative_to(root):
+        artifact, where = source.relative_to(root).as_posix(), contextlib.chdir(root)
+    with _translated("log the model"), where:
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=str(Path(__file__).with_name("pyfunc_model.py")),
-            artifacts={MODEL_ARTIFACT: str(model_dir)},
+            artifacts={MODEL_ARTIFACT: artifact},
             signature=signature,
             input_example=input_example,
             pip_requirements=_requirements(),
