@@ -95,3 +95,19 @@ def _running(pid: int) -> bool:
         return pid_alive(pid) and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+def test_a_model_download_folder_left_by_a_killed_run_goes_with_the_next_run(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import tempfile
+
+    from ketapredict.score_models import Prefetch
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the temp folder, here
+    left = tmp_path / f"models.{TEMP_TAG}{dead_pid()}.abc"
+    (left / "0").mkdir(parents=True)
+    with Prefetch([], root=tmp_path) as fetched:
+        assert not left.exists()
+        assert fetched.tmp.parent == tmp_path and f"{TEMP_TAG}{os.getpid()}." in fetched.tmp.name
+    assert list(tmp_path.iterdir()) == []
