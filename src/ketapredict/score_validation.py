@@ -248,16 +248,20 @@ class SeenIds:
     def check(self, ids: pa.Array) -> np.ndarray:
         """Per row: its (non-missing) id appeared in an earlier row, of this chunk or before."""
         valid = _np(ids.is_valid())
-        hashed = pd.util.hash_pandas_object(ids.to_pandas(), index=False).to_numpy()[valid]
-        unique, first = np.unique(hashed, return_index=True)
-        repeated = np.ones(len(hashed), dtype=bool)
-        repeated[first] = False  # the first row of each id in this chunk...
-        at = np.minimum(np.searchsorted(self.hashes, hashed), max(len(self.hashes) - 1, 0))
-        if len(self.hashes):
-            repeated |= self.hashes[at] == hashed  # ...unless an earlier chunk had it
-            unique = unique[~np.isin(unique, self.hashes[at[first]])]
+        present = ids if valid.all() else ids.filter(pa.array(valid))
+        hashed = pd.util.hash_array(present.to_numpy(zero_copy_only=False), categorize=False)
+        order = np.argsort(hashed, kind="stable")  # sorted, equal ids keep the row order
+        ordered = hashed[order]
+        first = np.ones(len(ordered), dtype=bool)
+        first[1:] = ordered[1:] != ordered[:-1]  # each id's first row in this chunk...
+        repeated = ~first
+        if len(self.hashes):  # ...is a repeat too if an earlier chunk had it
+            at = np.minimum(np.searchsorted(self.hashes, ordered), len(self.hashes) - 1)
+            before = self.hashes[at] == ordered
+            repeated |= before
+            first &= ~before
         # two sorted runs: the stable sort merges them in linear time
-        self.hashes = np.sort(np.concatenate([self.hashes, unique]), kind="stable")
+        self.hashes = np.sort(np.concatenate([self.hashes, ordered[first]]), kind="stable")
         out = np.zeros(len(ids), dtype=bool)
-        out[valid] = repeated
+        out[np.flatnonzero(valid)[order]] = repeated
         return out
