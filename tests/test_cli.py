@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from tests.helpers import TINY_PARAMS, cli, make_project
 
 
@@ -64,3 +66,60 @@ def test_an_error_quoting_brackets_is_printed_not_parsed(tmp_path) -> None:
     result = cli(["generate"], project)
     assert result.returncode == 1
     assert "[/x]" in result.stderr and "Traceback" not in result.stderr
+
+
+def _latin1(path, extra: str = "# Zárate\n") -> None:
+    path.write_bytes((path.read_text() + extra).encode("latin-1"))
+
+
+def _sized(section: str, key: str, value: object):
+    def change(project) -> None:
+        import yaml
+
+        params = yaml.safe_load((project / "params.yaml").read_text())
+        target = params[section]
+        for part in key.split(".")[:-1]:
+            target = target[part]
+        target[key.split(".")[-1]] = value
+        (project / "params.yaml").write_text(yaml.safe_dump(params))
+
+    return change
+
+
+STAGE_INPUTS = {
+    "non-UTF-8 params.yaml": (
+        ["generate"], lambda p: _latin1(p / "params.yaml"), "params.yaml: not UTF-8 text"
+    ),
+    "non-UTF-8 trial spec": (
+        ["generate"], lambda p: _latin1(p / "configs" / "trials" / "feder2014.yaml"),
+        "feder2014.yaml: not UTF-8 text",
+    ),
+    "a key twice in params.yaml": (
+        ["generate"], lambda p: _latin1(p / "params.yaml", "train: {}\n"),
+        "key 'train' appears twice",
+    ),
+    "a billion patients": (
+        ["generate"], _sized("generate", "cohorts.realworld", 10**9),
+        "1,000,000,530 patients need about 2,794.0 GiB of memory",
+    ),
+    "a billion-patient population run": (
+        ["replicate"], _sized("replicate", "population_size", 10**9),
+        "replicate.population_size: 1,000,000,000 patients need about",
+    ),
+    "seed 10**30": (
+        ["train", "responder"], _sized("train", "seed", 10**30),
+        "train.seed: Input should be less than or equal to 2147483647",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(STAGE_INPUTS))
+def test_stage_inputs_that_used_to_end_in_a_traceback(tmp_path, case: str) -> None:
+    command, change, message = STAGE_INPUTS[case]
+    project = make_project(tmp_path)
+    change(project)
+    result = cli(command, project)
+    assert result.returncode == 1, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert "Traceback" not in result.stderr

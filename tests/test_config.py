@@ -38,6 +38,32 @@ def test_project_params_parse() -> None:
         (lambda d: d["generate"].update(relapse_horizon_days=0), r"relapse_horizon_days"),
         (lambda d: d.update(trian={}), r"trian: unknown key"),
         (lambda d: d.pop("generate"), r"generate: required key is missing"),
+        (
+            lambda d: d["generate"]["cohorts"].update(realworld=True),
+            r"generate\.cohorts\.realworld: Input should be a valid integer",
+        ),
+        (
+            lambda d: d["train"].update(cv_folds="5"),
+            r"train\.cv_folds: Input should be a valid int",
+        ),
+        (lambda d: d["train"].update(max_trees=60.5), r"train\.max_trees: Input should be a valid"),
+        (
+            lambda d: d["train"]["search"].update(learning_rate=[0.1, -1]),
+            r"train\.search\.learning_rate\.1: Input should be greater than 0",
+        ),
+        (
+            lambda d: d["train"]["search"].update(num_leaves=[0]),
+            r"train\.search\.num_leaves\.0: Input should be greater than or equal to 2",
+        ),
+        (
+            lambda d: d["train"]["search"].update(feature_fraction=[2]),
+            r"train\.search\.feature_fraction\.0: Input should be less than or equal to 1",
+        ),
+        (lambda d: d["train"].update(seed=10**30), r"train\.seed: Input should be less than or"),
+        (
+            lambda d: d["features"].update(test_fraction=True),
+            r"features\.test_fraction: Input should be a valid number",
+        ),
     ],
 )
 def test_bad_params_are_one_line_errors(tmp_path, change, message) -> None:
@@ -63,3 +89,18 @@ def test_find_root_walks_up(tmp_path) -> None:
     deep = tmp_path / "a" / "b"
     deep.mkdir(parents=True)
     assert find_root(deep) == tmp_path.resolve()
+
+
+def test_a_key_given_twice_is_refused(tmp_path) -> None:
+    text = (ROOT / "params.yaml").read_text().replace("generate:\n", "generate:\n  seed: 1\n", 1)
+    (tmp_path / "params.yaml").write_text(text)
+    with pytest.raises(ConfigError, match=r"line \d+: .*key 'seed' appears twice") as info:
+        load_params(tmp_path / "params.yaml")
+    assert "\n" not in str(info.value)
+
+
+def test_a_params_file_that_is_not_utf8_is_a_config_error(tmp_path) -> None:
+    text = (ROOT / "params.yaml").read_text() + "# r\xe9sum\xe9\n"
+    (tmp_path / "params.yaml").write_bytes(text.encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"not UTF-8 text .*save it as UTF-8"):
+        load_params(tmp_path / "params.yaml")

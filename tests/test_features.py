@@ -79,3 +79,16 @@ def test_categories_give_the_same_matrix_as_text_or_as_a_categorical() -> None:
 def test_missing_input_column_is_named() -> None:
     with pytest.raises(DataError, match="'age'"):
         build_features(pd.DataFrame({"bmi": [1.0]}), "responder")
+
+
+def test_every_trained_treatment_is_listed_with_its_doses(specs) -> None:
+    """TRAINED_DOSES covers every active arm of the trial presets (the training cohorts),
+    and its doses are possible ones."""
+    for spec in specs.trials.values():
+        for arm in spec.arms:
+            if not specs.model.drugs[arm.drug].active:
+                continue
+            low, high = features.TRAINED_DOSES[(arm.drug, arm.route)]
+            assert low <= arm.dose <= high, (spec.name, arm.name)
+    for (_, route), (low, high) in features.TRAINED_DOSES.items():
+        assert 0 < low <= high <= features.DOSE_LIMITS[route]

@@ -45,12 +45,23 @@ def patients(project: Path, task: str = "responder", n: int = 30) -> pd.DataFram
     return rows[["patient_id", *raw_columns(task)]].reset_index(drop=True)
 
 
-def score(project: Path, *args: str, **env_extra: str) -> subprocess.CompletedProcess[str]:
-    if not env_extra:
+def score(
+    project: Path, *args: str, file_size_limit: int | None = None, **env_extra: str
+) -> subprocess.CompletedProcess[str]:
+    """The CLI; `file_size_limit`: no file it writes may grow beyond so many bytes (a disk that
+    fills up: writes fail with EFBIG, Python ignores SIGXFSZ)."""
+    if not env_extra and file_size_limit is None:
         return cli(["score", *args], project)
     environment = {**env(), **env_extra}
+
+    def limit() -> None:
+        if file_size_limit is not None:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
     return subprocess.run(
-        [sys.executable, "-m", "ketapredict", "score", *args],
+        [sys.executable, "-m", "ketapredict", "score", *args], preexec_fn=limit,
         cwd=project, env=environment, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
 
@@ -79,6 +90,15 @@ def _set(row: int, column: str, value: object) -> Callable[[pd.DataFrame], pd.Da
     def edit(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.astype({column: object})
         frame.loc[row - 1, column] = value
+        return frame
+
+    return edit
+
+
+def _treat(row: int, drug: str, route: str, dose: float) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    def edit(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.astype({"dose": object})
+        frame.loc[row - 1, ["drug", "route", "dose"]] = [drug, route, dose]
         return frame
 
     return edit
@@ -119,12 +139,22 @@ def _model(kind: str) -> Callable[[Path, Path], list[str]]:
             (folder / "MLmodel").write_text("flavors:\n  sklearn:\n    pickled_model: model.pkl\n")
         if kind == "unknown_alias":
             return [str(_csv(project, src)), "--model-uri", "models:/ketapredict-responder@nope"]
-        if kind == "schema":
+        if kind in ("schema", "empty model.json", "pickled npy", "latin-1 MLmodel"):
             shutil.copytree(project / "models" / "responder", folder)
-            meta_file = folder / "artifacts" / "lightgbm" / "model.json"
-            meta = json.loads(meta_file.read_text())
+            inner = folder / "artifacts" / "lightgbm"
+        if kind == "schema":
+            meta = json.loads((inner / "model.json").read_text())
             meta["features"] = meta["features"][:-1]
-            meta_file.write_text(json.dumps(meta))
+            (inner / "model.json").write_text(json.dumps(meta))
+        if kind == "empty model.json":
+            (inner / "model.json").write_text("{}")
+        if kind == "pickled npy":
+            np.save(inner / "seen_rows.npy", np.array([{"x": 1}], dtype=object), allow_pickle=True)
+        if kind == "latin-1 MLmodel":
+            text = (folder / "MLmodel").read_text() + "# Zárate\n"
+            (folder / "MLmodel").write_bytes(text.encode("latin-1"))
+        if kind == "remote":
+            return [str(_csv(project, src)), "--model-uri", "http://example.org/model"]
         return [str(_csv(project, src)), "--model-uri", str(folder)]
 
     return make
@@ -133,6 +163,40 @@ def _model(kind: str) -> Callable[[Path, Path], list[str]]:
 def _same_output(project: Path, src: Path) -> list[str]:
     path = _csv(project, src)
     return [str(path), "-o", str(path)]
+
+
+def _clash(kind: str) -> Callable[[Path, Path], list[str]]:
+    """Two of input, output, rejects file and sidecar named as one file."""
+
+    def make(project: Path, src: Path) -> list[str]:
+        data, out = _csv(project, src), src.parent / "out"
+        if kind == "rejects is output":
+            return [str(data), "-o", str(out / "s.csv"), "--on-invalid", "skip",
+                    "--rejects", str(out / "x" / ".." / "s.csv")]  # fmt: skip
+        if kind == "rejects is sidecar":
+            return [str(data), "-o", str(out / "s.csv"), "--rejects", str(out / "s.csv.json")]
+        (src / "link.csv").symlink_to(data)  # the output is the input, through a symlink
+        return [str(data), "-o", str(src / "link.csv")]
+
+    return make
+
+
+def _unwritable(where: str) -> Callable[[Path, Path], list[str]]:
+    def make(project: Path, src: Path) -> list[str]:
+        data = _csv(project, src)
+        if where == "under a file":
+            return [str(data), "-o", str(data / "scores.csv")]
+        if where == "read-only":
+            return [str(data), "-o", "/sys/kernel/ketapredict-scores.csv"]
+        return [str(data), "-o", str(src.parent / "out" / "s.csv"), "--model-uri",
+                "models/responder"]  # fmt: skip
+
+    return make
+
+
+def _garbage_registry(project: Path, src: Path) -> list[str]:
+    (src / "mlflow.db").write_bytes(bytes(range(256)) * 8)
+    return [str(_csv(project, src))]
 
 
 def _folder_output(project: Path, src: Path) -> list[str]:
@@ -144,6 +208,8 @@ UTF8 = "patient_id,age\n1,30\n"
 LATIN1 = "patient_id,diagnosis\n1,dépression\n".encode("latin-1")
 WRONG_TASK = "is a relapse model, but this run scores responder"
 NOWHERE = {"MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}
+SECRET = "s3cret"
+WITH_PASSWORD = {"MLFLOW_TRACKING_URI": f"http://alice:{SECRET}@127.0.0.1:9"}
 
 
 class Case(NamedTuple):
@@ -152,6 +218,7 @@ class Case(NamedTuple):
     code: int = 2
     env: dict[str, str] | None = None
     in_input_folder: bool = False  # run there (no project, no registry) instead of the project
+    file_size_limit: int | None = None
 
 
 BAD_INPUTS: dict[str, Case] = {
@@ -173,15 +240,42 @@ BAD_INPUTS: dict[str, Case] = {
     "unknown category": Case(_rows(_set(2, "diagnosis", "flu")), "not one of mdd, bipolar"),
     "flag not 0/1": Case(_rows(_set(5, "female", 2)), "row 5, column female: '2' is not 0 or"),
     "value missing": Case(_rows(_set(6, "dose", None)), "row 6, column dose: missing (required"),
+    "IV dose in mg": Case(
+        _rows(_treat(3, "ketamine", "iv", 50)),
+        "row 3, column dose: '50' is not a possible IV dose: more than 5 mg/kg per session",
+    ),
+    "intranasal 250 mg": Case(
+        _rows(_treat(4, "esketamine", "intranasal", 250)),
+        "row 4, column dose: '250' is not a possible intranasal dose: more than 200 mg",
+    ),
     "markup in a value": Case(_rows(_set(2, "drug", "[/x]")), "row 2, column drug: '[/x]' is not"),
     "output over input": Case(_same_output, "would overwrite the input"),
     "output is a folder": Case(_folder_output, "exists and is not a file"),
+    "rejects over output": Case(_clash("rejects is output"), "would overwrite the output"),
+    "rejects over sidecar": Case(_clash("rejects is sidecar"), "would overwrite the sidecar"),
+    "output is a symlink to the input": Case(_clash("symlink"), "would overwrite the input"),
     "model of the wrong task": Case(_model("wrong_task"), WRONG_TASK, 1),
     "not a ketapredict model": Case(_model("foreign"), "not a ketapredict one", 1),
     "model schema mismatch": Case(_model("schema"), "do not match this version's responder", 1),
     "not in the registry": Case(_model("unknown_alias"), "not found in the registry", 1),
     "registry unreachable": Case(_rows(lambda f: f), "127.0.0.1:9 unreachable", 1, NOWHERE),
     "no registry here": Case(_rows(lambda f: f), "no MLflow registry at", 1, None, True),
+    "output folder is a file": Case(_unwritable("under a file"), "cannot be written"),
+    "read-only file system": Case(_unwritable("read-only"), "cannot be written"),
+    "disk full while writing": Case(
+        _unwritable("full"), "cannot be written (File too large)", file_size_limit=600
+    ),
+    "model.json is {}": Case(_model("empty model.json"), "'task' is missing", 1),
+    "pickled seen_rows.npy": Case(_model("pickled npy"), "not a plain array", 1),
+    "non-UTF-8 MLmodel": Case(_model("latin-1 MLmodel"), "not a ketapredict one", 1),
+    "garbage mlflow.db": Case(_garbage_registry, "not an MLflow database?", 1, None, True),
+    "http model URI": Case(_model("remote"), "http://example.org/model: not fetched", 1),
+    "chunk size 10**12": Case(
+        lambda p, s: [str(_csv(p, s)), "--chunk-size", str(10**12)], "use 1 to 5,000,000 rows"
+    ),
+    "registry URI with a password": Case(
+        _rows(lambda f: f), "http://***@127.0.0.1:9 unreachable", 1, WITH_PASSWORD
+    ),
 }
 
 
@@ -196,7 +290,9 @@ def refusals(project: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
         src.mkdir()
         args, out = case.make(project, src), src.parent / "out"
         args += [] if "-o" in args else ["-o", str(out / "scores.csv")]
-        return score(src if case.in_input_folder else project, *args, **(case.env or {})), out
+        where = src if case.in_input_folder else project
+        limit = case.file_size_limit
+        return score(where, *args, file_size_limit=limit, **(case.env or {})), out
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         return dict(zip(BAD_INPUTS, pool.map(run, BAD_INPUTS), strict=True))
@@ -209,6 +305,28 @@ def test_bad_input_is_refused_and_leaves_nothing(refusals: dict[str, tuple], cas
     assert BAD_INPUTS[case].message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_no_message_shows_a_password(refusals: dict[str, tuple]) -> None:
+    for result, _ in refusals.values():
+        assert SECRET not in result.stderr
+
+
+def test_model_uris_are_written_without_credentials(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ketapredict.stages import score as stage
+
+    shutil.copytree(project / "models" / "responder", tmp_path / f"alice:{SECRET}@host" / "m")
+    monkeypatch.chdir(tmp_path)  # file://alice:...@host/m is the folder alice:...@host/m here
+    uri = f"file://alice:{SECRET}@host/m"
+    for name in ("s.csv", "s.parquet"):
+        options = stage.Options(_csv(project, tmp_path), tmp_path / name, model_uris=(uri,))
+        stage.run(options, root=project)
+    sidecar = (tmp_path / "s.csv.json").read_text()
+    in_parquet = pq.read_schema(tmp_path / "s.parquet").metadata[b"ketapredict"].decode()
+    for text in (sidecar, in_parquet):
+        assert SECRET not in text and "file://***@host/m" in text
 
 
 def test_a_failure_mid_write_leaves_no_file(project: Path, tmp_path: Path) -> None:
@@ -324,6 +442,41 @@ def test_an_interrupted_run_leaves_no_file(
     assert process.returncode == code, stderr
     assert list(out.iterdir()) == []
     assert "Traceback" not in stderr
+
+
+def _with_repeats(project: Path, path: Path) -> pd.DataFrame:
+    """30 patients, rows 5 and 17 repeating the ids of rows 2 and 9 (other values differ)."""
+    frame = patients(project)
+    frame.loc[4, "patient_id"], frame.loc[16, "patient_id"] = frame.loc[1, "patient_id"], \
+        frame.loc[8, "patient_id"]  # fmt: skip
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def test_repeated_patient_ids_are_flagged_and_counted(project: Path, tmp_path: Path) -> None:
+    _with_repeats(project, tmp_path / "p.csv")
+    result = score(project, str(tmp_path / "p.csv"), "-o", str(tmp_path / "s.csv"),
+                   "--chunk-size", "8", "--model-uri", "models/responder")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "2 duplicate patient_id" in result.stderr
+    out = pd.read_csv(tmp_path / "s.csv")
+    assert np.flatnonzero(out["duplicate_id"]).tolist() == [4, 16]  # the later rows, across chunks
+    assert json.loads((tmp_path / "s.csv.json").read_text())["rows"]["duplicate_id"] == 2
+
+
+def test_on_duplicate_fail_refuses_repeated_ids(project: Path, tmp_path: Path) -> None:
+    frame = _with_repeats(project, tmp_path / "p.csv")
+    out = tmp_path / "out"
+    args = [str(tmp_path / "p.csv"), "-o", str(out / "s.csv"), "--on-duplicate", "fail",
+            "--chunk-size", "8", "--model-uri", "models/responder"]  # fmt: skip
+    result = score(project, *args)
+    assert result.returncode == 2, result.stderr
+    repeated = frame.loc[16, "patient_id"]
+    assert f"row 17, column patient_id: '{repeated}' repeats an earlier row's" in result.stderr
+    assert not out.exists() or list(out.iterdir()) == []
+    result = score(project, *args, "--on-invalid", "skip")
+    assert result.returncode == 0, result.stderr
+    assert pd.read_csv(out / "s.rejects.csv")["row"].tolist() == [5, 17]
 
 
 def test_skip_mode_conserves_rows(project: Path, tmp_path: Path) -> None:
@@ -442,7 +595,8 @@ def test_provenance_and_notice_travel_with_the_output(project: Path, tmp_path: P
             run_id,
         )
         assert model["uri"] == "models:/ketapredict-responder@champion"
-    assert sidecar["rows"] == {"in": 30, "scored": 30, "rejected": 0, "out_of_distribution": 0}
+    rows = {"in": 30, "scored": 30, "rejected": 0, "out_of_distribution": 0, "duplicate_id": 0}
+    assert sidecar["rows"] == rows
 
 
 def test_out_of_range_inputs_and_unseen_categories_are_flagged(
@@ -459,6 +613,23 @@ def test_out_of_range_inputs_and_unseen_categories_are_flagged(
     assert out["ood"].tolist()[:4] == [False, True, True, False]
     assert out["ood_inputs"].tolist()[1:3] == ["age", "route"]
     assert "2 flagged ood" in result.stderr
+
+
+def test_doses_are_checked_per_drug_and_route(project: Path, tmp_path: Path) -> None:
+    frame = patients(project, n=6)
+    for row, treatment in enumerate(
+        [("ketamine", "iv", 0.5), ("esketamine", "intranasal", 84), ("ketamine", "iv", 2),
+         ("ketamine", "iv", 50 / 80), ("esketamine", "iv", 0.5), ("esketamine", "intranasal", 56)],
+        start=1,
+    ):  # fmt: skip
+        frame = _treat(row, *treatment)(frame)
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    result = score(project, str(tmp_path / "p.csv"), "-o", str(tmp_path / "o.csv"),
+                   "--model-uri", "models/responder")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = pd.read_csv(tmp_path / "o.csv", keep_default_na=False)
+    assert out["ood"].tolist() == [False, False, True, True, True, True]
+    assert out["ood_inputs"].tolist() == ["", "", "dose", "dose", "drug;route", "dose"]
 
 
 def test_task_defaults_to_both_and_p_relapse_needs_the_end_of_course_values(

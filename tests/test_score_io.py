@@ -90,7 +90,7 @@ def test_a_failed_write_behind_is_raised_in_the_caller(tmp_path: Path) -> None:
 def test_csv_blocks_end_at_line_ends_and_parse_as_the_whole_file(
     tmp_path: Path, ending: str, last_newline: bool
 ) -> None:
-    from ketapredict.score_io import _line_blocks, open_source, read_chunks
+    from ketapredict.score_io import _row_blocks, open_source, read_chunks
 
     lines = ["patient_id,age,diagnosis,note"]
     for i in range(3000):  # quoted values with commas, lines of varying length
@@ -98,7 +98,7 @@ def test_csv_blocks_end_at_line_ends_and_parse_as_the_whole_file(
     text = ending.join(lines) + (ending if last_newline else "")
     path = tmp_path / "p.csv"
     path.write_text(text, newline="")
-    blocks = [bytes(b) for b in _line_blocks(path, 1_000, 70_000)]
+    blocks = [bytes(b) for b in _row_blocks(path, 1_000, 70_000)]
     assert b"".join(blocks) == text.encode() and len(blocks) > 5
     assert all(b.endswith(b"\n") for b in blocks[:-1])
     source = open_source(path, None)
@@ -113,10 +113,51 @@ def test_csv_blocks_end_at_line_ends_and_parse_as_the_whole_file(
 
 
 def test_a_line_longer_than_a_block_makes_the_block_longer(tmp_path: Path) -> None:
-    from ketapredict.score_io import _line_blocks
+    from ketapredict.score_io import _row_blocks
 
     path = tmp_path / "p.csv"
     path.write_bytes(b"a,b\n" + b"1," + b"9" * 300_000 + b"\n2,3\n")
-    blocks = [bytes(b) for b in _line_blocks(path, 10, 10)]
+    blocks = [bytes(b) for b in _row_blocks(path, 10, 10)]
     assert b"".join(blocks) == path.read_bytes()
     assert all(b.endswith(b"\n") for b in blocks)
+
+
+def _quoted_newlines(path: Path, rows: int) -> list[str]:
+    """A valid CSV whose quoted notes hold line breaks (and escaped quotes); the ids."""
+    lines, ids = ["patient_id,note,age"], []
+    for i in range(rows):
+        note = "x" * (i % 97) + "\n" + 'say ""hi""\n' * (i % 3) + "y" * (i % 41)
+        ids.append(f"p{i}")
+        lines.append(f'p{i},"{note}",{20 + i % 60}')
+    path.write_text("\n".join(lines) + "\n", newline="")
+    return ids
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 250, 1_000, 100_000])
+def test_quoted_line_breaks_never_split_a_row_whatever_the_chunk_size(
+    tmp_path: Path, chunk_rows: int
+) -> None:
+    from ketapredict.score_io import open_source, read_chunks
+
+    ids = _quoted_newlines(tmp_path / "p.csv", 3_000)
+    source = open_source(tmp_path / "p.csv", None)
+    kinds = {"patient_id": "text", "age": "number"}
+    columns = {name: name for name in kinds}
+    chunks = read_chunks(source, columns, chunk_rows, kinds=kinds, fast=True)  # type: ignore[arg-type]
+    got = pa.Table.from_batches(list(chunks))
+    assert got.column("patient_id").to_pylist() == ids
+
+
+def test_a_malformed_row_is_named_by_its_row_in_the_file(tmp_path: Path) -> None:
+    from ketapredict.errors import InputFileError
+    from ketapredict.score_io import open_source, read_chunks
+
+    path = tmp_path / "p.csv"
+    _quoted_newlines(path, 3_000)
+    with path.open("a") as fh:
+        fh.write("p3000,1,2,3\n")  # row 3001: four values under three columns
+    source = open_source(path, None)
+    kinds = {"patient_id": "text", "age": "number"}
+    columns = {name: name for name in kinds}
+    with pytest.raises(InputFileError, match=r"malformed CSV at row 3001: Expected 3 columns"):
+        list(read_chunks(source, columns, 100, kinds=kinds, fast=True))  # type: ignore[arg-type]

@@ -227,3 +227,35 @@ def test_import_is_lazy_and_side_effect_free() -> None:
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     subprocess.run([sys.executable, "-c", code], env=env, check=True)
+
+
+def test_runs_left_open_by_a_killed_process_are_failed_and_their_versions_undecided(
+    tmp_path: Path,
+) -> None:
+    import socket
+
+    from tests.test_processes import dead_pid
+
+    client = _client(tmp_path)
+    with tracking.start_run(root=tmp_path, stage="train_responder", params={}) as first:
+        assert first.data.tags[tracking.PID_TAG] == str(os.getpid())
+    experiment = first.info.experiment_id
+    host = socket.gethostname()
+    owners = {
+        "killed": {tracking.PID_TAG: str(dead_pid()), tracking.HOST_TAG: host},
+        "alive": {tracking.PID_TAG: str(os.getpid()), tracking.HOST_TAG: host},
+        "elsewhere": {tracking.PID_TAG: str(dead_pid()), tracking.HOST_TAG: "another-host"},
+    }
+    runs = {k: client.create_run(experiment, tags=tags).info.run_id for k, tags in owners.items()}
+    client.create_registered_model("ketapredict-responder")
+    killed_version = client.create_model_version(
+        "ketapredict-responder", "file:///nowhere", run_id=runs["killed"]
+    )
+    with tracking.start_run(root=tmp_path, stage="train_responder", params={}):
+        pass
+    status = {k: client.get_run(run_id).info.status for k, run_id in runs.items()}
+    assert status == {"killed": "FAILED", "alive": "RUNNING", "elsewhere": "RUNNING"}
+    version = client.get_model_version("ketapredict-responder", killed_version.version)
+    assert version.tags[tracking.DECISION_TAG] == "undecided (training interrupted)"
+    for run_id in (runs["alive"], runs["elsewhere"]):
+        client.set_terminated(run_id, "FINISHED")

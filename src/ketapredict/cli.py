@@ -18,7 +18,7 @@ from rich.table import Table
 
 from ketapredict import RESEARCH_NOTICE, __version__
 from ketapredict.config import Paths, find_root, load_params
-from ketapredict.errors import KetapredictError
+from ketapredict.errors import KetapredictError, redact
 
 app = typer.Typer(
     name="ketapredict",
@@ -37,14 +37,25 @@ RootOption = Annotated[
 
 
 def _setup_logging(verbose: bool) -> None:
+    handler = RichHandler(console=err, show_path=False, show_time=False)
+    handler.addFilter(_redact_record)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
-        handlers=[RichHandler(console=err, show_path=False, show_time=False)],
+        handlers=[handler],
         force=True,
     )
     for noisy in ("mlflow", "alembic", "urllib3", "git", "matplotlib", "shap"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _redact_record(record: logging.LogRecord) -> bool:
+    """Log lines (ours and MLflow's) without credentials in URIs."""
+    message = record.getMessage()
+    clean = redact(message)
+    if clean != message:
+        record.msg, record.args = clean, None
+    return True
 
 
 def friendly_errors(func: F) -> F:
@@ -58,6 +69,20 @@ def friendly_errors(func: F) -> F:
             # the message may quote user values such as "[x]": never read it as markup
             err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def stage_command(func: F) -> F:
+    """A DVC stage's command: it ends (unwinding, so its MLflow run is closed as FAILED) when
+    the process that started it dies, and on SIGTERM."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from ketapredict.processes import die_with_parent
+
+        die_with_parent()
+        return func(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
@@ -79,6 +104,7 @@ def _paths(root: Path | None) -> Paths:
 
 @app.command()
 @friendly_errors
+@stage_command
 def generate(root: RootOption = None) -> None:
     """Generate the synthetic cohort (data/synthetic/*.parquet) from params.yaml."""
     from ketapredict.stages import generate as stage
@@ -89,6 +115,7 @@ def generate(root: RootOption = None) -> None:
 
 @app.command()
 @friendly_errors
+@stage_command
 def replicate(root: RootOption = None) -> None:
     """Simulate each preset trial and compare with its published figures (reports/trials/)."""
     from ketapredict.stages import replicate as stage
@@ -99,6 +126,7 @@ def replicate(root: RootOption = None) -> None:
 
 @app.command()
 @friendly_errors
+@stage_command
 def features(root: RootOption = None) -> None:
     """Build the responder and relapse tables and the held-out split (data/features/)."""
     from ketapredict.stages import features as stage
@@ -109,6 +137,7 @@ def features(root: RootOption = None) -> None:
 
 @app.command(name="train")
 @friendly_errors
+@stage_command
 def train_cmd(
     task: Annotated[str, typer.Argument(help="responder or relapse")],
     root: RootOption = None,
@@ -126,6 +155,7 @@ def train_cmd(
 
 @app.command()
 @friendly_errors
+@stage_command
 def evaluate(root: RootOption = None) -> None:
     """Evaluate both models on the held-out test data against the oracle (reports/metrics.json)."""
     from ketapredict.stages import evaluate as stage
@@ -136,6 +166,7 @@ def evaluate(root: RootOption = None) -> None:
 
 @app.command()
 @friendly_errors
+@stage_command
 def explain(root: RootOption = None) -> None:
     """SHAP explanations of both champion models, checked against the true effects."""
     from ketapredict.stages import explain as stage
@@ -146,6 +177,7 @@ def explain(root: RootOption = None) -> None:
 
 @app.command()
 @friendly_errors
+@stage_command
 def report(root: RootOption = None) -> None:
     """Write the model card (reports/model_card.html) from the run's outputs."""
     from ketapredict.stages import report as stage
@@ -177,6 +209,13 @@ def score(
     ] = None,
     explain: Annotated[int, typer.Option(min=0, help="Top K reasons per patient and task.")] = 0,
     on_invalid: Annotated[str, typer.Option(help="fail (write nothing) or skip.")] = "fail",
+    on_duplicate: Annotated[
+        str,
+        typer.Option(
+            help="flag (score, duplicate_id true) or fail (a repeated patient_id is an "
+            "invalid row, as --on-invalid says)."
+        ),
+    ] = "flag",
     rejects: Annotated[
         Path | None, typer.Option(help="Rejects file for skip (default: OUTPUT-stem.rejects.csv)")
     ] = None,
@@ -191,8 +230,14 @@ def score(
 
     tasks = {"both": ("responder", "relapse"), "responder": ("responder",), None: None}
     tasks["relapse"] = ("relapse",)
-    if task not in tasks or on_invalid not in ("fail", "skip"):
-        raise typer.BadParameter("--task: responder|relapse|both; --on-invalid: fail|skip")
+    if (
+        task not in tasks
+        or on_invalid not in ("fail", "skip")
+        or on_duplicate not in ("flag", "fail")
+    ):
+        raise typer.BadParameter(
+            "--task: responder|relapse|both; --on-invalid: fail|skip; --on-duplicate: flag|fail"
+        )
     project = _paths(root).root
     # registry models download in a child process while this one reads the input
     with Prefetch(prefetch_uris(tasks[task], model_uri or ()), root=project) as fetched:
@@ -205,6 +250,7 @@ def score(
             model_uris=tuple(model_uri or ()),
             explain=explain,
             on_invalid=on_invalid,  # type: ignore[arg-type]
+            on_duplicate=on_duplicate,  # type: ignore[arg-type]
             input_format=input_format,
             output_format=output_format,
             rejects=rejects,
@@ -217,9 +263,10 @@ def score(
             summary = stage.run(options, root=project, progress=progress, fetched=fetched)
     written = ", ".join(str(p) for p in summary.written)
     counts = f"{summary.rows_scored:,} + rejected {summary.rows_rejected:,}"
+    duplicates = f"{summary.rows_duplicate:,} duplicate patient_id"
     err.print(
         f"rows in {summary.rows_in:,} = scored {counts}; {summary.rows_ood:,} flagged ood; "
-        f"wrote {written}",
+        f"{duplicates}; wrote {written}",
         markup=False,
         highlight=False,
         soft_wrap=True,

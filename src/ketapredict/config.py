@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
 from ketapredict.errors import ConfigError
-from ketapredict.validation import Strict, load_yaml, parse_model
+from ketapredict.validation import FloatPair, Strict, load_yaml, parse_model
 
 
 class Paths:
@@ -38,10 +38,14 @@ def find_root(start: Path | None = None) -> Path:
     return here
 
 
+# Seeds reach LightGBM (a C int) and scikit-learn (below 2**32): one range for every stage.
+Seed = Annotated[int, Field(ge=0, le=2**31 - 1)]
+
+
 class GenerateParams(Strict):
     """The `generate` stage: which trial designs, how many patients each, and the seed."""
 
-    seed: int = Field(ge=0)
+    seed: Seed
     relapse_horizon_days: float = Field(gt=0)
     cohorts: dict[str, int]
 
@@ -59,7 +63,7 @@ class GenerateParams(Strict):
 class ReplicateParams(Strict):
     """The `replicate` stage: replications per preset, size of the population-value run."""
 
-    seed: int = Field(ge=0)
+    seed: Seed
     replications: int = Field(ge=10, le=10_000)
     population_size: int = Field(ge=1_000)
 
@@ -75,7 +79,7 @@ class ResponderLabel(Strict):
 class FeaturesParams(Strict):
     """The `features` stage: task tables, labels and the held-out test split."""
 
-    seed: int = Field(ge=0)
+    seed: Seed
     test_fraction: float = Field(gt=0.05, lt=0.5)
     responder_label: ResponderLabel
     relapse_horizon_days: float = Field(gt=0)
@@ -84,12 +88,13 @@ class FeaturesParams(Strict):
 class SearchSpace(Strict):
     """LightGBM candidates drawn from this grid, each scored by grouped CV with early stopping."""
 
+    # each value within what LightGBM accepts, so a bad grid stops here, not mid-training
     candidates: int = Field(ge=1, le=100)
-    num_leaves: list[int] = Field(min_length=1)
-    learning_rate: list[float] = Field(min_length=1)
-    min_child_samples: list[int] = Field(min_length=1)
-    reg_lambda: list[float] = Field(min_length=1)
-    feature_fraction: list[float] = Field(min_length=1)
+    num_leaves: list[Annotated[int, Field(ge=2, le=131_072)]] = Field(min_length=1)
+    learning_rate: list[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(min_length=1)
+    min_child_samples: list[Annotated[int, Field(ge=0)]] = Field(min_length=1)
+    reg_lambda: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(min_length=1)
+    feature_fraction: list[Annotated[float, Field(gt=0, le=1)]] = Field(min_length=1)
 
 
 class Gate(Strict):
@@ -97,7 +102,7 @@ class Gate(Strict):
 
     min_auroc: float = Field(ge=0.5, le=1)
     max_brier: float = Field(gt=0, le=1)
-    calibration_slope: tuple[float, float]
+    calibration_slope: FloatPair
     champion_tolerance: float = Field(ge=0, le=0.2)
 
     @field_validator("calibration_slope")
@@ -111,7 +116,7 @@ class Gate(Strict):
 class TrainParams(Strict):
     """The `train_responder` and `train_relapse` stages."""
 
-    seed: int = Field(ge=0)
+    seed: Seed
     cv_folds: int = Field(ge=3, le=10)
     max_trees: int = Field(ge=10, le=20_000)
     early_stopping_rounds: int = Field(ge=5)
@@ -122,7 +127,7 @@ class TrainParams(Strict):
 class EvaluateParams(Strict):
     """The `evaluate` stage: resamples, subgroup size, decision-curve thresholds."""
 
-    seed: int = Field(ge=0)
+    seed: Seed
     bootstrap_resamples: int = Field(ge=200, le=20_000)
     optimism_resamples: int = Field(ge=10, le=2_000)
     subgroup_min_rows: int = Field(ge=20)

@@ -1,10 +1,32 @@
 """Typed errors: the core raises these, the CLI turns them into one clear line."""
 
+import re
+
+# user:password@ in any URL, and the value of query parameters that carry secrets
+# (token, access_token, api_key, password, sig / X-Amz-Signature, X-Amz-Credential, ...)
+_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#@\s\"'<>]+@")
+_SECRET_QUERY = re.compile(
+    r"(?P<key>[?&;][^=&;#\s]*(?:token|key|secret|pass|pwd|sig|credential|auth|session)"
+    r"[^=&;#\s]*=)[^&;#\s\"'<>]+",
+    re.IGNORECASE,
+)
+
+
+def redact(text: str) -> str:
+    """`text` with every URL's user-info and every secret-looking query value replaced by
+    ***: the one helper for messages, logs and metadata files."""
+    text = _USERINFO.sub(r"\g<scheme>***@", text)
+    return _SECRET_QUERY.sub(r"\g<key>***", text)
+
 
 class KetapredictError(Exception):
-    """Base class for every error a user can cause and fix."""
+    """Base class for every error a user can cause and fix. Its text never shows credentials:
+    messages quote URIs and other libraries' errors, which may hold them."""
 
     exit_code = 1
+
+    def __str__(self) -> str:
+        return redact(super().__str__())
 
 
 class ConfigError(KetapredictError):

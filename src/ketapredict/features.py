@@ -117,6 +117,22 @@ END_OF_COURSE: tuple[Feature, ...] = (
         timing="during",
     ),
 )
+# `dose` is in mg/kg, except intranasal (mg per session). Above these a planned dose is not
+# possible, most likely a dose in mg written as mg/kg: IV 5 mg/kg is past the anaesthetic
+# induction range (1-4.5 mg/kg, ketamine label) and 10x the antidepressant dose (0.5 mg/kg);
+# IM 13 mg/kg is the label's top anaesthetic dose; oral 10 mg/kg is above every oral study
+# (0.25-3 mg/kg); intranasal 200 mg is more than twice esketamine's top dose (84 mg, three
+# 28-mg devices) and than racemic intranasal trials (50 mg).
+DOSE_LIMITS: dict[str, float] = {"iv": 5.0, "im": 13.0, "oral": 10.0, "intranasal": 200.0}
+# The treatments the training cohorts hold (every active arm of configs/trials, kept in step
+# by a test): a drug and route never trained on (esketamine IV, ketamine intranasal), or a dose
+# outside its range for that drug and route, is out of distribution whatever the range of
+# `dose` over all routes (0.5 mg/kg IV to 84 mg intranasal).
+TRAINED_DOSES: dict[tuple[str, str], tuple[float, float]] = {
+    ("ketamine", "iv"): (0.5, 0.5),
+    ("esketamine", "intranasal"): (84.0, 84.0),
+}
+
 SCHEMA: dict[Task, tuple[Feature, ...]] = {
     "responder": BASELINE + TREATMENT,
     "relapse": BASELINE + TREATMENT + END_OF_COURSE,

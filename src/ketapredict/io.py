@@ -15,27 +15,46 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ketapredict.errors import DataError
+from ketapredict.processes import remove_stale, temp_prefix
 
 PARQUET_COMPRESSION = "zstd"
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; rename it over `path` only if the block succeeds."""
+def atomic_path(path: str | Path, *, error: type[DataError] = DataError) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; rename it over `path` only if the block succeeds.
+    A folder that cannot be written (read-only, full, not a folder) raises `error`."""
     target = Path(path)
     if target.exists() and not target.is_file():
         # renaming over a device (e.g. /dev/null) or a folder would replace it
-        raise DataError(f"{target}: exists and is not a regular file; choose a file path")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+        raise error(f"{target}: exists and is not a regular file; choose a file path")
+    with write_errors(target, error):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale(target.parent, f".{target.name}.")  # left by a killed run
+        prefix = temp_prefix(f".{target.name}.")
+        fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=target.parent)
+        os.close(fd)
     tmp = Path(tmp_name)
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
+        with write_errors(target, error):
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def write_errors(target: Path, error: type[DataError] = DataError) -> Iterator[None]:
+    """An OSError while writing `target` (disk full, read-only, no such folder) as one line."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise error(
+            f"{target}: cannot be written ({reason}); free some space or choose a folder you "
+            "can write to"
+        ) from None
 
 
 def write_parquet(

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import special
 
 from ketapredict.errors import ModelError
-from ketapredict.features import Task, build_features, feature_names
+from ketapredict.features import TASKS, Task, build_features, feature_names
 from ketapredict.io import atomic_path, write_json, write_text
 
 BOOSTER_FILE = "booster.txt"
@@ -89,32 +89,66 @@ class KetaModel:
 
     @classmethod
     def load(cls, folder: str | Path) -> KetaModel:
+        """Read a saved model: LightGBM text, JSON and a plain uint64 array, never a pickle;
+        anything malformed is a ModelError naming the file."""
         folder = Path(folder)
         try:
-            meta = json.loads((folder / META_FILE).read_text())
-            booster = lgb.Booster(model_str=(folder / BOOSTER_FILE).read_text())
+            meta = _checked_meta(json.loads((folder / META_FILE).read_text(encoding="utf-8")))
+            booster = lgb.Booster(model_str=(folder / BOOSTER_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError, lgb.basic.LightGBMError) as exc:
-            raise ModelError(f"{folder}: not a ketapredict model ({exc})") from None
+            raise ModelError(f"{folder}: not a ketapredict model ({_first_line(exc)})") from None
         if meta["features"] != feature_names(meta["task"]):
             raise ModelError(
                 f"{folder}: the model's features do not match this version's {meta['task']} "
                 "feature schema; retrain it (dvc repro) or use a matching ketapredict"
             )
         ranges = {k: (float(v[0]), float(v[1])) for k, v in meta["ranges"].items()}
-        seen, seen_oof = (_load_array(folder / name) for name in (SEEN_FILE, SEEN_OOF_FILE))
+        seen = _load_array(folder / SEEN_FILE, np.uint64)
+        seen_oof = _load_array(folder / SEEN_OOF_FILE, np.float64)
         if seen is None or seen_oof is None or len(seen_oof) != len(seen):
             seen_oof = None
         return cls(meta["task"], booster, meta["calibration"], ranges, meta["meta"], seen, seen_oof)
 
 
-def _load_array(path: Path) -> np.ndarray | None:
-    """A plain numeric array, never a pickle."""
+def _checked_meta(meta: Any) -> dict[str, Any]:
+    """model.json's fields with the types KetaModel needs (ValueError naming the first bad)."""
+    if not isinstance(meta, dict):
+        raise ValueError(f"{META_FILE} is not a JSON object")
+    expected = {"task": str, "features": list, "calibration": dict, "ranges": dict, "meta": dict}
+    for key, kind in expected.items():
+        if not isinstance(meta.get(key), kind):
+            raise ValueError(f"{META_FILE}: '{key}' is missing or not a {kind.__name__}")
+    if meta["task"] not in TASKS:
+        raise ValueError(f"{META_FILE}: unknown task {meta['task']!r}")
+    if meta["calibration"].get("method") not in CALIBRATIONS:
+        raise ValueError(f"{META_FILE}: unknown calibration {meta['calibration'].get('method')!r}")
+    for name, pair in meta["ranges"].items():
+        if not (isinstance(pair, list) and len(pair) == 2):
+            raise ValueError(f"{META_FILE}: range of {name!r} is not [low, high]")
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in pair):
+            raise ValueError(f"{META_FILE}: range of {name!r} is not two numbers")
+    return meta
+
+
+def _load_array(path: Path, dtype: type) -> np.ndarray | None:
+    """A 1-D array of `dtype` (training-row fingerprints, their out-of-fold probabilities),
+    or None if the file is absent; object arrays (pickles) are refused."""
     if not path.exists():
         return None
     try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{path}: not a plain numeric array ({exc})") from None
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise ModelError(f"{path}: not a plain {np.dtype(dtype).name} array ({exc})") from None
+    if not isinstance(array, np.ndarray) or array.dtype != dtype or array.ndim != 1:
+        raise ModelError(f"{path}: not a plain array ({np.dtype(dtype).name}, 1-D)")
+    return array
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+CALIBRATIONS = ("none", "sigmoid", "isotonic")
 
 
 def apply_calibration(calibration: dict[str, Any], raw: np.ndarray) -> np.ndarray:
@@ -139,8 +173,12 @@ def load_model(folder: str | Path) -> KetaModel:
     if not mlmodel.exists():
         return KetaModel.load(folder)
     try:
-        spec = yaml.safe_load(mlmodel.read_text())
+        spec = yaml.safe_load(mlmodel.read_text(encoding="utf-8"))
         inner = spec["flavors"]["python_function"]["artifacts"]["model"]["path"]
-    except (KeyError, TypeError, yaml.YAMLError):
+    except (KeyError, TypeError, ValueError, OSError, yaml.YAMLError):
+        # UnicodeDecodeError is a ValueError: a non-UTF-8 MLmodel is not ours either
         raise ModelError(f"{folder}: an MLflow model, but not a ketapredict one") from None
-    return KetaModel.load(folder / inner)
+    target = (folder / str(inner)).resolve()
+    if not target.is_relative_to(folder.resolve()):
+        raise ModelError(f"{mlmodel}: its model path {inner!r} leads outside the model folder")
+    return KetaModel.load(target)

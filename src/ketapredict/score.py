@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ketapredict.features import SCHEMA, Feature, Task, build_matrix
+from ketapredict.features import SCHEMA, TRAINED_DOSES, Feature, Task, build_matrix
 
 if TYPE_CHECKING:
     from ketapredict.model import KetaModel
@@ -40,10 +40,41 @@ class Scorer:
     bit: np.ndarray  # per model column, the position of its input in INPUTS
     low: np.ndarray
     high: np.ndarray
+    treatment: _Treatments | None = None
 
     @property
     def task(self) -> Task:
         return self.model.task
+
+
+@dataclass(frozen=True)
+class _Treatments:
+    """Where a row's drug, route and dose sit in the model matrix, and the dose range trained
+    on for each drug and route (NaN: never trained on), features.TRAINED_DOSES as arrays."""
+
+    drug: np.ndarray  # model columns of the drug's one-hot categories (reference: none)
+    route: np.ndarray
+    dose: int
+    low: np.ndarray  # drugs x routes, in SCHEMA's category order
+    high: np.ndarray
+    bits: tuple[np.uint64, np.uint64, np.uint64]  # ood bits of drug, route, dose
+
+
+def _treatments(features: Sequence[str]) -> _Treatments | None:
+    inputs = {f.name: f for f in SCHEMA["responder"]}
+    drugs, routes = inputs["drug"].categories, inputs["route"].categories
+    try:
+        drug = np.array([features.index(f"drug_{c}") for c in drugs[1:]])
+        route = np.array([features.index(f"route_{c}") for c in routes[1:]])
+        dose = features.index("dose")
+    except ValueError:  # a model without the planned treatment: nothing to check
+        return None
+    low = np.full((len(drugs), len(routes)), np.nan)
+    high = low.copy()
+    for (d, r), (a, b) in TRAINED_DOSES.items():
+        low[drugs.index(d), routes.index(r)], high[drugs.index(d), routes.index(r)] = a, b
+    bits = tuple(np.uint64(1) << np.uint64(INPUTS.index(n)) for n in ("drug", "route", "dose"))
+    return _Treatments(drug, route, dose, low, high, bits)  # type: ignore[arg-type]
 
 
 def make_scorer(model: KetaModel) -> Scorer:
@@ -56,7 +87,7 @@ def make_scorer(model: KetaModel) -> Scorer:
     unknown = (-np.inf, np.inf)
     low = np.array([model.ranges.get(c, unknown)[0] for c in model.features], dtype=np.float64)
     high = np.array([model.ranges.get(c, unknown)[1] for c in model.features], dtype=np.float64)
-    return Scorer(model, inputs, group, bit, low, high)
+    return Scorer(model, inputs, group, bit, low, high, _treatments(model.features))
 
 
 def _input_of(column: str, inputs: Sequence[Feature]) -> str:
@@ -76,6 +107,7 @@ def output_schema(id_type: pa.DataType, tasks: Sequence[Task], explain: int) -> 
             pa.field(f"{OUTCOME[t]}_band", pa.string()),
         ]
     fields += [pa.field("ood", pa.bool_()), pa.field("ood_inputs", pa.string())]
+    fields.append(pa.field("duplicate_id", pa.bool_()))
     for t in tasks if explain else ():
         for name in reason_columns(t, explain):
             kind = pa.float64() if name.endswith("logodds") else pa.string()
@@ -97,25 +129,32 @@ def reason_columns(task: Task, explain: int) -> list[str]:
 @dataclass(frozen=True)
 class Prepared:
     """A chunk's valid rows, with each task's model matrix built (in the reading thread, so
-    the scoring thread only predicts). `rows` marks the rows a task scores (None: all)."""
+    the scoring thread only predicts). `rows` marks the rows a task scores (None: all);
+    `duplicate` the rows whose patient_id an earlier row of the input had."""
 
     frame: pd.DataFrame
     ids: pa.Array
     matrices: dict[Task, tuple[np.ndarray | None, np.ndarray]]
+    duplicate: np.ndarray
 
     def __len__(self) -> int:
         return len(self.frame)
 
 
 def prepare_chunk(
-    frame: pd.DataFrame, ids: pa.Array, tasks: Sequence[Task], *, relapse_ready: np.ndarray
+    frame: pd.DataFrame,
+    ids: pa.Array,
+    tasks: Sequence[Task],
+    *,
+    relapse_ready: np.ndarray,
+    duplicate: np.ndarray,
 ) -> Prepared:
     """The model matrices of valid rows; p_relapse only where `relapse_ready`."""
     matrices: dict[Task, tuple[np.ndarray | None, np.ndarray]] = {}
     for task in tasks:
         rows = None if task == "responder" or relapse_ready.all() else relapse_ready
         matrices[task] = rows, build_matrix(frame if rows is None else frame[rows], task)
-    return Prepared(frame, ids, matrices)
+    return Prepared(frame, ids, matrices, duplicate)
 
 
 class TreeRunner:
@@ -171,6 +210,7 @@ class Predicted:
     ood_bits: np.ndarray
     contributions: dict[Task, np.ndarray]
     frame: pd.DataFrame | None
+    duplicate: np.ndarray
 
 
 def score_chunk(
@@ -190,7 +230,7 @@ def score_chunk(
         where = rows[scorer.task]
         ood_bits[slice(None) if where is None else where] |= _ood_bits(scorer, X)
     frame = prepared.frame if explain else None
-    return Predicted(prepared.ids, rows, raw, ood_bits, contributions, frame)
+    return Predicted(prepared.ids, rows, raw, ood_bits, contributions, frame, prepared.duplicate)
 
 
 def finish_chunk(
@@ -211,6 +251,7 @@ def finish_chunk(
         columns[f"{OUTCOME[scorer.task]}_band"] = _expand(band(p), rows)
     columns["ood"] = pa.array(predicted.ood_bits != 0)
     columns["ood_inputs"] = _ood_names(predicted.ood_bits)
+    columns["duplicate_id"] = pa.array(predicted.duplicate)
     columns.update(reasons)
     return pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
 
@@ -222,14 +263,32 @@ def band(p: np.ndarray) -> pa.Array:
 
 def _ood_bits(scorer: Scorer, X: np.ndarray) -> np.ndarray:
     """Per row, one bit (position in INPUTS) per raw input outside the training range; a
-    category never seen in training sets its one-hot column outside [0, 0]."""
+    category never seen in training sets its one-hot column outside [0, 0]; a drug and route
+    each seen, but never together, set both; a dose outside its drug and route's range sets
+    `dose`."""
     bits = np.zeros(len(X), dtype=np.uint64)
     with np.errstate(invalid="ignore"):
         outside = np.less(X, scorer.low) | np.greater(X, scorer.high)
-    if not outside.any():
-        return bits
-    for column in np.flatnonzero(outside.any(axis=0)):
+    for column in np.flatnonzero(outside.any(axis=0)) if outside.any() else ():
         bits[outside[:, column]] |= np.uint64(1) << scorer.bit[column]
+    if scorer.treatment is not None:
+        bits |= _treatment_bits(scorer.treatment, X, bits)
+    return bits
+
+
+def _treatment_bits(t: _Treatments, X: np.ndarray, flagged: np.ndarray) -> np.ndarray:
+    bits = np.zeros(len(X), dtype=np.uint64)
+    drug = X[:, t.drug] @ np.arange(1, len(t.drug) + 1)  # 0: the reference category
+    route = X[:, t.route] @ np.arange(1, len(t.route) + 1)
+    known = ~(np.isnan(drug) | np.isnan(route))
+    d, r = np.where(known, drug, 0).astype(np.intp), np.where(known, route, 0).astype(np.intp)
+    low, high, dose = t.low[d, r], t.high[d, r], X[:, t.dose]
+    pair = t.bits[0] | t.bits[1]
+    untrained = known & np.isnan(low)
+    with np.errstate(invalid="ignore"):
+        off = known & ~untrained & ((dose < low) | (dose > high))
+    bits[untrained & ((flagged & pair) == 0)] |= pair  # an unseen category already says it
+    bits[off] |= t.bits[2]
     return bits
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import queue
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -186,7 +187,7 @@ def _parquet_batches(
 def _csv_batches(
     source: Source, types: dict[str, pa.DataType], sizes: tuple[int, int]
 ) -> Iterator[pa.RecordBatch]:
-    """The file as blocks of whole lines of about `sizes` bytes (the first, then each other),
+    """The file as blocks of whole rows of about `sizes` bytes (the first, then each other),
     each parsed on its own in the calling thread into one batch. Arrow's streaming reader
     would read up to 32 blocks ahead (memory grows with the block size) and cut batches at
     its block size, to be joined again into chunks (a copy)."""
@@ -196,21 +197,28 @@ def _csv_batches(
         strings_can_be_null=True,
         quoted_strings_can_be_null=True,
     )
-    try:
-        for i, block in enumerate(_line_blocks(source.path, *sizes)):
-            # one block, one batch; after the first block there is no header line
-            names = {"column_names": list(source.names)} if i else {}
-            read = pcsv.ReadOptions(use_threads=False, block_size=len(block) + 1, **names)
-            data = pa.BufferReader(block)
-            yield from pcsv.read_csv(data, read_options=read, convert_options=convert).to_batches()
-    except pa.ArrowInvalid as exc:
-        raise _csv_error(source.path, exc) from None
+    parse = pcsv.ParseOptions(newlines_in_values=True)  # a quoted value may span lines
+    done = 0  # data rows in the blocks before this one
+    for i, block in enumerate(_row_blocks(source.path, *sizes)):
+        # one block, one batch; after the first block there is no header line
+        names = {"column_names": list(source.names)} if i else {}
+        read = pcsv.ReadOptions(use_threads=False, block_size=len(block) + 1, **names)
+        data = pa.BufferReader(block)
+        try:
+            table = pcsv.read_csv(
+                data, read_options=read, parse_options=parse, convert_options=convert
+            )
+        except pa.ArrowInvalid as exc:
+            # Arrow counts rows from the block's first line, the header included
+            raise _csv_error(source.path, exc, rows_before=done - (0 if i else 1)) from None
+        done += table.num_rows
+        yield from table.to_batches()
 
 
-def _line_blocks(path: Path, first: int, size: int) -> Iterator[memoryview]:
-    """The file in blocks that end at a line end: about `first` bytes, then `size` at a time
-    (a line longer than a block makes that block longer). A line end always ends a row: the
-    parser does not allow line breaks inside values."""
+def _row_blocks(path: Path, first: int, size: int) -> Iterator[memoryview]:
+    """The file in blocks that end at a row end: about `first` bytes, then `size` at a time
+    (a row longer than a block makes that block longer). A row ends at a line end outside
+    quotes: a quoted value may hold line breaks."""
     with path.open("rb") as fh:
         carry, want = b"", max(first, MIN_BLOCK)
         while True:
@@ -221,12 +229,25 @@ def _line_blocks(path: Path, first: int, size: int) -> Iterator[memoryview]:
                 if carry:
                     yield memoryview(carry)
                 return
-            end = block.rfind(b"\n", 0, filled) + 1 if filled == len(block) else filled
-            if end == 0:  # no line end yet: read on
+            end = _last_row_end(block, filled) if filled == len(block) else filled
+            if end == 0:  # no row end yet: read on
                 carry, want = bytes(block[:filled]), want * 2
                 continue
             carry, want = bytes(block[end:filled]), max(size, MIN_BLOCK)
             yield memoryview(block)[:end]
+
+
+def _last_row_end(block: bytearray, filled: int) -> int:
+    """Just past the last line end of block[:filled] outside a quoted value (0: none). A block
+    starts at a row start, outside quotes, so a line end is outside them exactly when an even
+    number of quote characters comes before it (an escaped quote, "", counts two)."""
+    end = block.rfind(b"\n", 0, filled)
+    quotes = block.count(b'"', 0, end) if end >= 0 else 0
+    while quotes % 2:  # inside a quoted value: try the line end before its last quote
+        before = block.rfind(b"\n", 0, block.rfind(b'"', 0, end))
+        quotes -= block.count(b'"', max(before, 0), end)
+        end = before
+    return end + 1
 
 
 def _csv_type(kind: Kind, fast: bool) -> pa.DataType:
@@ -235,12 +256,17 @@ def _csv_type(kind: Kind, fast: bool) -> pa.DataType:
     return pa.float64() if kind == "number" and fast else pa.string()
 
 
-def _csv_error(path: Path, exc: pa.ArrowInvalid) -> Exception:
+def _csv_error(path: Path, exc: pa.ArrowInvalid, *, rows_before: int = 0) -> Exception:
     detail = _first_line(exc)
     if "UTF8" in detail or "UTF-8" in detail:
         return InputFileError(f"{path}: not valid UTF-8 text further down the file; {UTF8_FIX}")
     if "conversion error to double" in detail:
         return TypedParseError(detail)
+    found = re.search(r"Row #(\d+): ", detail)
+    if found:  # the row in the file (1 = first row under the header), not in Arrow's block
+        row = rows_before + int(found[1])
+        detail = f"row {row}: " + detail[found.end() :].removeprefix("CSV parse error: ")
+        return InputFileError(f"{path}: malformed CSV at {detail}")
     return InputFileError(f"{path}: malformed CSV ({detail})")
 
 

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ketapredict.errors import ModelError
+from ketapredict.errors import ModelError, redact
+from ketapredict.processes import remove_stale, temp_prefix
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -47,7 +48,8 @@ class Prefetch:
 
     def __init__(self, uris: Sequence[str], *, root: Path) -> None:
         self.root, self.results = root, {}
-        self.tmp = Path(tempfile.mkdtemp(prefix="ketapredict-models-"))
+        remove_stale(Path(tempfile.gettempdir()), "models.")  # left by a killed run
+        self.tmp = Path(tempfile.mkdtemp(prefix=temp_prefix("models.")))
         self.process: Any = None
         self.conn: Connection | None = None
         if uris:
@@ -165,6 +167,7 @@ def _load(uri: str, fetched: Prefetch) -> tuple[KetaModel, dict[str, Any]]:
         if not folder.exists():
             raise ModelError(f"{uri}: no such model folder (e.g. models/responder)")
     model = load_model(folder)
+    uri = redact(uri)  # from here on it is shown and written: no credentials
     info: dict[str, Any] = {"uri": uri, **tracking.model_provenance(folder), "task": model.task}
     info.update(trees=model.meta.get("trees"), leaves=model.meta.get("leaves"))
     info["calibration"] = model.calibration.get("method")

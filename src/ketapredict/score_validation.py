@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ketapredict.errors import InputValidationError
-from ketapredict.features import SCHEMA, Feature, Task
+from ketapredict.features import DOSE_LIMITS, SCHEMA, Feature, Task
 from ketapredict.score_io import as_text
 
 ID = "patient_id"
@@ -115,11 +115,27 @@ def check_chunk(batch: pa.RecordBatch, plan: Plan) -> Checked:
             problems += _problem(f.name, "missing (required)", absent)
         if f.name in RELAPSE_REQUIRED:
             relapse_absent |= absent
+    if "route" in data and "dose" in data:
+        dose = batch.column("dose") if "dose" in present else pa.nulls(n, pa.string())
+        problems += _impossible_doses(data["route"], np.asarray(data["dose"]), dose)
     invalid = np.zeros(n, dtype=bool)
     for p in problems:
         invalid |= p.mask
     frame = pd.DataFrame(data, copy=False)  # no consolidation: columns are read one by one
     return Checked(frame, ids, problems, invalid, ~relapse_absent)
+
+
+def _impossible_doses(route: pd.Series, dose: np.ndarray, column: pa.Array) -> list[Problem]:
+    """A dose above what the route allows (features.DOSE_LIMITS): a unit mistake, not a dose."""
+    found: list[Problem] = []
+    for name, limit in DOSE_LIMITS.items():
+        with np.errstate(invalid="ignore"):
+            over = (route == name).to_numpy() & (dose > limit)
+        unit = "mg" if name == "intranasal" else "mg/kg"
+        route_name = name.upper() if name in ("iv", "im") else name
+        rule = f"is not a possible {route_name} dose: more than {limit:g} {unit} per session"
+        found += _problem("dose", rule, over, column)
+    return found
 
 
 def _problem(
@@ -219,3 +235,33 @@ def reasons(checked: Checked) -> pa.Array:
         joined = pc.binary_join_element_wise(out, piece, "; ")
         out = pc.if_else(p.mask, pc.coalesce(joined, piece), out)
     return out
+
+
+class SeenIds:
+    """The patient ids read so far, as sorted 64-bit hashes (8 bytes a row, not the ids):
+    `check` marks each row whose id an earlier row had. Two different ids share a hash with
+    odds of about rows**2 / 2**65, one in ten million at five million rows."""
+
+    def __init__(self) -> None:
+        self.hashes = np.empty(0, dtype=np.uint64)
+
+    def check(self, ids: pa.Array) -> np.ndarray:
+        """Per row: its (non-missing) id appeared in an earlier row, of this chunk or before."""
+        valid = _np(ids.is_valid())
+        present = ids if valid.all() else ids.filter(pa.array(valid))
+        hashed = pd.util.hash_array(present.to_numpy(zero_copy_only=False), categorize=False)
+        order = np.argsort(hashed, kind="stable")  # sorted, equal ids keep the row order
+        ordered = hashed[order]
+        first = np.ones(len(ordered), dtype=bool)
+        first[1:] = ordered[1:] != ordered[:-1]  # each id's first row in this chunk...
+        repeated = ~first
+        if len(self.hashes):  # ...is a repeat too if an earlier chunk had it
+            at = np.minimum(np.searchsorted(self.hashes, ordered), len(self.hashes) - 1)
+            before = self.hashes[at] == ordered
+            repeated |= before
+            first &= ~before
+        # two sorted runs: the stable sort merges them in linear time
+        self.hashes = np.sort(np.concatenate([self.hashes, ordered[first]]), kind="stable")
+        out = np.zeros(len(ids), dtype=bool)
+        out[np.flatnonzero(valid)[order]] = repeated
+        return out

@@ -14,7 +14,8 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from ketapredict.io import atomic_path
+from ketapredict.errors import InputFileError
+from ketapredict.io import atomic_path, write_errors
 from ketapredict.score_io import Format, as_text
 
 
@@ -30,33 +31,48 @@ class TableSink(Protocol):
 
 @contextmanager
 def table_writer(
-    path: Path, fmt: Format, schema: pa.Schema, *, metadata: Mapping[str, str] | None = None
+    path: Path,
+    fmt: Format,
+    schema: pa.Schema,
+    *,
+    metadata: Mapping[str, str] | None = None,
+    shown: Path | None = None,
 ) -> Iterator[TableSink]:
     """A writer that appends tables of `schema` to `path` (a temporary file: the caller renames
-    it), closed when the block ends. Parquet carries `metadata` in its schema. Tables are
-    written behind, in a thread of their own, so formatting one chunk overlaps with scoring
-    the next."""
-    if fmt == "parquet":
-        if metadata:
-            schema = schema.with_metadata({k.encode(): v.encode() for k, v in metadata.items()})
-        few = [f.name for f in schema if f.name.endswith(("_band", "ood_inputs", "_input"))]
-        writer: pq.ParquetWriter | pcsv.CSVWriter = pq.ParquetWriter(
-            path, schema, compression="zstd", use_dictionary=few
-        )
-    else:
-        writer = pcsv.CSVWriter(path, schema)
-    with writer, _Behind(_Cast(writer, schema)) as sink:
-        yield sink
+    it to `shown`, the name errors give), closed when the block ends. Parquet carries
+    `metadata` in its schema. Tables are written behind, in a thread of their own, so
+    formatting one chunk overlaps with scoring the next. A failed write (disk full) is an
+    InputFileError."""
+    shown = shown or path
+    with write_errors(shown, InputFileError):
+        if fmt == "parquet":
+            if metadata:
+                schema = schema.with_metadata({k.encode(): v.encode() for k, v in metadata.items()})
+            few = [f.name for f in schema if f.name.endswith(("_band", "ood_inputs", "_input"))]
+            writer: pq.ParquetWriter | pcsv.CSVWriter = pq.ParquetWriter(
+                path, schema, compression="zstd", use_dictionary=few
+            )
+        else:
+            writer = pcsv.CSVWriter(path, schema)
+    try:
+        with _Behind(_Cast(writer, schema, shown)) as sink:
+            yield sink
+    finally:
+        with write_errors(shown, InputFileError):
+            writer.close()
 
 
 class _Cast:
     """Give each table the writer's schema (metadata included) before writing it."""
 
-    def __init__(self, writer: pq.ParquetWriter | pcsv.CSVWriter, schema: pa.Schema) -> None:
-        self.writer, self.schema = writer, schema
+    def __init__(
+        self, writer: pq.ParquetWriter | pcsv.CSVWriter, schema: pa.Schema, shown: Path
+    ) -> None:
+        self.writer, self.schema, self.shown = writer, schema, shown
 
     def write(self, table: pa.Table) -> None:
-        self.writer.write_table(table.replace_schema_metadata(self.schema.metadata))
+        with write_errors(self.shown, InputFileError):
+            self.writer.write_table(table.replace_schema_metadata(self.schema.metadata))
 
 
 class _Behind:
@@ -114,5 +130,8 @@ def rejects_writer(path: Path, key: str, inputs: list[str]) -> Iterator[RejectsW
         arrays = [rows, values[0], why, *values[1:]]
         sink.write(pa.Table.from_arrays([a.filter(mask) for a in arrays], schema=schema))
 
-    with atomic_path(path) as tmp, table_writer(tmp, "csv", schema) as sink:
+    with (
+        atomic_path(path, error=InputFileError) as tmp,
+        table_writer(tmp, "csv", schema, shown=path) as sink,
+    ):
         yield write

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -10,11 +11,11 @@ import re
 import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
-from ketapredict.errors import TrackingError
+from ketapredict.errors import TrackingError, redact
 
 if TYPE_CHECKING:
     import mlflow
@@ -88,15 +89,16 @@ def start_run(
     uri = tracking_uri(root)
     use_default = not os.environ.get(URI_ENV)
     artifacts = (Path(root).resolve() / "mlartifacts").as_uri() if use_default else None
-    run_tags = {**(tags or {}), "dvc_stage": stage}
+    run_tags = {**(tags or {}), "dvc_stage": stage, **_owner_tags()}
     commit = git_commit(root)
     if commit is not None:
         run_tags["git_commit"] = commit
-    with _scoped_tracking_uri(uri):
+    with _scoped_tracking_uri(uri), _project(root):
         import mlflow
 
         with _translated(f"open a run for stage '{stage}'", uri):
             experiment_id = _experiment_id(uri, artifact_location=artifacts)
+            close_orphans(uri, experiment_id)
             run = mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=run_tags)
         status = "FAILED"
         try:
@@ -109,6 +111,64 @@ def start_run(
             # Errors raised by the block itself propagate untouched; only closing is ours.
             with _translated(f"close the run for stage '{stage}'", uri):
                 mlflow.end_run(status)
+
+
+PID_TAG, HOST_TAG = "ketapredict.pid", "ketapredict.host"
+DECISION_TAG = "champion_decision"
+UNDECIDED = "undecided (training interrupted)"
+
+
+def _owner_tags() -> dict[str, str]:
+    """The process that holds a run open: a run still RUNNING when it is gone was killed."""
+    import socket
+
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+
+def close_orphans(uri: str, experiment_id: str) -> list[str]:
+    """Mark FAILED the experiment's runs left RUNNING by a process of this machine that no
+    longer exists (a killed stage), and tag the model versions they registered without a
+    champion decision as undecided; return their run ids. Runs of live processes, or of
+    other machines sharing the tracking server, are left alone."""
+    import socket
+
+    from mlflow import MlflowClient
+
+    from ketapredict.processes import pid_alive
+
+    client, host = MlflowClient(tracking_uri=uri), socket.gethostname()
+    running = client.search_runs(
+        [experiment_id], filter_string="attributes.status = 'RUNNING'", max_results=1000
+    )
+    closed = []
+    for run in running:
+        pid = run.data.tags.get(PID_TAG, "")
+        if run.data.tags.get(HOST_TAG) != host or not pid.isdigit() or pid_alive(int(pid)):
+            continue
+        run_id = run.info.run_id
+        client.set_tag(run_id, "ketapredict.interrupted", f"process {pid} died with the run open")
+        client.set_terminated(run_id, "FAILED")
+        for mv in client.search_model_versions(f"run_id = '{run_id}'"):
+            if DECISION_TAG not in mv.tags:
+                client.set_model_version_tag(mv.name, mv.version, DECISION_TAG, UNDECIDED)
+        logger.warning(
+            "MLflow run %s was left open by a killed process %s: marked FAILED", run_id, pid
+        )
+        closed.append(run_id)
+    return closed
+
+
+_ROOT: ContextVar[Path | None] = ContextVar("ketapredict_project_root", default=None)
+
+
+@contextmanager
+def _project(root: Path) -> Iterator[None]:
+    """The project root of the open run, so that what is logged names paths relative to it."""
+    token = _ROOT.set(Path(root).resolve())
+    try:
+        yield
+    finally:
+        _ROOT.reset(token)
 
 
 @contextmanager
@@ -162,16 +222,13 @@ def _translated(action: str, uri: str | None = None) -> Iterator[None]:
         yield
     except (MlflowException, SQLAlchemyError, OSError) as exc:
         where = f" at {_redacted(uri)}" if uri else ""
-        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        detail = redact((str(exc).strip().splitlines() or [type(exc).__name__])[0][:300])
         raise TrackingError(f"MLflow could not {action}{where}: {detail}; {_FIX}") from exc
 
 
 def _redacted(uri: str) -> str:
-    """The URI without any user:password part, fit for an error message."""
-    parts = urlsplit(uri)
-    if "@" not in parts.netloc:
-        return uri
-    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+    """The URI without any user:password part or token, fit for an error message."""
+    return redact(uri)
 
 
 def _require_active_run(action: str) -> None:
@@ -267,11 +324,18 @@ def log_ketapredict_model(
     _require_active_run("log the model")
     output = signature_input.iloc[:2, :0].assign(**{output_column: 0.5})
     signature = infer_signature(signature_input, output)
-    with _translated("log the model"):
+    source, root = Path(model_dir).resolve(), _ROOT.get()
+    # MLflow writes the artifact's path as given into MLmodel: relative to the project (and
+    # logged from there), it names no folder of this machine
+    artifact = str(source)
+    where: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+    if root is not None and source.is_relative_to(root):
+        artifact, where = source.relative_to(root).as_posix(), contextlib.chdir(root)
+    with _translated("log the model"), where:
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=str(Path(__file__).with_name("pyfunc_model.py")),
-            artifacts={MODEL_ARTIFACT: str(model_dir)},
+            artifacts={MODEL_ARTIFACT: artifact},
             signature=signature,
             input_example=input_example,
             pip_requirements=_requirements(),
@@ -282,14 +346,14 @@ def log_ketapredict_model(
 def log_sklearn_model(model: Any, *, name: str, signature_input: Any) -> str:
     """Log a scikit-learn model (the logistic baseline) with skops serialisation."""
     import mlflow
-    import skops.io
     from mlflow.models import infer_signature
+
+    from ketapredict.train import BASELINE_TYPES
 
     _require_active_run(f"log {name}")
     signature = infer_signature(
         signature_input, model.predict_proba(signature_input.iloc[:5])[:, 1]
     )
-    trusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
     with _translated(f"log {name}"):
         info = mlflow.sklearn.log_model(
             model,
@@ -297,7 +361,8 @@ def log_sklearn_model(model: Any, *, name: str, signature_input: Any) -> str:
             serialization_format="skops",
             signature=signature,
             pyfunc_predict_fn="predict_proba",
-            skops_trusted_types=trusted,
+            # the fixed list, not whatever the file holds: mlflow.sklearn.load_model trusts it
+            skops_trusted_types=list(BASELINE_TYPES),
             pip_requirements=_requirements(),
         )
     return info.model_uri
@@ -376,6 +441,7 @@ def resume_run(*, root: Path, run_id: str, stage: str) -> Iterator[mlflow.Active
 
         with _translated(f"reopen run {run_id} for stage '{stage}'", uri):
             run = mlflow.start_run(run_id=run_id)
+            mlflow.set_tags(_owner_tags())  # open again, by this process
             commit = git_commit(root)
             if commit is not None:
                 mlflow.set_tag(f"{stage}_git_commit", commit)
@@ -396,6 +462,7 @@ def fetch_model(uri: str, dest: Path, *, root: Path) -> Path:
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     store = tracking_uri(root)
+    _refuse_foreign(uri, store)
     database = Path(store.removeprefix("sqlite:///")) if store.startswith("sqlite:///") else None
     if database is not None and not database.exists():
         raise TrackingError(
@@ -405,6 +472,7 @@ def fetch_model(uri: str, dest: Path, *, root: Path) -> Path:
     with _scoped_tracking_uri(store):
         import mlflow
         from mlflow.exceptions import MlflowException
+        from sqlalchemy.exc import SQLAlchemyError
 
         try:
             folder = _fetch_registered(uri, dest, store)
@@ -414,7 +482,7 @@ def fetch_model(uri: str, dest: Path, *, root: Path) -> Path:
                 )
             return folder
         except MlflowException as exc:
-            detail = (str(exc).strip().splitlines() or ["no detail"])[0][:300]
+            detail = redact((str(exc).strip().splitlines() or ["no detail"])[0][:300])
             if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
                 raise ModelError(
                     f"model {uri} not found in the registry at {_redacted(store)} ({detail}); "
@@ -424,7 +492,33 @@ def fetch_model(uri: str, dest: Path, *, root: Path) -> Path:
                 f"MLflow registry at {_redacted(store)} unreachable: {detail}; {_FIX}"
             ) from None
         except OSError as exc:
-            raise TrackingError(f"could not download {uri}: {exc}; {_FIX}") from None
+            raise TrackingError(redact(f"could not download {uri}: {exc}; {_FIX}")) from None
+        except SQLAlchemyError as exc:  # a file that is not an MLflow database
+            detail = redact((str(exc).strip().splitlines() or [type(exc).__name__])[0][:200])
+            raise TrackingError(
+                f"the MLflow registry at {_redacted(store)} cannot be read ({detail}): not an "
+                f"MLflow database? Move it aside (training makes a new one) or set {URI_ENV}"
+            ) from None
+
+
+def _refuse_foreign(uri: str, store: str) -> None:
+    """Models come from the configured registry only: models:/ and runs:/ URIs resolve there;
+    a URL elsewhere (http://, s3://, ...) is never contacted, only one on the tracking server
+    itself."""
+    if uri.startswith(("models:/", "runs:/")):
+        return
+    from urllib.parse import urlsplit
+
+    from ketapredict.errors import ModelError
+
+    there, server = urlsplit(uri), urlsplit(store)
+    if (there.scheme, there.hostname, there.port) == (server.scheme, server.hostname, server.port):
+        return
+    raise ModelError(
+        f"--model-uri {uri}: not fetched: ketapredict loads models only from the registry at "
+        f"{_redacted(store)} (models:/..., runs:/...) or from a local folder; download it "
+        "yourself if you trust its source"
+    )
 
 
 _REGISTERED = re.compile(r"models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>[0-9]+))")

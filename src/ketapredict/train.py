@@ -20,6 +20,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ketapredict import metrics, parallel
 from ketapredict.config import SearchSpace, TrainParams
+from ketapredict.errors import ModelError
 from ketapredict.features import Task
 from ketapredict.io import write_bytes
 from ketapredict.model import KetaModel, apply_calibration, fingerprint
@@ -268,6 +269,10 @@ def fit_baseline(X: pd.DataFrame, y: np.ndarray, w: np.ndarray) -> Pipeline:
 
 
 BASELINE_FILE = "baseline.skops"
+# The one type outside skops' own safe defaults that the baseline Pipeline (imputer, scaler,
+# logistic regression) holds. Only these are trusted: a file listing anything else is refused
+# before any object in it is built, since skops builds whatever types it is told to trust.
+BASELINE_TYPES = ("numpy.dtype",)
 
 
 def save_baseline(pipe: Pipeline, folder: Path) -> None:
@@ -277,9 +282,28 @@ def save_baseline(pipe: Pipeline, folder: Path) -> None:
 
 
 def load_baseline(folder: Path) -> Pipeline:
-    """The logistic baseline saved beside a candidate model (skops: no pickle; the types it
-    holds are the ones this project saved)."""
+    """The logistic baseline saved beside a candidate model (skops: no pickle). Only the types
+    such a baseline holds are trusted; any other type in the file is an error."""
+    import zipfile
+
     import skops.io
 
     path = Path(folder) / BASELINE_FILE
-    return skops.io.load(path, trusted=skops.io.get_untrusted_types(file=path))
+    fix = "retrain it (dvc repro train_responder train_relapse)"
+    try:
+        untrusted = skops.io.get_untrusted_types(file=path)
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        raise ModelError(f"{path}: not a readable baseline model ({exc}); {fix}") from None
+    foreign = sorted(set(untrusted) - set(BASELINE_TYPES))
+    if foreign:
+        raise ModelError(
+            f"{path}: holds types a ketapredict baseline never contains ({', '.join(foreign[:5])})"
+            f"; refusing to load it. Delete it and {fix}"
+        )
+    try:
+        pipe = skops.io.load(path, trusted=list(BASELINE_TYPES))
+    except Exception as exc:  # skops raises many kinds; nothing in it is trusted code
+        raise ModelError(f"{path}: not a readable baseline model ({exc}); {fix}") from None
+    if not isinstance(pipe, Pipeline):
+        raise ModelError(f"{path}: holds a {type(pipe).__name__}, not the baseline; {fix}")
+    return pipe

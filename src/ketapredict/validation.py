@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from ketapredict.errors import KetapredictError
 
 
 class Strict(BaseModel):
-    """Base for every spec and params model: immutable, unknown keys are errors."""
+    """Base for every spec and params model: immutable, unknown keys are errors, and values
+    keep their YAML type: `true` is not the number 1, "600" not an integer, 2.5 not an
+    integer (an integer is a float, though)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+def _as_tuple(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+# YAML has lists, not tuples: a pair is written [a, b]
+FloatPair = Annotated[tuple[float, float], BeforeValidator(_as_tuple)]
+NamePair = Annotated[tuple[str, str], BeforeValidator(_as_tuple)]
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -43,14 +54,37 @@ def parse_model(cls: type[M], data: Any, *, source: str, error: type[Ketapredict
 
 
 def load_yaml(path: str | Path, *, error: type[KetapredictError]) -> Any:
-    """Read a YAML file into plain data, with a one-line error if it is missing or malformed."""
+    """Read a YAML file into plain data, with a one-line error if it is missing, not UTF-8,
+    malformed, or repeats a key (YAML would keep the last value without a word)."""
     path = Path(path)
     if not path.exists():
         raise error(f"{path}: file not found")
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=_UniqueKeyLoader)  # a SafeLoader: no Python objects
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+            "; save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise error(f"{path}: cannot be read ({exc.strerror or exc})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise error(f"{path}:{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a mapping repeating a key."""
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in getattr(node, "value", []):
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[arg-type]

@@ -120,3 +120,30 @@ def test_malformed_yaml_names_the_line(tmp_path, specs) -> None:
     path.write_text("name: x\narms: [unclosed\n")
     with pytest.raises(SpecError, match=r"broken.yaml: line \d+: not valid YAML"):
         load_trial(path, specs.population, specs.model)
+
+
+def test_a_key_given_twice_in_a_trial_spec_is_refused(tmp_path, specs) -> None:
+    text = (ROOT / "configs" / "trials" / "zarate2006.yaml").read_text()
+    path = tmp_path / "zarate2006.yaml"
+    path.write_text(text + "published_n: 9999\n")
+    with pytest.raises(
+        SpecError, match=r"zarate2006.yaml: line \d+: .*'published_n' appears twice"
+    ):
+        load_trial(path, specs.population, specs.model)
+
+
+def test_a_trial_spec_that_is_not_utf8_is_a_spec_error(tmp_path, specs) -> None:
+    text = (ROOT / "configs" / "trials" / "zarate2006.yaml").read_text() + "# Zárate\n"
+    path = tmp_path / "zarate2006.yaml"
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(SpecError, match=r"zarate2006\.yaml: not UTF-8 text"):
+        load_trial(path, specs.population, specs.model)
+
+
+def test_a_boolean_is_not_a_count(tmp_path, specs) -> None:
+    data = trial_data("zarate2006")
+    data["published_n"] = True
+    path = tmp_path / "zarate2006.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(SpecError, match="published_n: Input should be a valid integer"):
+        load_trial(path, specs.population, specs.model)

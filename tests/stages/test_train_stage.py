@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -193,3 +194,23 @@ def test_runs_are_tagged_and_carry_metrics_and_models(project) -> None:
     experiment = client.get_experiment_by_name("ketapredict")
     logged = client.search_logged_models([experiment.experiment_id])
     assert {m.name for m in logged} == {"model", "baseline"}
+
+
+def test_logged_models_name_no_absolute_project_path_and_trust_fixed_types(project) -> None:
+    from urllib.parse import urlsplit
+
+    from mlflow import MlflowClient
+
+    _train(project, "responder")
+    spec = yaml.safe_load((project / "models" / "responder" / "MLmodel").read_text())
+    artifact = spec["flavors"]["python_function"]["artifacts"]["model"]
+    assert artifact["uri"] == "data/train/responder/lightgbm"  # relative to the project
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("ketapredict")
+    run = client.search_runs([experiment.experiment_id], "tags.dvc_stage = 'train_responder'")[0]
+    assert run.data.tags["ketapredict.pid"].isdigit()  # who held the run open
+    (baseline,) = [m for m in client.search_logged_models([experiment.experiment_id])
+                   if m.name == "baseline" and m.source_run_id == run.info.run_id]  # fmt: skip
+    folder = Path(urlsplit(baseline.artifact_location).path)
+    sklearn = yaml.safe_load((folder / "MLmodel").read_text())["flavors"]["sklearn"]
+    assert sklearn["skops_trusted_types"] == ["numpy.dtype"]  # the fixed list, not the file's

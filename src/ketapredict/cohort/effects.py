@@ -14,7 +14,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 from scipy import special
 
-from ketapredict.validation import Strict
+from ketapredict.validation import NamePair, Strict
 
 DRUGS = ("ketamine", "esketamine", "saline", "midazolam", "placebo_spray")
 ROUTES = ("iv", "im", "intranasal", "oral")
@@ -42,7 +42,7 @@ class Curve(Strict):
 class Term(Strict):
     """One additive term of a linear predictor: coef x transform(covariate - center)."""
 
-    covariate: str | tuple[str, str]
+    covariate: str | NamePair
     coef: float
     transform: Literal["linear", "hinge", "log", "equals"] = "linear"
     center: float = 0.0

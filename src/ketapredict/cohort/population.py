@@ -9,7 +9,7 @@ import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
 from ketapredict.cohort.distributions import Distribution
-from ketapredict.validation import Strict
+from ketapredict.validation import FloatPair, NamePair, Strict
 
 DIAGNOSES = ("mdd", "bipolar", "ptsd")
 
@@ -23,7 +23,7 @@ class Covariate(Strict):
 class Correlation(Strict):
     """Correlation of two covariates' latent normals (Spearman = 6/pi * asin(r/2))."""
 
-    between: tuple[str, str]
+    between: NamePair
     r: float = Field(gt=-1, lt=1)
 
 
@@ -63,7 +63,7 @@ class Override(Strict):
 
 
 class Inclusion(Strict):
-    age: tuple[float, float] | None = None
+    age: FloatPair | None = None
     min_failed_trials: int | None = Field(default=None, ge=0)
     min_baseline: float | None = Field(default=None, ge=0)
     max_baseline: float | None = Field(default=None, ge=0)

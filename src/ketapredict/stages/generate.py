@@ -15,6 +15,7 @@ from ketapredict.cohort.truth import effects_table
 from ketapredict.config import GenerateParams, Paths
 from ketapredict.errors import ConfigError
 from ketapredict.io import write_parquet, write_text
+from ketapredict.memory import require_patients
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ def build(params: GenerateParams, specs: Specs) -> Cohort:
             f"params.yaml: generate.cohorts.{unknown[0]}: no trial spec of that name; "
             f"available: {', '.join(specs.trials)}"
         )
+    require_patients(sum(params.cohorts.values()), what="generate.cohorts (in all)")
     return generate_cohort(
         specs.trials,
         params.cohorts,

@@ -13,6 +13,7 @@ from rich.progress import Progress
 from ketapredict.config import Paths, ReplicateParams
 from ketapredict.errors import SpecError
 from ketapredict.io import write_json, write_text
+from ketapredict.memory import require_patients
 from ketapredict.replicate.report import summary, to_html, to_markdown
 from ketapredict.replicate.simulate import (
     World,
@@ -97,6 +98,7 @@ def run(paths: Paths, params: ReplicateParams) -> list[Record]:
     from ketapredict import tracking
 
     specs = load_specs(paths)
+    require_patients(params.population_size, what="replicate.population_size")
     world = World(specs.population, specs.model, specs.trials)
     records = simulate(world, load_pooled(paths.pooled, set(specs.trials)), params)
     out = paths.trial_reports

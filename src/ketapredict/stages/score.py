@@ -19,9 +19,9 @@ import numpy as np
 import pyarrow as pa
 
 from ketapredict import RESEARCH_NOTICE, __version__
-from ketapredict.errors import InputFileError, InputValidationError
+from ketapredict.errors import InputFileError, InputValidationError, redact
 from ketapredict.features import Task
-from ketapredict.io import atomic_path
+from ketapredict.io import atomic_path, write_errors
 from ketapredict.score import (
     BAND_CUTS,
     Prepared,
@@ -37,6 +37,7 @@ from ketapredict.score_io import (
     Kind,
     Source,
     TypedParseError,
+    as_text,
     file_format,
     open_source,
     prefetched,
@@ -47,6 +48,8 @@ from ketapredict.score_validation import (
     ID,
     Checked,
     Plan,
+    Problem,
+    SeenIds,
     check_chunk,
     default_tasks,
     error_lines,
@@ -58,6 +61,9 @@ from ketapredict.score_write import RejectsWriter, TableSink, rejects_writer, ta
 
 log = logging.getLogger(__name__)
 MAX_ERROR_LINES = 20
+# A chunk's rows are held about four times over (text, checked inputs, model matrix, output
+# table), about 1 KB a row with --explain: 5 million rows is already some GB.
+MAX_CHUNK_ROWS = 5_000_000
 Progress = Callable[[int, int], None]
 
 
@@ -71,6 +77,7 @@ class Options:
     model_uris: tuple[str, ...] = ()
     explain: int = 0
     on_invalid: Literal["fail", "skip"] = "fail"
+    on_duplicate: Literal["flag", "fail"] = "flag"
     input_format: str | None = None
     output_format: str | None = None
     rejects: Path | None = None
@@ -93,6 +100,7 @@ class Summary:
     rows_scored: int = 0
     rows_rejected: int = 0
     rows_ood: int = 0
+    rows_duplicate: int = 0
     written: list[Path] = field(default_factory=list)
     first_row_seconds: float | None = None
 
@@ -122,11 +130,12 @@ def run(
 
 
 def _prepare(options: Options) -> tuple[Source, dict[str, str], Plan]:
-    for path in (options.output, options.rejects_path, options.sidecar_path):
-        if path is not None and path.resolve() == options.input.resolve():
-            raise InputFileError(f"{path}: would overwrite the input; choose another name")
-        if path is not None and path.exists() and not path.is_file():
-            raise InputFileError(f"{path}: exists and is not a file; choose a file name")
+    if not 1 <= options.chunk_rows <= MAX_CHUNK_ROWS:
+        raise InputFileError(
+            f"--chunk-size {options.chunk_rows:,}: use 1 to {MAX_CHUNK_ROWS:,} rows (memory grows "
+            "with it; the default, 100,000, is as fast)"
+        )
+    _check_distinct(options)
     source = open_source(options.input, options.input_format)
     plan = make_plan(options.tasks or default_tasks(source.names))
     columns, unknown = match_columns(source.names, plan)
@@ -138,6 +147,35 @@ def _prepare(options: Options) -> tuple[Source, dict[str, str], Plan]:
         log.info("optional column(s) not in the input, treated as missing: %s", ", ".join(absent))
     log.info("scoring %s with the %s model(s)", options.input, " and ".join(plan.tasks))
     return source, columns, plan
+
+
+def _check_distinct(options: Options) -> None:
+    """The input, the output, the rejects file and the sidecar are four different files (after
+    following symlinks and '..'): one written over another would lose it."""
+    rejects = options.rejects_path if options.on_invalid == "skip" or options.rejects else None
+    roles = {"output": options.output, "sidecar": options.sidecar_path, "rejects file": rejects}
+    seen: dict[Path, str] = {options.input.resolve(): "input"}
+    for role, path in roles.items():
+        if path is None:
+            continue
+        if path.exists() and not path.is_file():
+            raise InputFileError(f"{path}: exists and is not a file; choose a file name")
+        for other, other_role in seen.items():
+            if path.resolve() == other or (path.exists() and _same_file(path, other)):
+                if other_role == "input":
+                    raise InputFileError(f"{path}: would overwrite the input; choose another name")
+                raise InputFileError(
+                    f"{path}: the {role} would overwrite the {other_role}; give each its own name "
+                    "(-o, --rejects)"
+                )
+        seen[path.resolve()] = role
+
+
+def _same_file(path: Path, other: Path) -> bool:
+    try:
+        return other.exists() and path.samefile(other)
+    except OSError:
+        return False
 
 
 def _metadata(options: Options, plan: Plan, models: dict[Task, dict[str, Any]]) -> dict[str, Any]:
@@ -154,8 +192,10 @@ def _metadata(options: Options, plan: Plan, models: dict[Task, dict[str, Any]]) 
             "intermediate": f"{low:.4g} <= p < {high:.4g}",
             "high": f"p >= {high:.4g}",
         },
-        "ood": "an input outside the model's training range (min-max), or a category the "
-        "model never saw in training; ood_inputs names them",
+        "ood": "an input outside the model's training range (min-max), a category the model "
+        "never saw in training, a drug and route never trained on together, or a dose outside "
+        "the range trained on for its drug and route; ood_inputs names them",
+        "duplicate_id": "the row's patient_id appeared in an earlier row of the input",
         "explain": options.explain,
         "logodds": "TreeSHAP contributions, log-odds; base + reasons + other = the model's "
         "log-odds before calibration",
@@ -176,13 +216,18 @@ class _Job:
     trees: TreeRunner
     scorers: list[Scorer] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
+    seen: SeenIds = field(default_factory=SeenIds)  # the reading thread's, per pass
+    rows_read: int = 0
 
     def stream(self, *, fast: bool) -> Summary:
         """Files are entered so that they are renamed in reverse: the output, the rejects, the
         sidecar; an error before that removes every temporary file."""
         o, summary = self.options, Summary()
+        self.seen, self.rows_read = SeenIds(), 0
         with ExitStack() as files:
-            sidecar = files.enter_context(atomic_path(o.sidecar_path)) if o.sidecar_path else None
+            sidecar = None
+            if o.sidecar_path:
+                sidecar = files.enter_context(atomic_path(o.sidecar_path, error=InputFileError))
             rejects = None
             if o.on_invalid == "skip":
                 inputs = [c for c in self.columns if c != ID]
@@ -192,8 +237,9 @@ class _Job:
             if summary.rows_in == 0:
                 raise InputFileError(f"{o.input}: has a header but no rows; nothing to score")
             output.sink()  # every row rejected: still an output, with its header
-            if sidecar is not None:
-                sidecar.write_text(self._sidecar_text(summary), encoding="utf-8")
+            if sidecar is not None and o.sidecar_path is not None:
+                with write_errors(o.sidecar_path, InputFileError):
+                    sidecar.write_text(self._sidecar_text(summary), encoding="utf-8")
         written = [o.output, o.sidecar_path, o.rejects_path if rejects else None]
         summary.written = [p for p in written if p is not None]
         return summary
@@ -211,6 +257,7 @@ class _Job:
             first_row = summary.rows_in + 1
             summary.rows_in += chunk.rows
             summary.rows_rejected += int(checked.invalid.sum())
+            summary.rows_duplicate += chunk.duplicates
             if chunk.batch is not None and rejects is None:
                 errors.add(checked, first_row)
             elif chunk.batch is not None and rejects is not None:
@@ -226,13 +273,24 @@ class _Job:
         """Check a chunk and build the model matrices of its valid rows: the reading thread's
         share of the work. The parsed batch is kept only if some row is invalid."""
         checked = check_chunk(batch, self.plan)
+        duplicate = self.seen.check(checked.ids)
+        if self.options.on_duplicate == "fail" and duplicate.any():
+            rule = "repeats an earlier row's patient_id (--on-duplicate fail)"
+            found = Problem(ID, rule, duplicate, as_text(checked.ids))
+            checked = replace(
+                checked, problems=[*checked.problems, found], invalid=checked.invalid | duplicate
+            )
         frame, ids, ready = checked.frame, checked.ids, checked.relapse_ready
-        valid = ~checked.invalid
+        valid, repeated = ~checked.invalid, duplicate
         if not valid.all():
             frame, ids, ready = frame[valid], ids.filter(valid), ready[valid]
-        prepared = prepare_chunk(frame, ids, self.plan.tasks, relapse_ready=ready)
+            repeated = duplicate[valid]
+        prepared = prepare_chunk(
+            frame, ids, self.plan.tasks, relapse_ready=ready, duplicate=repeated
+        )
         kept = None if valid.all() else batch
-        return _Chunk(batch.num_rows, kept, replace(checked, frame=frame), prepared)
+        chunk = replace(checked, frame=frame)
+        return _Chunk(batch.num_rows, kept, chunk, prepared, int(duplicate.sum()))
 
     def _score(self, prepared: Prepared, sink: TableSink, summary: Summary) -> None:
         """Predict here, on every core; make the table and write it in the writing thread."""
@@ -268,10 +326,11 @@ class _Job:
         o = self.options
         rows = {"in": summary.rows_in, "scored": summary.rows_scored}
         rows.update(rejected=summary.rows_rejected, out_of_distribution=summary.rows_ood)
+        rows["duplicate_id"] = summary.rows_duplicate
         data = {**self.metadata, "output": str(o.output), "rows": rows}
         if o.on_invalid == "skip":
             data["rejects"] = str(o.rejects_path)
-        return json.dumps(data, indent=2, default=str) + "\n"
+        return redact(json.dumps(data, indent=2, default=str)) + "\n"
 
 
 class _LazyOutput:
@@ -288,9 +347,10 @@ class _LazyOutput:
             id_type = job.source.type_of(job.columns[ID])
             schema = output_schema(id_type, job.plan.tasks, o.explain)
             fmt = file_format(o.output, o.output_format, option="--format")
-            meta = {"ketapredict": json.dumps(job.metadata, default=str)}
-            tmp = self.files.enter_context(atomic_path(o.output))
-            self._sink = self.files.enter_context(table_writer(tmp, fmt, schema, metadata=meta))
+            meta = {"ketapredict": redact(json.dumps(job.metadata, default=str))}
+            tmp = self.files.enter_context(atomic_path(o.output, error=InputFileError))
+            writer = table_writer(tmp, fmt, schema, metadata=meta, shown=o.output)
+            self._sink = self.files.enter_context(writer)
         return self._sink
 
 
@@ -309,6 +369,7 @@ class _Chunk:
     batch: pa.RecordBatch | None
     checked: Checked
     prepared: Prepared
+    duplicates: int  # rows whose patient_id an earlier row had
 
 
 @dataclass
