@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from ketapredict import champion, train
+from ketapredict import champion, processes, train
 from ketapredict.config import Params, Paths, TrainParams
 from ketapredict.features import Task, build_features, feature_names, raw_columns
 from ketapredict.io import read_parquet, write_json
@@ -202,7 +202,8 @@ def _decide(name: str, version: str, result: Fit, params: TrainParams) -> champi
     current = tracking.champion_version(name)
     comparison = None
     if current is not None and not champion.gate_reasons(result.cv, params):
-        with tempfile.TemporaryDirectory() as tmp:
+        processes.remove_stale(Path(tempfile.gettempdir()), "champion-")
+        with tempfile.TemporaryDirectory(prefix=processes.temp_prefix("champion-")) as tmp:
             champ = load_model(tracking.download_version(name, current, Path(tmp) / "champion"))
         comparison = compare_with(result, champ)
     decision = champion.decide(result.cv, params, current=current, comparison=comparison)
