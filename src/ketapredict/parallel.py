@@ -4,6 +4,8 @@ whatever the number of workers (each task is deterministic and single-threaded).
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -20,10 +22,31 @@ def map_ordered(fn: Callable[..., T], args: Sequence[tuple[Any, ...]], *, worker
 
     Processes, not threads: LightGBM keeps its thread count in a process-global, and
     single-threaded fits in separate processes degrade gracefully when other jobs compete for
-    the cores (the OS shares them out; no thread waits for a descheduled peer)."""
+    the cores (the OS shares them out; no thread waits for a descheduled peer). The workers
+    exit with the process that started them, even when it is killed outright."""
     if workers <= 1 or len(args) <= 1:
         return [fn(*a) for a in args]
-    from joblib import Parallel, delayed
+    from joblib.externals.loky import get_reusable_executor
 
-    jobs = min(workers, len(args))
-    return Parallel(n_jobs=jobs, backend="loky")(delayed(fn)(*a) for a in args)
+    executor = get_reusable_executor(
+        max_workers=min(workers, len(args)), initializer=_exit_with_parent, timeout=60
+    )
+    return list(executor.map(_star, [(fn, a) for a in args]))
+
+
+def _star(call: tuple[Callable[..., T], tuple[Any, ...]]) -> T:
+    fn, a = call
+    return fn(*a)
+
+
+def _exit_with_parent(poll_seconds: float = 0.5) -> None:
+    """In a worker: end at once when the process that started it is gone (killed outright),
+    instead of computing results nobody will read. A worker holds nothing to clean up."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        os._exit(143)
+
+    threading.Thread(target=watch, name="ketapredict-parent", daemon=True).start()
