@@ -138,7 +138,7 @@ def _load_array(path: Path, dtype: type) -> np.ndarray | None:
     try:
         array = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as exc:
-        raise ModelError(f"{path}: not a plain {np.dtype(dtype).name} array ({exc})") from None
+        raise ModelError(f"{path}: not a plain array of {np.dtype(dtype).name} ({exc})") from None
     if not isinstance(array, np.ndarray) or array.dtype != dtype or array.ndim != 1:
         raise ModelError(f"{path}: not a plain array ({np.dtype(dtype).name}, 1-D)")
     return array
