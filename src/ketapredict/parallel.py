@@ -17,6 +17,16 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
 
 
+# Below this many rows × tasks, starting worker processes (about a second each: they import
+# LightGBM) costs more than the fits they would share.
+MIN_WORK = 20_000
+
+
+def workers_for(rows: int, tasks: int) -> int:
+    """How many worker processes a batch of `tasks` fits on `rows` rows each deserves."""
+    return default_workers() if rows * tasks >= MIN_WORK else 1
+
+
 def map_ordered(fn: Callable[..., T], args: Sequence[tuple[Any, ...]], *, workers: int) -> list[T]:
     """[fn(*a) for a in args], in `workers` processes when there is more than one task.
 

@@ -1,5 +1,6 @@
-"""Training end to end on a tiny cohort, against a real SQLite MLflow in a temp directory. Each
-test starts from its own copy of one generated project, with an empty registry."""
+"""Training end to end on a tiny cohort, against a real SQLite MLflow in a temp directory: the
+registry, the champion decision, runs and logged models. Each test that trains starts from its
+own copy of one generated project, with an empty registry (fixtures in conftest.py)."""
 
 from __future__ import annotations
 
@@ -14,27 +15,9 @@ import pytest
 import yaml
 
 from ketapredict.model import load_model
-from tests.helpers import TINY_PARAMS, cli, make_project, mlflow_models_predict
+from tests.helpers import TINY_PARAMS, cli, mlflow_models_predict
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory):
-    root = make_project(tmp_path_factory.mktemp("train"))
-    for command in (["generate"], ["features"]):
-        result = cli(command, root)
-        assert result.returncode == 0, result.stderr
-    return root
-
-
-@pytest.fixture
-def project(generated, tmp_path):
-    """A fresh copy of the generated project: no MLflow database, no trained models."""
-    copy_ = tmp_path / "project"
-    shutil.copytree(generated, copy_)
-    assert not (copy_ / "mlflow.db").exists()
-    return copy_
 
 
 def _params(gate: dict | None = None, seed: int | None = None, **train) -> dict:
@@ -101,65 +84,16 @@ def test_the_champion_is_compared_with_its_own_out_of_fold_predictions(project) 
     assert _champion(project, name) == second["version"]
 
 
-def test_the_test_split_decides_nothing(project) -> None:
-    """Scramble every test row (labels, weights and characteristics): the model, the
-    cross-validated scores, the gate and the champion decision are unchanged to the last
-    bit, so no test row was read before the final scoring in evaluate."""
-    first = _train(project, "responder")
-    model = (project / "data" / "train" / "responder" / "lightgbm" / "booster.txt").read_text()
-    report = json.loads((project / "reports" / "train" / "responder.json").read_text())
-    path = project / "data" / "features" / "responder.parquet"
-    table = pd.read_parquet(path)
-    test = table["split"] == "test"
-    rng = np.random.default_rng(0)
-    for column in ("y", "age", "bmi", "baseline_madrs", "p_true"):
-        table.loc[test, column] = rng.permutation(table.loc[test, column].to_numpy())
-    table.loc[test, "weight"] = 3.0
-    table.to_parquet(path)
-    (project / "mlflow.db").unlink()  # the same decision must be taken again from scratch
-    shutil.rmtree(project / "models")
-    second = _train(project, "responder")
-    again = (project / "data" / "train" / "responder" / "lightgbm" / "booster.txt").read_text()
-    assert again == model
-    assert json.loads((project / "reports" / "train" / "responder.json").read_text()) == report
-    for key in ("crowned", "reason", "comparison", "decided_on"):
-        assert second[key] == first[key]
-    assert "the test split was not read" in second["decided_on"]
+@pytest.fixture(scope="module")
+def trained(generated, tmp_path_factory):
+    """One responder training in a fresh copy, for tests that only read what it made."""
+    project = tmp_path_factory.mktemp("trained") / "project"
+    shutil.copytree(generated, project)
+    return project, _train(project, "responder")
 
 
-def test_same_seed_gives_the_same_model(project) -> None:
-    from ketapredict.config import Paths, load_params
-    from ketapredict.stages import train as stage
-
-    (project / "params.yaml").write_text(yaml.safe_dump(TINY_PARAMS, sort_keys=False))
-    params = load_params(project / "params.yaml")
-    a = stage.fit(Paths(project), "responder", params.train)
-    b = stage.fit(Paths(project), "responder", params.train)
-    assert a.model.booster.model_to_string() == b.model.booster.model_to_string()
-    X = a.train.X
-    np.testing.assert_array_equal(a.model.predict_matrix(X), b.model.predict_matrix(X))
-    np.testing.assert_array_equal(a.baseline.predict_proba(X), b.baseline.predict_proba(X))
-    np.testing.assert_array_equal(a.tuning.oof_proba, b.tuning.oof_proba)
-
-
-def test_results_do_not_depend_on_the_number_of_workers(project, monkeypatch) -> None:
-    from ketapredict.config import Paths, load_params
-    from ketapredict.stages import train as stage
-
-    (project / "params.yaml").write_text(yaml.safe_dump(TINY_PARAMS, sort_keys=False))
-    params = load_params(project / "params.yaml")
-    fits = []
-    for workers in (1, 2):
-        monkeypatch.setattr(stage, "default_workers", lambda w=workers: w)
-        fits.append(stage.fit(Paths(project), "relapse", params.train))
-    one, two = fits
-    assert one.model.booster.model_to_string() == two.model.booster.model_to_string()
-    assert one.cv == two.cv
-    pd.testing.assert_frame_equal(one.tuning.candidates, two.tuning.candidates)
-
-
-def test_mlflow_models_predict_returns_probabilities(project, tmp_path) -> None:
-    _train(project, "responder")
+def test_mlflow_models_predict_returns_probabilities(trained, tmp_path) -> None:
+    project, _ = trained
     rows = pd.read_parquet(project / "data" / "features" / "responder.parquet").head(20)
     from ketapredict.features import raw_columns
 
@@ -173,10 +107,10 @@ def test_mlflow_models_predict_returns_probabilities(project, tmp_path) -> None:
     np.testing.assert_allclose(p, model.predict_proba(rows), rtol=1e-9)
 
 
-def test_runs_are_tagged_and_carry_metrics_and_models(project) -> None:
+def test_runs_are_tagged_and_carry_metrics_and_models(trained) -> None:
     from mlflow import MlflowClient
 
-    registry = _train(project, "responder")
+    project, registry = trained
     client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
     run = client.get_run(registry["run_id"])
     assert run.data.tags["dvc_stage"] == "train_responder"
@@ -196,12 +130,12 @@ def test_runs_are_tagged_and_carry_metrics_and_models(project) -> None:
     assert {m.name for m in logged} == {"model", "baseline"}
 
 
-def test_logged_models_name_no_absolute_project_path_and_trust_fixed_types(project) -> None:
+def test_logged_models_name_no_absolute_project_path_and_trust_fixed_types(trained) -> None:
     from urllib.parse import urlsplit
 
     from mlflow import MlflowClient
 
-    _train(project, "responder")
+    project, _ = trained
     spec = yaml.safe_load((project / "models" / "responder" / "MLmodel").read_text())
     artifact = spec["flavors"]["python_function"]["artifacts"]["model"]
     assert artifact["uri"] == "data/train/responder/lightgbm"  # relative to the project

@@ -17,7 +17,7 @@ from ketapredict.errors import ModelError
 from ketapredict.features import TASKS, Task, build_features, feature_names
 from ketapredict.io import read_json, read_parquet, write_bytes, write_json, write_text
 from ketapredict.model import KetaModel, apply_calibration
-from ketapredict.parallel import default_workers
+from ketapredict.parallel import workers_for
 from ketapredict.train import load_baseline
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,8 @@ def evaluate_task(paths: Paths, task: Task, params: EvaluateParams) -> dict[str,
         resamples=params.bootstrap_resamples,
         min_rows=params.subgroup_min_rows,
     )
-    fit_predict, workers = refit(model), default_workers()
+    refits = params.optimism_resamples + 1 + table["trial"].nunique()
+    fit_predict, workers = refit(model), workers_for(len(train_rows), refits)
     optimism = metrics.optimism_corrected(
         fit_predict,
         X_all[~is_test].reset_index(drop=True),

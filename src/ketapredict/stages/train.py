@@ -19,7 +19,7 @@ from ketapredict.config import Params, Paths, TrainParams
 from ketapredict.features import Task, build_features, feature_names, raw_columns
 from ketapredict.io import read_parquet, write_json
 from ketapredict.model import KetaModel, fingerprint, load_model
-from ketapredict.parallel import default_workers
+from ketapredict.parallel import workers_for
 from ketapredict.pyfunc import OUTPUT
 
 log = logging.getLogger(__name__)
@@ -65,8 +65,9 @@ def fit(paths: Paths, task: Task, params: TrainParams) -> Fit:
     procedure = train.Procedure.of(params)
     candidates = train.draw_candidates(params.search, np.random.default_rng(params.seed))
     tuning, booster = train.fit_procedure(
-        tr.X, tr.y, tr.w, groups, procedure, candidates=candidates, workers=default_workers()
-    )
+        tr.X, tr.y, tr.w, groups, procedure, candidates=candidates,
+        workers=workers_for(len(tr.y), len(candidates)),
+    )  # fmt: skip
     model = train.package(booster, tr.X, tuning, task=task)
     model.meta["procedure"] = asdict(procedure)
     baseline = train.fit_baseline(tr.X, tr.y, tr.w)
