@@ -23,12 +23,21 @@ def test_split_never_shares_a_patient_and_is_stratified() -> None:
     np.testing.assert_array_equal(split, assign_split(frame, test_fraction=0.2, seed=3))
 
 
-def test_cv_folds_never_share_a_patient() -> None:
+def test_cv_folds_never_share_a_patient_and_are_stratified_and_seeded() -> None:
     rng = np.random.default_rng(1)
-    groups = np.repeat(np.arange(300), 3)
-    y = rng.integers(0, 2, len(groups))
-    for fit_idx, val_idx in folds(y, groups, n_folds=5, seed=2):
+    groups = rng.permutation(np.repeat(np.arange(300), 3))
+    y = rng.integers(0, 2, len(groups)).astype(float)
+    cv = folds(y, groups, n_folds=5, seed=2)
+    held = np.concatenate([val for _, val in cv])
+    np.testing.assert_array_equal(np.sort(held), np.arange(len(y)))  # each row held out once
+    for fit_idx, val_idx in cv:
         assert not set(groups[fit_idx]) & set(groups[val_idx])
+        assert len(val_idx) == pytest.approx(len(y) / 5, rel=0.1)
+        assert y[val_idx].mean() == pytest.approx(y.mean(), abs=0.06)
+    again = folds(y, groups, n_folds=5, seed=2)
+    for (a, b), (c, d) in zip(cv, again, strict=True):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
 
 
 def test_censoring_km_is_left_continuous() -> None:
