@@ -34,7 +34,7 @@ def small() -> tuple[np.ndarray, np.ndarray]:
 @pytest.fixture(scope="module")
 def counts(small: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     y, _ = small
-    return m._bootstrap_counts(y, np.random.default_rng(3), 4, stratified=True)
+    return m.bootstrap_counts(y, np.random.default_rng(3), 4, stratified=True)
 
 
 # --- calibration -----------------------------------------------------------------------------
@@ -287,9 +287,9 @@ def test_bootstrap_interval_is_the_central_percentile_range(small):
 
 def test_stratified_resamples_keep_class_sizes_and_reach_everyone(small):
     y, _ = small
-    counts = m._bootstrap_counts(y, np.random.default_rng(6), 50, stratified=True)
+    counts = m.bootstrap_counts(y, np.random.default_rng(6), 50, stratified=True)
     np.testing.assert_array_equal(counts @ y, np.full(50, y.sum()))
-    loose = m._bootstrap_counts(y, np.random.default_rng(6), 50, stratified=False)
+    loose = m.bootstrap_counts(y, np.random.default_rng(6), 50, stratified=False)
     assert loose.sum(axis=1).tolist() == [y.size] * 50
     assert np.ptp(loose @ y) > 0
     for c in (counts, loose):

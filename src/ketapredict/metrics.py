@@ -437,7 +437,7 @@ def _bootstrap_indices(
     return np.hstack(draws)
 
 
-def _bootstrap_counts(
+def bootstrap_counts(
     y: Array, rng: np.random.Generator, n_resamples: int, stratified: bool
 ) -> Array:
     """How often each patient appears in each resample, (B, n): a resample as frequency weights."""
@@ -474,7 +474,7 @@ def bootstrap_ci(
     """
     y, p = _check(y, p)
     stratified = metric_fn in STRATIFIED if stratified is None else stratified
-    counts = _bootstrap_counts(y, rng, n_resamples, stratified)
+    counts = bootstrap_counts(y, rng, n_resamples, stratified)
     return _interval(metric_fn(y, p), np.asarray(metric_fn(y, p, counts)), level)
 
 
@@ -507,7 +507,7 @@ def bootstrap_metrics(
     """
     y, p = _check(y, p)
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
-    counts = {s: _bootstrap_counts(y, rng, n_resamples, s) * w for s in (True, False)}
+    counts = {s: bootstrap_counts(y, rng, n_resamples, s) * w for s in (True, False)}
     return {
         name: _interval(fn(y, p, w), np.asarray(fn(y, p, counts[fn in STRATIFIED])), level)
         for name, fn in BOOTSTRAP_METRICS.items()

@@ -22,7 +22,7 @@ def _interval(estimate: float, draws: Array) -> dict[str, float]:
 def resample_counts(y: Array, w: Array, rng: np.random.Generator, n: int) -> dict[bool, Array]:
     """Frequency weights (B, n) times the case weights: stratified by outcome (for ranks) and
     ordinary (for measures that depend on the event count), as metrics.bootstrap_metrics."""
-    return {s: metrics._bootstrap_counts(y, rng, n, s) * w for s in (True, False)}
+    return {s: metrics.bootstrap_counts(y, rng, n, s) * w for s in (True, False)}
 
 
 def differences(

@@ -3,6 +3,8 @@ out-of-fold predictions, and the logistic-regression baseline. Pure: data in, mo
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -241,6 +243,32 @@ def train_booster(
     data = lgb.Dataset(np.asarray(X, dtype=np.float64), y, weight=w, feature_name=names)
     config = {**lgb_params(params, seed), "num_threads": threads}
     return lgb.train(config, data, num_boost_round=trees)
+
+
+def refit(model: KetaModel) -> Callable[..., np.ndarray]:
+    """fit_predict(X, y, w, groups, X_eval) for evaluation's resampling: the training
+    procedure that produced `model`, repeated on other rows: grouped CV with
+    early stopping, the calibration choice and its cross-fitted map, the final fit. Only the
+    hyperparameter search is not repeated (the chosen candidate is reused), so the optimism
+    estimate leaves out the search's own optimism."""
+    if "procedure" not in model.meta:
+        raise ModelError("the model's metadata lacks its training procedure; retrain it")
+    procedure = Procedure(**model.meta["procedure"])
+    return functools.partial(_fit_predict, procedure, model.meta["params"])
+
+
+def _fit_predict(
+    procedure: Procedure,
+    candidate: dict[str, Any],
+    X: pd.DataFrame,
+    y: np.ndarray,
+    w: np.ndarray,
+    groups: np.ndarray,
+    X_eval: pd.DataFrame,
+) -> np.ndarray:
+    tuning, booster = fit_procedure(X, y, w, groups, procedure, candidates=[candidate])
+    raw = booster.predict(np.asarray(X_eval, dtype=np.float64), raw_score=True)
+    return apply_calibration(tuning.calibration, raw)
 
 
 def package(booster: lgb.Booster, X: pd.DataFrame, tuning: Tuning, *, task: Task) -> KetaModel:

@@ -12,7 +12,6 @@ from ketapredict import metrics, train
 from ketapredict.config import GenerateParams, Paths
 from ketapredict.datasets import responder_table
 from ketapredict.features import build_features, feature_names
-from ketapredict.stages.evaluate import refit
 from ketapredict.stages.generate import build, load_specs
 from tests.conftest import ROOT
 
@@ -52,7 +51,7 @@ def test_optimism_corrected_figures_match_a_large_independent_sample() -> None:
         model = train.package(booster, X, tuning, task="responder")
         model.meta.update(params=CANDIDATE, procedure=asdict(PROCEDURE))
         out = metrics.optimism_corrected(
-            refit(model), X, y.astype(float), w.astype(float), groups=g,
+            train.refit(model), X, y.astype(float), w.astype(float), groups=g,
             rng=np.random.default_rng(seed), n_resamples=20, workers=2,
         )  # fmt: skip
         corrected.append([out["auroc"]["corrected"], out["calibration_slope"]["corrected"]])
@@ -72,5 +71,5 @@ def test_a_refit_of_the_whole_data_reproduces_the_model() -> None:
     tuning, booster = train.fit_procedure(X, y, w, g.to_numpy(), PROCEDURE, candidates=[CANDIDATE])
     model = train.package(booster, X, tuning, task="responder")
     model.meta.update(params=CANDIDATE, procedure=asdict(PROCEDURE))
-    again = refit(model)(X, y, w, g.to_numpy(), X)
+    again = train.refit(model)(X, y, w, g.to_numpy(), X)
     np.testing.assert_array_equal(again, model.predict_matrix(X))

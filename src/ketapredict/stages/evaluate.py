@@ -3,7 +3,6 @@ curve data for `dvc plots`, tables and figures, all logged to each model's MLflo
 
 from __future__ import annotations
 
-import functools
 import logging
 from typing import Any
 
@@ -13,41 +12,15 @@ import pandas as pd
 from ketapredict import evaluate as ev
 from ketapredict import metrics, train
 from ketapredict.config import EvaluateParams, Params, Paths
-from ketapredict.errors import ModelError
 from ketapredict.features import TASKS, Task, build_features, feature_names
 from ketapredict.io import read_json, read_parquet, write_bytes, write_json, write_text
-from ketapredict.model import KetaModel, apply_calibration
+from ketapredict.model import KetaModel
 from ketapredict.parallel import workers_for
 from ketapredict.train import load_baseline
 
 log = logging.getLogger(__name__)
 LOGISTIC = ev.BASELINE
 FILES = {ev.MODEL: "lightgbm", LOGISTIC: "logistic", ev.ORACLE: "oracle"}
-
-
-def refit(model: KetaModel) -> ev.FitPredict:
-    """The training procedure that produced `model`, repeated on other rows: grouped CV with
-    early stopping, the calibration choice and its cross-fitted map, the final fit. Only the
-    hyperparameter search is not repeated (the chosen candidate is reused), so the optimism
-    estimate leaves out the search's own optimism."""
-    if "procedure" not in model.meta:
-        raise ModelError("the model's metadata lacks its training procedure; retrain it")
-    procedure = train.Procedure(**model.meta["procedure"])
-    return functools.partial(_fit_predict, procedure, model.meta["params"])
-
-
-def _fit_predict(
-    procedure: train.Procedure,
-    candidate: dict[str, Any],
-    X: pd.DataFrame,
-    y: np.ndarray,
-    w: np.ndarray,
-    groups: np.ndarray,
-    X_eval: pd.DataFrame,
-) -> np.ndarray:
-    tuning, booster = train.fit_procedure(X, y, w, groups, procedure, candidates=[candidate])
-    raw = booster.predict(np.asarray(X_eval, dtype=np.float64), raw_score=True)
-    return apply_calibration(tuning.calibration, raw)
 
 
 def evaluate_task(paths: Paths, task: Task, params: EvaluateParams) -> dict[str, Any]:
@@ -82,7 +55,7 @@ def evaluate_task(paths: Paths, task: Task, params: EvaluateParams) -> dict[str,
         min_rows=params.subgroup_min_rows,
     )
     refits = params.optimism_resamples + 1 + table["trial"].nunique()
-    fit_predict, workers = refit(model), workers_for(len(train_rows), refits)
+    fit_predict, workers = train.refit(model), workers_for(len(train_rows), refits)
     optimism = metrics.optimism_corrected(
         fit_predict,
         X_all[~is_test].reset_index(drop=True),
