@@ -1,4 +1,5 @@
-"""The logistic baseline file: saved with skops, loaded trusting only the types it holds."""
+"""Training's pieces: the logistic baseline file (saved with skops, loaded trusting only the
+types it holds) and single-threaded fits."""
 
 from __future__ import annotations
 
@@ -49,3 +50,19 @@ def test_a_baseline_that_is_not_a_skops_file_is_a_model_error(tmp_path: Path) ->
     (tmp_path / BASELINE_FILE).write_bytes(b"not a zip")
     with pytest.raises(ModelError, match="not a readable baseline"):
         load_baseline(tmp_path)
+
+
+def test_every_fit_is_single_threaded() -> None:
+    """Multi-threaded fits collapse when other jobs hold the cores (OpenMP threads spin-wait
+    for descheduled peers: a training stage ran 26-50 minutes instead of 20 seconds with three
+    pipelines on 2 cores). Every fit uses one thread; parallelism comes from processes
+    (benchmarks/bench_contention.py measures two trainings at once against one alone)."""
+    from ketapredict import train
+
+    candidate = {"num_leaves": 4, "learning_rate": 0.1, "min_child_samples": 5,
+                 "reg_lambda": 0.0, "feature_fraction": 1.0}  # fmt: skip
+    assert train.lgb_params(candidate, seed=1)["num_threads"] == 1
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(200, 3)), rng.integers(0, 2, 200).astype(float)
+    booster = train.train_booster(candidate, 5, X, y, seed=1)
+    assert booster.params["num_threads"] == 1
