@@ -168,7 +168,7 @@ def evaluate(root: RootOption = None) -> None:
 @friendly_errors
 @stage_command
 def explain(root: RootOption = None) -> None:
-    """SHAP explanations of both champion models, checked against the true effects."""
+    """SHAP explanations of the models this run trained, checked against the true effects."""
     from ketapredict.stages import explain as stage
 
     paths = _paths(root)

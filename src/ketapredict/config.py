@@ -98,7 +98,7 @@ class SearchSpace(Strict):
 
 
 class Gate(Strict):
-    """Quality gate for the `champion` alias (on the held-out test data)."""
+    """Quality gate for the `champion` alias (on cross-validated out-of-fold predictions)."""
 
     min_auroc: float = Field(ge=0.5, le=1)
     max_brier: float = Field(gt=0, le=1)
