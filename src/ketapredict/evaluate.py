@@ -207,32 +207,30 @@ def by_design(
     )
     overall = float(np.average(train["y"], weights=train["weight"]))
     design_only = test["trial"].map(rates).astype(float).fillna(overall).to_numpy()
-    counts = paired.resample_counts(y, w, rng, resamples)
-    auc = metrics.auroc(y, design_only, w)
-    out = {
-        f"design_only_auroc{k}": v
-        for k, v in _suffixed(auc, metrics.auroc(y, design_only, counts[True])).items()
+    counts = paired.resample_counts(y, w, rng, resamples)[True]
+    everyone = {**scores, ORACLE: test["p_true"].to_numpy(float)}
+    summary = {
+        "design_only_auroc": paired.interval(
+            metrics.auroc(y, design_only, w), metrics.auroc(y, design_only, counts)
+        ),
+        **{
+            f"within_design_auroc_{_key(name)}": paired.interval(
+                paired.within_design_auroc(y, p, w, design),
+                paired.within_design_auroc(y, p, w, design, counts),
+            )
+            for name, p in everyone.items()
+        },
     }
-    for name, p in {**scores, ORACLE: test["p_true"].to_numpy(float)}.items():
-        key = _key(name)
-        est = paired.within_design_auroc(y, p, w, design)
-        draws = paired.within_design_auroc(y, p, w, design, counts[True])
-        out.update({f"within_design_auroc_{key}{k}": v for k, v in _suffixed(est, draws).items()})
     rows = []
     for d, idx in test.groupby("trial", observed=True).indices.items():
         yd, wd = y[idx], w[idx]
         if len(idx) < min_rows or yd.sum() < 10 or (1 - yd).sum() < 10:
             continue
         row = {"trial": str(d), "n": len(idx), "events": int(yd.sum())}
-        for name, p in {**scores, ORACLE: test["p_true"].to_numpy(float)}.items():
+        for name, p in everyone.items():
             row[f"auroc_{_key(name)}"] = float(metrics.auroc(yd, p[idx], wd))
         rows.append(row)
-    return out, pd.DataFrame(rows)
-
-
-def _suffixed(estimate: float, draws: np.ndarray) -> dict[str, float]:
-    low, high = np.nanquantile(draws, [0.025, 0.975])
-    return {"": float(estimate), "_low": float(low), "_high": float(high)}
+    return paired.flat(summary), pd.DataFrame(rows)
 
 
 def _key(name: str) -> str:
@@ -284,9 +282,11 @@ def subgroups(
                 est["intercept"] - est["oracle_intercept"], d_icpt, INTERCEPT_MARGIN
             )
             p_values += [p_auc, p_cal]
-            low, high = np.nanquantile(auc["m"], [0.025, 0.975])
-            d_auc_ci = np.nanquantile(d_auc, [0.025, 0.975])
-            d_icpt_ci = np.nanquantile(d_icpt, [0.025, 0.975])
+            ci = {
+                "": paired.interval(est["auroc"], auc["m"]),
+                "auroc": paired.interval(est["auroc"] - est["oracle_auroc"], d_auc),
+                "intercept": paired.interval(est["intercept"] - est["oracle_intercept"], d_icpt),
+            }
             rows.append(
                 {
                     "group": group,
@@ -294,18 +294,18 @@ def subgroups(
                     "n": len(idx),
                     "events": int(y.sum()),
                     "estimate": est["auroc"],
-                    "low": float(low),
-                    "high": float(high),
+                    "low": ci[""]["low"],
+                    "high": ci[""]["high"],
                     "oracle_auroc": est["oracle_auroc"],
                     "auroc_minus_oracle": est["auroc"] - est["oracle_auroc"],
-                    "auroc_minus_oracle_low": float(d_auc_ci[0]),
-                    "auroc_minus_oracle_high": float(d_auc_ci[1]),
+                    "auroc_minus_oracle_low": ci["auroc"]["low"],
+                    "auroc_minus_oracle_high": ci["auroc"]["high"],
                     "brier": float(metrics.brier(y, pm, w)),
                     "calibration_intercept": est["intercept"],
                     "oracle_calibration_intercept": est["oracle_intercept"],
                     "intercept_minus_oracle": est["intercept"] - est["oracle_intercept"],
-                    "intercept_minus_oracle_low": float(d_icpt_ci[0]),
-                    "intercept_minus_oracle_high": float(d_icpt_ci[1]),
+                    "intercept_minus_oracle_low": ci["intercept"]["low"],
+                    "intercept_minus_oracle_high": ci["intercept"]["high"],
                     "calibration_slope": float(metrics.calibration_slope(y, pm, w)),
                 }
             )

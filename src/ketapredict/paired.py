@@ -14,7 +14,8 @@ Array = np.ndarray
 LEVEL = 0.95
 
 
-def _interval(estimate: float, draws: Array) -> dict[str, float]:
+def interval(estimate: float, draws: Array) -> dict[str, float]:
+    """The estimate with the percentile interval of its bootstrap draws."""
     low, high = np.nanquantile(draws, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
     return {"estimate": float(estimate), "low": float(low), "high": float(high)}
 
@@ -40,13 +41,13 @@ def differences(
     for name, fn in (("auroc", metrics.auroc), ("brier", metrics.brier)):
         c = counts[fn in metrics.STRATIFIED]
         draws = np.asarray(fn(y, p_a, c)) - np.asarray(fn(y, p_b, c))
-        out[name] = _interval(fn(y, p_a, w) - fn(y, p_b, w), draws)
+        out[name] = interval(fn(y, p_a, w) - fn(y, p_b, w), draws)
     nb = metrics.net_benefit(y, p_a, thresholds, w) - metrics.net_benefit(y, p_b, thresholds, w)
     c = counts[False]
     nb_draws = metrics.net_benefit(y, p_a, thresholds, c) - metrics.net_benefit(
         y, p_b, thresholds, c
     )
-    out["net_benefit_mean"] = _interval(float(nb.mean()), nb_draws.mean(axis=1))
+    out["net_benefit_mean"] = interval(float(nb.mean()), nb_draws.mean(axis=1))
     low, high = np.nanquantile(nb_draws, [(1 - LEVEL) / 2, (1 + LEVEL) / 2], axis=0)
     curve = pd.DataFrame({"threshold": thresholds, "estimate": nb, "low": low, "high": high})
     return out, curve

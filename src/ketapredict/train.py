@@ -58,9 +58,7 @@ class Tuning:
     candidates: pd.DataFrame
     calibration_scores: dict[str, float]
     oof: np.ndarray  # out-of-fold log-odds of the chosen candidate
-    oof_proba: (
-        np.ndarray
-    )  # the same, through the chosen map cross-fitted (no row calibrates itself)
+    oof_proba: np.ndarray  # through the chosen map, cross-fitted: no row calibrates itself
 
 
 def folds(
@@ -176,7 +174,7 @@ def choose_calibration(
     return best, scores, proba[best]
 
 
-def tune(
+def fit_procedure(
     X: pd.DataFrame,
     y: np.ndarray,
     w: np.ndarray,
@@ -185,10 +183,11 @@ def tune(
     *,
     candidates: list[dict[str, Any]],
     workers: int = 1,
-) -> Tuning:
-    """Grouped CV of each candidate; the lowest out-of-fold log loss wins, then the
-    calibration map is chosen and fitted on its out-of-fold scores. Candidates run in
-    `workers` processes, one thread each."""
+) -> tuple[Tuning, lgb.Booster]:
+    """The whole training procedure: grouped CV of each candidate (in `workers` processes, one
+    thread each), the lowest out-of-fold log loss wins, the calibration map is chosen and
+    fitted on its out-of-fold scores, then the final fit on all rows. Evaluation's refits call
+    this with the chosen candidate only: everything but the hyperparameter search is repeated."""
     cv = folds(y, groups, n_folds=procedure.cv_folds, seed=procedure.seed)
     Xa = X.to_numpy(dtype=np.float64)
     results = parallel.map_ordered(
@@ -205,26 +204,9 @@ def tune(
     oof = results[i][0]
     method, scores, oof_proba = choose_calibration(oof, y, w, cv)
     calibration = fit_calibration(method, oof, y, w)
-    return Tuning(
-        candidates[i], max(1, rows[i]["trees"]), calibration, table, scores, oof, oof_proba
-    )
-
-
-def fit_procedure(
-    X: pd.DataFrame,
-    y: np.ndarray,
-    w: np.ndarray,
-    groups: np.ndarray,
-    procedure: Procedure,
-    *,
-    candidates: list[dict[str, Any]],
-    workers: int = 1,
-) -> tuple[Tuning, lgb.Booster]:
-    """The whole training procedure: tune (CV, early stopping, calibration choice and
-    cross-fitted map), then the final fit on all rows. Evaluation's refits call this with the
-    chosen candidate only: everything but the hyperparameter search is repeated."""
-    tuning = tune(X, y, w, groups, procedure, candidates=candidates, workers=workers)
-    return tuning, train_booster(tuning.params, tuning.n_trees, X, y, w, seed=procedure.seed)
+    trees = max(1, rows[i]["trees"])
+    tuning = Tuning(candidates[i], trees, calibration, table, scores, oof, oof_proba)
+    return tuning, train_booster(tuning.params, trees, X, y, w, seed=procedure.seed)
 
 
 def train_booster(
