@@ -11,7 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ketapredict.config import Paths, find_root, load_params
+from ketapredict.config import load_params
+from ketapredict.layout import Layout, find_root
 from ketapredict.stages import generate as stage
 
 
@@ -25,7 +26,7 @@ def main() -> None:
     sizes = {k: max(1, round(v * args.patients / total)) for k, v in params.cohorts.items()}
     params = params.model_copy(update={"cohorts": sizes})
     with tempfile.TemporaryDirectory() as tmp:
-        paths = Paths(root)
+        paths = Layout(root)
         paths.synthetic = Path(tmp)
         start = time.perf_counter()
         cohort = stage.run(paths, params)

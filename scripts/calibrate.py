@@ -26,7 +26,7 @@ from ruamel.yaml import YAML
 from scipy import optimize
 
 from ketapredict.cohort.effects import EffectModel
-from ketapredict.config import Paths, find_root
+from ketapredict.layout import Layout, find_root
 from ketapredict.replicate.simulate import World, population_values, replicate_trial
 from ketapredict.stages.generate import load_specs
 
@@ -134,7 +134,7 @@ def main() -> None:
     parser.add_argument("--max-evals", type=int, default=300)
     parser.add_argument("--write", action="store_true", help="rewrite configs/model.yaml")
     args = parser.parse_args()
-    paths = Paths(find_root(Path(__file__).parent))
+    paths = Layout(find_root(Path(__file__).parent))
     specs = load_specs(paths)
     raw = _yaml().load(paths.model.read_text())
     targets = [(s.name, t) for s in specs.trials.values() for t in s.published if t.tuned]

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from ketapredict.cohort.specs import TrialSpec
-from ketapredict.config import Paths
+from ketapredict.layout import Layout
 from ketapredict.stages.generate import Specs, load_specs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +27,7 @@ def root() -> Path:
 
 @pytest.fixture(scope="session")
 def specs() -> Specs:
-    return load_specs(Paths(ROOT))
+    return load_specs(Layout(ROOT))
 
 
 def trial_data(name: str) -> dict[str, Any]:

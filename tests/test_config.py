@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ketapredict.config import find_root, load_params
+from ketapredict.config import load_params
 from ketapredict.errors import ConfigError
+from ketapredict.layout import find_root
 from tests.conftest import ROOT
 
 

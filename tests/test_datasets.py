@@ -49,12 +49,12 @@ def test_censoring_km_is_left_continuous() -> None:
 def test_relapse_labels_are_unbiased_after_weighting(tmp_path) -> None:
     """On the generator's data, the weighted relapse rate matches the true risk."""
     from ketapredict.cohort.generate import generate_cohort
-    from ketapredict.config import Paths
     from ketapredict.datasets import relapse_table
+    from ketapredict.layout import Layout
     from ketapredict.stages.generate import load_specs
     from tests.conftest import ROOT
 
-    specs = load_specs(Paths(ROOT))
+    specs = load_specs(Layout(ROOT))
     sizes = {"murrough2013": 3000, "realworld": 6000, "murrough2013_serial": 2000}
     c = generate_cohort(specs.trials, sizes, specs.population, specs.model, seed=4, horizon_days=28)
     table = relapse_table(c.patients, c.outcomes, c.truth, horizon_days=28, model=specs.model)

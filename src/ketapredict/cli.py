@@ -17,8 +17,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from ketapredict import RESEARCH_NOTICE, __version__
-from ketapredict.config import Paths, find_root, load_params
+from ketapredict.config import load_params
 from ketapredict.errors import KetapredictError, redact
+from ketapredict.layout import Layout, find_root
 
 app = typer.Typer(
     name="ketapredict",
@@ -98,8 +99,8 @@ def _main(
     _setup_logging(verbose)
 
 
-def _paths(root: Path | None) -> Paths:
-    return Paths(root.resolve() if root else find_root())
+def _paths(root: Path | None) -> Layout:
+    return Layout(root.resolve() if root else find_root())
 
 
 @app.command()
@@ -143,8 +144,8 @@ def train_cmd(
     root: RootOption = None,
 ) -> None:
     """Tune, fit, log, register and gate one task's models (MLflow; models/<task>)."""
+    from ketapredict.contract import TASKS
     from ketapredict.errors import ConfigError
-    from ketapredict.features import TASKS
     from ketapredict.stages import train as stage
 
     if task not in TASKS:

@@ -10,34 +10,6 @@ from pydantic import Field, field_validator
 from ketapredict.errors import ConfigError
 from ketapredict.validation import FloatPair, Strict, load_yaml, parse_model
 
-
-class Paths:
-    """Where things live, relative to the project root (fixed by convention, not tunable)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.configs = root / "configs"
-        self.trials = self.configs / "trials"
-        self.population = self.configs / "population.yaml"
-        self.model = self.configs / "model.yaml"
-        self.synthetic = root / "data" / "synthetic"
-        self.reports = root / "reports"
-        self.models = root / "models"
-        self.params = root / "params.yaml"
-        self.pooled = self.configs / "pooled.yaml"
-        self.features = root / "data" / "features"
-        self.trial_reports = self.reports / "trials"
-
-
-def find_root(start: Path | None = None) -> Path:
-    """The nearest folder at or above `start` that holds params.yaml (else `start` itself)."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "params.yaml").exists():
-            return folder
-    return here
-
-
 # Seeds reach LightGBM (a C int) and scikit-learn (below 2**32): one range for every stage.
 Seed = Annotated[int, Field(ge=0, le=2**31 - 1)]
 

@@ -20,9 +20,8 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from ketapredict.cohort.effects import EffectModel, sigmoid
 from ketapredict.cohort.outcomes import response_threshold
+from ketapredict.contract import ID, SUBGROUPS
 from ketapredict.features import raw_columns
-
-SUBGROUPS = ("sex", "age_band", "trial", "route")
 
 
 @dataclass(frozen=True)
@@ -64,19 +63,19 @@ def responder_table(
     threshold: float,
     model: EffectModel,
 ) -> TaskTable:
-    active = outcomes[outcomes["is_active"]].drop_duplicates("patient_id")
-    rows = active.merge(patients.drop(columns=["trial"]), on="patient_id", how="left")
+    active = outcomes[outcomes["is_active"]].drop_duplicates(ID)
+    rows = active.merge(patients.drop(columns=["trial"]), on=ID, how="left")
     rows = rows.merge(
-        truth[["patient_id", "logodds_active_24h", "logodds_active_end", "logodds_control_24h"]],
-        on="patient_id",
+        truth[[ID, "logodds_active_24h", "logodds_active_end", "logodds_control_24h"]],
+        on=ID,
     )
     base = rows["baseline_score"].to_numpy(dtype=float)
     if visit == "end":
         improvement = rows["pct_change_end"].to_numpy(dtype=float)
         logodds = rows["logodds_active_end"].to_numpy()
     else:
-        seen = visits[visits["visit"] == visit][["patient_id", "period", "score"]]
-        rows = rows.merge(seen, on=["patient_id", "period"], how="left")
+        seen = visits[visits["visit"] == visit][[ID, "period", "score"]]
+        rows = rows.merge(seen, on=[ID, "period"], how="left")
         improvement = (base - rows["score"].to_numpy(dtype=float)) / base
         logodds = rows["logodds_active_24h"].to_numpy()
     # the score map rounds: >= threshold on the continuous scale is <= (1 - t) x baseline
@@ -102,8 +101,8 @@ def relapse_table(
     model: EffectModel,
 ) -> TaskTable:
     at_risk = outcomes[outcomes["relapse_event"].notna()]
-    rows = at_risk.merge(patients.drop(columns=["trial"]), on="patient_id", how="left")
-    rows = rows.merge(truth[["patient_id", "relapse_lp"]], on="patient_id")
+    rows = at_risk.merge(patients.drop(columns=["trial"]), on=ID, how="left")
+    rows = rows.merge(truth[[ID, "relapse_lp"]], on=ID)
     event, days = rows["relapse_event"].to_numpy(), rows["relapse_days"].to_numpy()
     relapsed = (event == 1) & (days <= horizon_days)
     known = relapsed | (days >= horizon_days)
@@ -148,7 +147,7 @@ def _finish(rows: pd.DataFrame, task: str, counts: dict[str, int]) -> TaskTable:
         rows = rows.assign(weight=1.0)
     rows = _subgroups(rows[~unknown].reset_index(drop=True))
     keep = [
-        "patient_id",
+        ID,
         "trial",
         "period",
         *raw_columns(task),
@@ -171,7 +170,7 @@ def assign_split(frame: pd.DataFrame, *, test_fraction: float, seed: int) -> np.
     """'train'/'test' per row: stratified by label, grouped by patient, seeded."""
     folds = max(2, round(1 / test_fraction))
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-    _, test = next(splitter.split(frame, frame["y"], groups=frame["patient_id"]))
+    _, test = next(splitter.split(frame, frame["y"], groups=frame[ID]))
     split = np.full(len(frame), "train", dtype=object)
     split[test] = "test"
     return split

@@ -19,6 +19,13 @@ def redact(text: str) -> str:
     return _SECRET_QUERY.sub(r"\g<key>***", text)
 
 
+def first_line(exc: BaseException, *, limit: int = 300, default: str | None = None) -> str:
+    """The first non-empty line of `exc`'s message (at most `limit` characters), else `default`
+    or the exception's type name: how other libraries' errors are quoted in ours."""
+    lines = str(exc).strip().splitlines()
+    return (lines or [default or type(exc).__name__])[0][:limit]
+
+
 class KetapredictError(Exception):
     """Base class for every error a user can cause and fix. Its text never shows credentials:
     messages quote URIs and other libraries' errors, which may hold them."""

@@ -12,10 +12,8 @@ import pandas as pd
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from ketapredict import metrics, paired
+from ketapredict.contract import BASELINE, MODEL, ORACLE, SUBGROUPS
 
-ORACLE = "Oracle (true risk)"
-MODEL = "LightGBM"
-BASELINE = "Logistic"
 DESIGN_ONLY = "Design only"
 # paired differences reported: name -> (a, b), a − b
 PAIRS = {"model_minus_baseline": (MODEL, BASELINE), "model_minus_oracle": (MODEL, ORACLE)}
@@ -24,7 +22,6 @@ PAIRS = {"model_minus_baseline": (MODEL, BASELINE), "model_minus_oracle": (MODEL
 AUROC_MARGIN = 0.02
 INTERCEPT_MARGIN = 0.3
 ALPHA = 0.05
-SUBGROUPS = ("sex", "age_band", "trial", "route")
 # fit_predict(X, y, weights, groups, X_eval): repeat the whole training procedure (grouped
 # cross-validation by `groups`), return probabilities for X_eval
 FitPredict = Callable[[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, pd.DataFrame], np.ndarray]

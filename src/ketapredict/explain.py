@@ -16,7 +16,8 @@ import pandas as pd
 from scipy import stats
 
 from ketapredict.cohort.effects import EffectModel, linear_predictor
-from ketapredict.features import SCHEMA, Task
+from ketapredict.contract import Task
+from ketapredict.features import SCHEMA
 from ketapredict.model import KetaModel
 
 TOP = 5

@@ -13,10 +13,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ketapredict.contract import Task
 from ketapredict.errors import DataError, LeakageError
-
-Task = Literal["responder", "relapse"]
-TASKS: tuple[Task, ...] = ("responder", "relapse")
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from ketapredict.contract import TASKS, Task
 from ketapredict.errors import ModelError
-from ketapredict.features import TASKS, Task, build_features, feature_names
+from ketapredict.features import build_features, feature_names
 from ketapredict.io import atomic_path, write_json, write_text
 
 BOOSTER_FILE = "booster.txt"

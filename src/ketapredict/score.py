@@ -14,7 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ketapredict.features import SCHEMA, TRAINED_DOSES, Feature, Task, build_matrix
+from ketapredict.contract import Task
+from ketapredict.features import SCHEMA, TRAINED_DOSES, Feature, build_matrix
 
 if TYPE_CHECKING:
     from ketapredict.model import KetaModel

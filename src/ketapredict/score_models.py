@@ -22,7 +22,7 @@ from ketapredict.processes import remove_stale, temp_prefix
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-    from ketapredict.features import Task
+    from ketapredict.contract import Task
     from ketapredict.model import KetaModel
 
 log = logging.getLogger(__name__)

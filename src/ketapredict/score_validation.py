@@ -11,8 +11,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ketapredict.contract import Task
 from ketapredict.errors import InputValidationError
-from ketapredict.features import DOSE_LIMITS, SCHEMA, Feature, Task
+from ketapredict.features import DOSE_LIMITS, SCHEMA, Feature
 from ketapredict.score_io import as_text
 
 ID = "patient_id"

@@ -22,8 +22,8 @@ from sklearn.preprocessing import StandardScaler
 
 from ketapredict import metrics, parallel
 from ketapredict.config import SearchSpace, TrainParams
+from ketapredict.contract import Task
 from ketapredict.errors import ModelError
-from ketapredict.features import Task
 from ketapredict.io import write_bytes
 from ketapredict.model import KetaModel, apply_calibration, fingerprint
 

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from ketapredict import metrics, train
-from ketapredict.config import GenerateParams, Paths
+from ketapredict.config import GenerateParams
 from ketapredict.datasets import responder_table
 from ketapredict.features import build_features, feature_names
+from ketapredict.layout import Layout
 from ketapredict.stages.generate import build, load_specs
 from tests.conftest import ROOT
 
@@ -38,7 +39,7 @@ def test_optimism_corrected_figures_match_a_large_independent_sample() -> None:
     tolerance 0.06 for the slope (about 2.5 standard errors of that mean) and 0.015 for AUROC.
     The old refit (calibration map fitted on the refit's own in-sample scores) missed the
     slope by about 0.28 here (corrected 0.75-0.77 vs external 1.05)."""
-    specs = load_specs(Paths(ROOT))
+    specs = load_specs(Layout(ROOT))
     big, X_big = _cohort(specs, 999, 60_000)
     y_big = big["y"].to_numpy(float)
     corrected, external = [], []
@@ -65,7 +66,7 @@ def test_optimism_corrected_figures_match_a_large_independent_sample() -> None:
 def test_a_refit_of_the_whole_data_reproduces_the_model() -> None:
     """The refit is the training procedure minus the search: on the model's own rows and
     candidate it gives the model's own predictions."""
-    specs = load_specs(Paths(ROOT))
+    specs = load_specs(Layout(ROOT))
     dev, X = _cohort(specs, 4, 1500)
     y, w, g = dev["y"].to_numpy(float), dev["weight"].to_numpy(float), dev["patient_id"]
     tuning, booster = train.fit_procedure(X, y, w, g.to_numpy(), PROCEDURE, candidates=[CANDIDATE])

@@ -7,9 +7,10 @@ import hashlib
 import pandas as pd
 import pytest
 
-from ketapredict.config import GenerateParams, Paths
+from ketapredict.config import GenerateParams
 from ketapredict.errors import ConfigError
 from ketapredict.io import read_parquet
+from ketapredict.layout import Layout
 from ketapredict.stages import generate as stage
 from tests.conftest import ROOT
 
@@ -17,7 +18,7 @@ SMALL = {"zarate2006": 60, "murrough2013": 90, "sustain1": 120, "realworld": 150
 
 
 def _run(tmp_path, name: str, seed: int, cohorts=SMALL) -> dict[str, str]:
-    paths = Paths(ROOT)
+    paths = Layout(ROOT)
     paths.synthetic = tmp_path / name
     stage.run(paths, GenerateParams(seed=seed, relapse_horizon_days=28, cohorts=cohorts))
     return {

@@ -50,13 +50,14 @@ def test_the_test_split_decides_nothing(project) -> None:
 
 
 def test_same_seed_gives_the_same_model(project) -> None:
-    from ketapredict.config import Paths, load_params
+    from ketapredict.config import load_params
+    from ketapredict.layout import Layout
     from ketapredict.stages import train as stage
 
     (project / "params.yaml").write_text(yaml.safe_dump(TINY_PARAMS, sort_keys=False))
     params = load_params(project / "params.yaml")
-    a = stage.fit(Paths(project), "responder", params.train)
-    b = stage.fit(Paths(project), "responder", params.train)
+    a = stage.fit(Layout(project), "responder", params.train)
+    b = stage.fit(Layout(project), "responder", params.train)
     assert a.model.booster.model_to_string() == b.model.booster.model_to_string()
     X = a.train.X
     np.testing.assert_array_equal(a.model.predict_matrix(X), b.model.predict_matrix(X))
@@ -65,7 +66,8 @@ def test_same_seed_gives_the_same_model(project) -> None:
 
 
 def test_results_do_not_depend_on_the_number_of_workers(project, monkeypatch) -> None:
-    from ketapredict.config import Paths, load_params
+    from ketapredict.config import load_params
+    from ketapredict.layout import Layout
     from ketapredict.stages import train as stage
 
     (project / "params.yaml").write_text(yaml.safe_dump(TINY_PARAMS, sort_keys=False))
@@ -73,7 +75,7 @@ def test_results_do_not_depend_on_the_number_of_workers(project, monkeypatch) ->
     fits = []
     for workers in (1, 2):
         monkeypatch.setattr(stage, "workers_for", lambda rows, tasks, w=workers: w)
-        fits.append(stage.fit(Paths(project), "relapse", params.train))
+        fits.append(stage.fit(Layout(project), "relapse", params.train))
     one, two = fits
     assert one.model.booster.model_to_string() == two.model.booster.model_to_string()
     assert one.cv == two.cv

@@ -11,9 +11,11 @@ import pandas as pd
 
 from ketapredict import evaluate as ev
 from ketapredict import metrics, train
-from ketapredict.config import EvaluateParams, Params, Paths
-from ketapredict.features import TASKS, Task, build_features, feature_names
+from ketapredict.config import EvaluateParams, Params
+from ketapredict.contract import TASKS, Task
+from ketapredict.features import build_features, feature_names
 from ketapredict.io import read_json, read_parquet, write_bytes, write_json, write_text
+from ketapredict.layout import Layout
 from ketapredict.model import KetaModel
 from ketapredict.parallel import workers_for
 from ketapredict.train import load_baseline
@@ -23,10 +25,10 @@ LOGISTIC = ev.BASELINE
 FILES = {ev.MODEL: "lightgbm", LOGISTIC: "logistic", ev.ORACLE: "oracle"}
 
 
-def evaluate_task(paths: Paths, task: Task, params: EvaluateParams) -> dict[str, Any]:
+def evaluate_task(paths: Layout, task: Task, params: EvaluateParams) -> dict[str, Any]:
     rng = np.random.default_rng([params.seed, TASKS.index(task)])
-    table = read_parquet(paths.features / f"{task}.parquet")
-    folder = paths.root / "data" / "train" / task
+    table = read_parquet(paths.table(task))
+    folder = paths.trained(task)
     model = KetaModel.load(folder / "lightgbm")
     baseline = load_baseline(folder)
     X_all = build_features(table, task)[feature_names(task)]
@@ -93,9 +95,9 @@ def _summary(out: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def write_curves(paths: Paths, task: Task, result: ev.Evaluation) -> None:
+def write_curves(paths: Layout, task: Task, result: ev.Evaluation) -> None:
     """Curve data for `dvc plots` (one file per curve and model; decision curves wide)."""
-    folder = paths.reports / "plots" / task
+    folder = paths.stage_reports("plots", task)
     for key, frame in result.curves.items():
         kind, _, name = key.partition(":")
         if name:
@@ -144,7 +146,7 @@ def figures(result: ev.Evaluation, task: Task) -> dict[str, Any]:
     return out
 
 
-def run(paths: Paths, params: Params) -> dict[str, Any]:
+def run(paths: Layout, params: Params) -> dict[str, Any]:
     from ketapredict import plots, tracking
 
     report: dict[str, Any] = {}
@@ -153,7 +155,7 @@ def run(paths: Paths, params: Params) -> dict[str, Any]:
         result = out["result"]
         report[task] = _summary(out)
         write_curves(paths, task, result)
-        folder = paths.reports / "evaluate" / task
+        folder = paths.stage_reports("evaluate", task)
         measures = pd.DataFrame(result.summary).T.rename_axis("model").reset_index()
         tables = {"measures": measures, **result.tables}
         for name, frame in tables.items():
@@ -161,7 +163,7 @@ def run(paths: Paths, params: Params) -> dict[str, Any]:
         pngs = {name: plots.save_png(fig) for name, fig in figures(result, task).items()}
         for name, data in pngs.items():
             write_bytes(data, folder / "figures" / f"{name}.png")
-        run_id = read_json(paths.root / "data" / "train" / task / "registry.json")["run_id"]
+        run_id = read_json(paths.registry_record(task))["run_id"]
         with tracking.resume_run(root=paths.root, run_id=run_id, stage="evaluate"):
             tracking.log_metrics({f"eval_test_{k}": v for k, v in report[task]["test"].items()})
             tracking.log_metrics({f"eval_oracle_{k}": v for k, v in report[task]["oracle"].items()})
@@ -194,7 +196,7 @@ def run(paths: Paths, params: Params) -> dict[str, Any]:
             t["calibration_slope"],
             t["calibration_intercept"],
         )
-    write_json(_clean(report), paths.reports / "metrics.json")
+    write_json(_clean(report), paths.metrics)
     return report
 
 

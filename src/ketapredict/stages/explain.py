@@ -13,8 +13,9 @@ import pandas as pd
 
 from ketapredict import explain as ex
 from ketapredict.cohort.specs import load_effect_model
-from ketapredict.config import Params, Paths
-from ketapredict.features import TASKS, Task, build_features, feature_names
+from ketapredict.config import Params
+from ketapredict.contract import TASKS, Task
+from ketapredict.features import build_features, feature_names
 from ketapredict.io import (
     read_json,
     read_parquet,
@@ -23,6 +24,7 @@ from ketapredict.io import (
     write_parquet,
     write_text,
 )
+from ketapredict.layout import Layout
 from ketapredict.model import KetaModel
 from ketapredict.train import load_baseline
 
@@ -30,10 +32,10 @@ log = logging.getLogger(__name__)
 DEPENDENCE = 3
 
 
-def explain_task(paths: Paths, task: Task) -> dict[str, Any]:
-    table = read_parquet(paths.features / f"{task}.parquet")
+def explain_task(paths: Layout, task: Task) -> dict[str, Any]:
+    table = read_parquet(paths.table(task))
     test = table[table["split"] == "test"].reset_index(drop=True)
-    folder = paths.root / "data" / "train" / task
+    folder = paths.trained(task)
     model = KetaModel.load(folder / "lightgbm")
     registry = read_json(folder / "registry.json")
     blocks = ex.aliased_blocks(table[table["split"] == "train"], task)
@@ -114,13 +116,13 @@ def _top_features(sv: ex.Shap, k: int) -> list[str]:
     return [sv.features[i] for i in order[:k]]
 
 
-def run(paths: Paths, params: Params) -> dict[str, Any]:
+def run(paths: Layout, params: Params) -> dict[str, Any]:
     from ketapredict import plots, tracking
 
     recovery: dict[str, Any] = {}
     for task in TASKS:
         out = explain_task(paths, task)
-        folder = paths.reports / "explain" / task
+        folder = paths.stage_reports("explain", task)
         write_text(out["importance"].to_csv(index=False), folder / "importance.csv")
         write_text(
             out["baseline_importance"].to_csv(index=False), folder / "baseline_importance.csv"
@@ -169,5 +171,5 @@ def run(paths: Paths, params: Params) -> dict[str, Any]:
             100 * s["top5_overlap"],
             100 * s["noise_share"],
         )
-    write_json(recovery, paths.reports / "explain" / "truth_recovery.json")
+    write_json(recovery, paths.truth_recovery)
     return recovery

@@ -7,15 +7,17 @@ import logging
 import pandas as pd
 
 from ketapredict.cohort.specs import load_effect_model
-from ketapredict.config import FeaturesParams, Paths
+from ketapredict.config import FeaturesParams
+from ketapredict.contract import TASKS
 from ketapredict.datasets import TaskTable, assign_split, relapse_table, responder_table
-from ketapredict.features import TASKS, check_no_leakage
+from ketapredict.features import check_no_leakage
 from ketapredict.io import read_parquet, write_json, write_parquet
+from ketapredict.layout import Layout
 
 log = logging.getLogger(__name__)
 
 
-def build(paths: Paths, params: FeaturesParams) -> dict[str, TaskTable]:
+def build(paths: Layout, params: FeaturesParams) -> dict[str, TaskTable]:
     data = paths.synthetic
     dictionary = pd.read_csv(data / "dictionary.csv")
     for task in TASKS:
@@ -48,11 +50,11 @@ def build(paths: Paths, params: FeaturesParams) -> dict[str, TaskTable]:
     return tables
 
 
-def run(paths: Paths, params: FeaturesParams) -> dict[str, TaskTable]:
+def run(paths: Layout, params: FeaturesParams) -> dict[str, TaskTable]:
     tables = build(paths, params)
     summary = {}
     for task, table in tables.items():
-        write_parquet(table.frame, paths.features / f"{task}.parquet")
+        write_parquet(table.frame, paths.table(task))
         by_split = table.frame.groupby("split")["y"].agg(["size", "sum"])
         summary[task] = {
             **table.counts,
@@ -62,5 +64,5 @@ def run(paths: Paths, params: FeaturesParams) -> dict[str, TaskTable]:
         log.info("%s: %d rows, %d events", task, table.counts["rows"], table.counts["events"])
     summary["responder"]["label"] = params.responder_label.model_dump()
     summary["relapse"]["horizon_days"] = params.relapse_horizon_days
-    write_json(summary, paths.features / "summary.json")
+    write_json(summary, paths.features_summary)
     return tables

@@ -12,9 +12,10 @@ from ketapredict.cohort.generate import COHORT_TABLES, Cohort, generate_cohort
 from ketapredict.cohort.population import PopulationSpec
 from ketapredict.cohort.specs import TrialSpec, load_effect_model, load_population, load_trials
 from ketapredict.cohort.truth import effects_table
-from ketapredict.config import GenerateParams, Paths
+from ketapredict.config import GenerateParams
 from ketapredict.errors import ConfigError
 from ketapredict.io import write_parquet, write_text
+from ketapredict.layout import Layout
 from ketapredict.memory import require_patients
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ class Specs:
     trials: dict[str, TrialSpec]
 
 
-def load_specs(paths: Paths) -> Specs:
+def load_specs(paths: Layout) -> Specs:
     population = load_population(paths.population)
     model = load_effect_model(paths.model)
     return Specs(population, model, load_trials(paths.trials, population, model))
@@ -51,7 +52,7 @@ def build(params: GenerateParams, specs: Specs) -> Cohort:
     )
 
 
-def run(paths: Paths, params: GenerateParams) -> Cohort:
+def run(paths: Layout, params: GenerateParams) -> Cohort:
     specs = load_specs(paths)
     cohort = build(params, specs)
     meta = {"ketapredict_version": __version__, "seed": str(params.seed)}

@@ -10,9 +10,10 @@ from typing import Any
 
 from rich.progress import Progress
 
-from ketapredict.config import Paths, ReplicateParams
+from ketapredict.config import ReplicateParams
 from ketapredict.errors import SpecError
 from ketapredict.io import write_json, write_text
+from ketapredict.layout import Layout
 from ketapredict.memory import require_patients
 from ketapredict.replicate.report import summary, to_html, to_markdown
 from ketapredict.replicate.simulate import (
@@ -94,7 +95,7 @@ def simulate(world: World, pooled: list[PooledTarget], params: ReplicateParams) 
     return records
 
 
-def run(paths: Paths, params: ReplicateParams) -> list[Record]:
+def run(paths: Layout, params: ReplicateParams) -> list[Record]:
     from ketapredict import tracking
 
     specs = load_specs(paths)

@@ -9,10 +9,12 @@ from pathlib import Path
 import pandas as pd
 
 from ketapredict import report
-from ketapredict.config import Params, Paths
+from ketapredict.config import Params
+from ketapredict.contract import TASKS, Task
 from ketapredict.errors import DataError
-from ketapredict.features import SCHEMA, TASKS, Task
+from ketapredict.features import SCHEMA
 from ketapredict.io import read_json, read_parquet, write_text
+from ketapredict.layout import Layout
 from ketapredict.stages.generate import load_specs
 
 log = logging.getLogger(__name__)
@@ -28,11 +30,11 @@ FIGURES = {
 }
 
 
-def _figures(paths: Paths, task: Task) -> dict[str, bytes]:
+def _figures(paths: Layout, task: Task) -> dict[str, bytes]:
     out = {}
     for stage, names in FIGURES.items():
         for name in names:
-            png = paths.reports / stage / task / "figures" / f"{name}.png"
+            png = paths.stage_reports(stage, task) / "figures" / f"{name}.png"
             if png.exists():
                 out[name] = png.read_bytes()
     return out
@@ -51,8 +53,8 @@ def _label(params: Params, task: Task) -> str:
     )
 
 
-def task_card(paths: Paths, params: Params, task: Task) -> report.TaskCard:
-    table = read_parquet(paths.features / f"{task}.parquet")
+def task_card(paths: Layout, params: Params, task: Task) -> report.TaskCard:
+    table = read_parquet(paths.table(task))
     predictors = pd.DataFrame(
         [
             {
@@ -66,12 +68,12 @@ def task_card(paths: Paths, params: Params, task: Task) -> report.TaskCard:
     )
     missing = table[[f.name for f in SCHEMA[task]]].isna().mean()
     missing = missing[missing > 0].rename("share_missing").rename_axis("predictor").reset_index()
-    counts = read_json(paths.features / "summary.json")[task]
+    counts = read_json(paths.features_summary)[task]
     counts = {k: v for k, v in counts.items() if not isinstance(v, dict)}
-    evaluate = paths.reports / "evaluate" / task
-    metrics = read_json(paths.reports / "metrics.json")[task]
-    recovery = read_json(paths.reports / "explain" / "truth_recovery.json")[task]
-    registry = read_json(paths.root / "data" / "train" / task / "registry.json")
+    evaluate = paths.stage_reports("evaluate", task)
+    metrics = read_json(paths.metrics)[task]
+    recovery = read_json(paths.truth_recovery)[task]
+    registry = read_json(paths.registry_record(task))
     _same_model(task, registry, metrics, recovery)
     return report.TaskCard(
         task=task,
@@ -79,12 +81,12 @@ def task_card(paths: Paths, params: Params, task: Task) -> report.TaskCard:
         counts=counts,
         predictors=predictors,
         missing=missing,
-        training=read_json(paths.reports / "train" / f"{task}.json"),
+        training=read_json(paths.training_report(task)),
         metrics=metrics,
         subgroups=_subgroups(pd.read_csv(evaluate / "subgroups.csv")),
         internal_external=pd.read_csv(evaluate / "internal_external.csv"),
         recovery=recovery,
-        importance=pd.read_csv(paths.reports / "explain" / task / "importance_blocks.csv"),
+        importance=pd.read_csv(paths.stage_reports("explain", task) / "importance_blocks.csv"),
         registry=registry,
         within_design=pd.read_csv(evaluate / "within_design.csv"),
         figures=_figures(paths, task),
@@ -136,7 +138,7 @@ def _subgroups(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def build(paths: Paths, params: Params) -> report.Card:
+def build(paths: Layout, params: Params) -> report.Card:
     from ketapredict.tracking import git_commit
 
     specs = load_specs(paths)
@@ -151,15 +153,15 @@ def build(paths: Paths, params: Params) -> report.Card:
     return report.Card(git_commit(paths.root) or "unknown", designs, replication, tasks)
 
 
-def run(paths: Paths, params: Params) -> report.Card:
+def run(paths: Layout, params: Params) -> report.Card:
     from ketapredict import tracking
 
     card = build(paths, params)
-    html_path, md_path = paths.reports / "model_card.html", paths.reports / "model_card.md"
+    html_path, md_path = paths.model_card_html, paths.model_card
     write_text(report.to_html(card), html_path)
     write_text(report.to_markdown(card), md_path)
     for task in TASKS:
-        run_id = read_json(paths.root / "data" / "train" / task / "registry.json")["run_id"]
+        run_id = read_json(paths.registry_record(task))["run_id"]
         with tracking.resume_run(root=paths.root, run_id=run_id, stage="report"):
             tracking.log_file_artifact(html_path, "model_card")
             tracking.log_file_artifact(md_path, "model_card")

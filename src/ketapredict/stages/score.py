@@ -19,8 +19,8 @@ import numpy as np
 import pyarrow as pa
 
 from ketapredict import RESEARCH_NOTICE, __version__
+from ketapredict.contract import Task
 from ketapredict.errors import InputFileError, InputValidationError, redact
-from ketapredict.features import Task
 from ketapredict.io import atomic_path, write_errors
 from ketapredict.score import (
     BAND_CUTS,

@@ -15,9 +15,11 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from ketapredict import champion, processes, train
-from ketapredict.config import Params, Paths, TrainParams
-from ketapredict.features import Task, build_features, feature_names, raw_columns
+from ketapredict.config import Params, TrainParams
+from ketapredict.contract import Task
+from ketapredict.features import build_features, feature_names, raw_columns
 from ketapredict.io import read_parquet, write_json
+from ketapredict.layout import Layout
 from ketapredict.model import KetaModel, fingerprint, load_model
 from ketapredict.parallel import workers_for
 from ketapredict.pyfunc import OUTPUT
@@ -34,8 +36,8 @@ class Split:
     rows: pd.DataFrame
 
 
-def load_split(paths: Paths, task: Task, which: str) -> Split:
-    table = read_parquet(paths.features / f"{task}.parquet")
+def load_split(paths: Layout, task: Task, which: str) -> Split:
+    table = read_parquet(paths.table(task))
     rows = table[table["split"] == which].reset_index(drop=True)
     X = build_features(rows, task)[feature_names(task)]
     return Split(X, rows["y"].to_numpy(dtype=float), rows["weight"].to_numpy(dtype=float), rows)
@@ -58,7 +60,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def fit(paths: Paths, task: Task, params: TrainParams) -> Fit:
+def fit(paths: Layout, task: Task, params: TrainParams) -> Fit:
     """Tune and fit both models on the training split, and measure them by cross-validation."""
     tr = load_split(paths, task, "train")
     groups = tr.rows["patient_id"].to_numpy()
@@ -83,13 +85,13 @@ def fit(paths: Paths, task: Task, params: TrainParams) -> Fit:
     )
 
 
-def run(paths: Paths, params: Params, task: Task) -> dict[str, Any]:
+def run(paths: Layout, params: Params, task: Task) -> dict[str, Any]:
     from ketapredict import tracking
 
     result = fit(paths, task, params.train)
     tuning, model = result.tuning, result.model
-    out = paths.root / "data" / "train" / task
-    data_hash = _sha256(paths.features / f"{task}.parquet")
+    out = paths.trained(task)
+    data_hash = _sha256(paths.table(task))
     model.meta.update(
         params=tuning.params,
         task=task,
@@ -162,7 +164,7 @@ def run(paths: Paths, params: Params, task: Task) -> dict[str, Any]:
         "rows": {"train": len(result.train.y)},
         "decided_on": decision.decided_on,
     }
-    write_json(report, paths.reports / "train" / f"{task}.json")
+    write_json(report, paths.training_report(task))
     write_json(
         {
             "registered_model": name,
@@ -222,11 +224,11 @@ def compare_with(result: Fit, current: KetaModel) -> champion.Comparison:
     return champion.compare(tr.y, tr.w, result.tuning.oof_proba, theirs)
 
 
-def _export(paths: Paths, task: Task, name: str, champion_version: str | None) -> str | None:
+def _export(paths: Layout, task: Task, name: str, champion_version: str | None) -> str | None:
     """Copy the champion (whichever version holds the alias) to models/<task>."""
     from ketapredict import tracking
 
-    dest = paths.models / task
+    dest = paths.exported(task)
     if champion_version is None:
         log.warning("%s: no champion yet; models/%s not updated", name, task)
         return None

@@ -1,0 +1,69 @@
+"""Where every file lives, relative to the project root: the one place a path is spelled.
+Fixed by convention (dvc.yaml lists the same paths), not tunable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ketapredict.contract import FOLDERS, MODEL, Task
+
+
+class Layout:
+    """The project's folders and files; per-task paths are methods taking the task."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.params = root / "params.yaml"
+        # inputs the user edits
+        self.configs = root / "configs"
+        self.trials = self.configs / "trials"
+        self.population = self.configs / "population.yaml"
+        self.model = self.configs / "model.yaml"
+        self.pooled = self.configs / "pooled.yaml"
+        # stage outputs
+        self.synthetic = root / "data" / "synthetic"
+        self.features = root / "data" / "features"
+        self.features_summary = self.features / "summary.json"
+        self.reports = root / "reports"
+        self.trial_reports = self.reports / "trials"
+        self.models = root / "models"
+        self.metrics = self.reports / "metrics.json"
+        self.truth_recovery = self.reports / "explain" / "truth_recovery.json"
+        self.model_card = self.reports / "model_card.md"
+        self.model_card_html = self.reports / "model_card.html"
+
+    def table(self, task: Task) -> Path:
+        """The features stage's modelling table for `task`."""
+        return self.features / f"{task}.parquet"
+
+    def trained(self, task: Task) -> Path:
+        """The train stage's folder for `task`: its models and registry.json."""
+        return self.root / "data" / "train" / task
+
+    def trained_model(self, task: Task, label: str = MODEL) -> Path:
+        """The folder of one of `task`'s trained models (LightGBM unless `label` says)."""
+        return self.trained(task) / FOLDERS[label]
+
+    def registry_record(self, task: Task) -> Path:
+        """What training registered for `task`: run id, version, champion decision."""
+        return self.trained(task) / "registry.json"
+
+    def training_report(self, task: Task) -> Path:
+        return self.reports / "train" / f"{task}.json"
+
+    def stage_reports(self, stage: str, task: Task) -> Path:
+        """A stage's report folder for `task` (reports/<stage>/<task>)."""
+        return self.reports / stage / task
+
+    def exported(self, task: Task) -> Path:
+        """The champion's exported copy for `task` (models/<task>), scored without MLflow."""
+        return self.models / task
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above `start` that holds params.yaml (else `start` itself)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "params.yaml").exists():
+            return folder
+    return here
