@@ -1,7 +1,7 @@
 """Time every pipeline stage on the default params in a throw-away copy of the project.
 
-Targets: replicate (R=200, all presets) < 2 min (issue 3); both training stages < 3 min and
-all stages < 5 min (issue 4); evaluate < 60 s (issue 5); explain + report < 60 s (issue 6).
+Targets: replicate (R=200, all presets) < 2 min; both training stages < 3 min and all stages
+< 5 min; evaluate < 60 s; explain + report < 60 s.
 MLflow goes to a temporary SQLite database."""
 
 from __future__ import annotations
