@@ -28,7 +28,7 @@ def module_file(module: str) -> Path | None:
     return None
 
 
-def _imported(path: Path, module: str) -> set[str]:
+def imported(path: Path, module: str) -> set[str]:
     """ketapredict modules imported anywhere in the file (lazy imports in functions too)."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: set[str] = set()
@@ -56,7 +56,7 @@ def closure(module: str) -> set[Path]:
         seen.add(name)
         parts = name.split(".")
         todo += [".".join(parts[:i]) for i in range(1, len(parts))]
-        todo += sorted(_imported(module_file(name), name))
+        todo += sorted(imported(module_file(name), name))
     return {module_file(m) for m in seen}
 
 
