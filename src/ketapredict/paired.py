@@ -1,6 +1,4 @@
-"""Paired comparisons of models scored on the same patients: each bootstrap resample scores
-both models, so the interval is for the difference itself, not two overlapping intervals.
-Pure: outcomes and probabilities in, numbers and frames out."""
+"""Paired bootstrap comparisons: both models scored on each resample, intervals of the gap."""
 
 from __future__ import annotations
 
@@ -10,20 +8,17 @@ from scipy.stats import norm
 
 from ketapredict import metrics
 
+# The resamples are metrics' own; evaluation draws them through this module.
+from ketapredict.metrics import resample_counts as resample_counts
+
 Array = np.ndarray
 LEVEL = 0.95
 
 
 def interval(estimate: float, draws: Array) -> dict[str, float]:
     """The estimate with the percentile interval of its bootstrap draws."""
-    low, high = np.nanquantile(draws, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
-    return {"estimate": float(estimate), "low": float(low), "high": float(high)}
-
-
-def resample_counts(y: Array, w: Array, rng: np.random.Generator, n: int) -> dict[bool, Array]:
-    """Frequency weights (B, n) times the case weights: stratified by outcome (for ranks) and
-    ordinary (for measures that depend on the event count), as metrics.bootstrap_metrics."""
-    return {s: metrics.bootstrap_counts(y, rng, n, s) * w for s in (True, False)}
+    estimate, low, high = metrics.percentile_interval(estimate, draws, LEVEL)
+    return {"estimate": estimate, "low": low, "high": high}
 
 
 def differences(
@@ -48,7 +43,7 @@ def differences(
         y, p_b, thresholds, c
     )
     out["net_benefit_mean"] = interval(float(nb.mean()), nb_draws.mean(axis=1))
-    low, high = np.nanquantile(nb_draws, [(1 - LEVEL) / 2, (1 + LEVEL) / 2], axis=0)
+    low, high = metrics.percentile_bounds(nb_draws, LEVEL, axis=0)
     curve = pd.DataFrame({"threshold": thresholds, "estimate": nb, "low": low, "high": high})
     return out, curve
 

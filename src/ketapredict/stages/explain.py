@@ -83,7 +83,8 @@ def explain_task(paths: Layout, task: Task) -> dict[str, Any]:
 
 
 def figures(out: dict[str, Any]) -> dict[str, Any]:
-    from ketapredict import plots, plots_shap
+    from ketapredict import plots
+    from ketapredict.plots import shap as plots_shap
 
     task, sv = out["task"], out["shap"]
     summary, imp = out["blocked"]["model"]  # aliased characteristics as one block each

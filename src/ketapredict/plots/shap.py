@@ -1,7 +1,4 @@
-"""SHAP figures (beeswarm, bar, dependence, waterfall), drawn by shap's own plot functions and
-returned as Figures. shap draws with pyplot and jitters with NumPy's global random state, so
-each function owns a fresh pyplot figure, seeds and restores that state, and unregisters the
-figure from pyplot before returning it: same values, same picture, nothing left behind."""
+"""SHAP figures (beeswarm, bar, dependence, waterfall) drawn by shap's own plot functions."""
 
 from __future__ import annotations
 
@@ -16,6 +13,9 @@ from ketapredict.explain import Shap
 
 @contextlib.contextmanager
 def _shap_canvas(width: float, height: float, seed: int = 0) -> Iterator[Figure]:
+    """A fresh pyplot figure for shap to draw on, unregistered from pyplot afterwards; shap
+    jitters with NumPy's global random state, so that is seeded here and restored after:
+    same values, same picture, nothing left behind."""
     import matplotlib.pyplot as plt
 
     state = np.random.get_state()
@@ -40,6 +40,7 @@ def _explanation(sv: Shap) -> object:
 
 
 def plot_shap_beeswarm(sv: Shap, *, title: str = "", max_display: int = 15) -> Figure:
+    """Every patient's SHAP value per feature, features by mean |SHAP|, coloured by value."""
     import shap
 
     with _shap_canvas(9, 7) as fig:
@@ -50,6 +51,7 @@ def plot_shap_beeswarm(sv: Shap, *, title: str = "", max_display: int = 15) -> F
 
 
 def plot_shap_bar(sv: Shap, *, title: str = "", max_display: int = 15) -> Figure:
+    """Mean |SHAP value| per model feature."""
     import shap
 
     with _shap_canvas(9, 7) as fig:
@@ -78,6 +80,7 @@ def plot_shap_dependence(
 
 
 def plot_shap_waterfall(sv: Shap, row: int, *, title: str = "", max_display: int = 10) -> Figure:
+    """How one patient's features move the prediction from the base value, largest first."""
     import shap
 
     with _shap_canvas(8, 6) as fig:
