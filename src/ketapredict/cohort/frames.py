@@ -1,8 +1,8 @@
-"""Assembling the generator's tables: long visits, per-period outcomes, ids and dtypes."""
+"""The generator's tables and their assembly: long visits, per-period outcomes, ids and dtypes."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -12,8 +12,17 @@ from ketapredict.cohort.outcomes import visit_label
 from ketapredict.cohort.scales import Scale
 from ketapredict.cohort.specs import Arm, TrialSpec
 
-if TYPE_CHECKING:
-    from ketapredict.cohort.generate import Cohort
+COHORT_TABLES = ("patients", "visits", "outcomes", "truth")
+
+
+@dataclass
+class Cohort:
+    """The four tables of a generated cohort, in COHORT_TABLES order."""
+
+    patients: pd.DataFrame
+    visits: pd.DataFrame
+    outcomes: pd.DataFrame
+    truth: pd.DataFrame
 
 
 def category(value: str, n: int) -> pd.Categorical:
@@ -112,8 +121,6 @@ def finish(
     id_offset: int,
 ) -> Cohort:
     """Give every table global patient ids and the trial's name; keep the truth out of outcomes."""
-    from ketapredict.cohort.generate import Cohort
-
     n = len(patients)
     head = pd.DataFrame(
         {

@@ -12,6 +12,7 @@ from ketapredict.cohort import frames
 from ketapredict.cohort.adverse import simulate_adverse_events
 from ketapredict.cohort.assign import assign_arms, blocked_allocation, reference_arms
 from ketapredict.cohort.effects import EffectModel, linear_predictor, sigmoid
+from ketapredict.cohort.frames import COHORT_TABLES, Cohort
 from ketapredict.cohort.missing import draw_dropout, mask_covariates
 from ketapredict.cohort.outcomes import (
     end_of_course_hours,
@@ -23,14 +24,6 @@ from ketapredict.cohort.outcomes import (
 )
 from ketapredict.cohort.population import PopulationSpec, inclusion_filter, sample_population
 from ketapredict.cohort.specs import Arm, TrialSpec, population_for
-
-
-@dataclass
-class Cohort:
-    patients: pd.DataFrame
-    visits: pd.DataFrame
-    outcomes: pd.DataFrame
-    truth: pd.DataFrame
 
 
 @dataclass
@@ -312,6 +305,3 @@ def generate_cohort(
         offset += n
     tables = [frames.concat([getattr(p, t) for p in parts]) for t in COHORT_TABLES]
     return Cohort(*tables)
-
-
-COHORT_TABLES = ("patients", "visits", "outcomes", "truth")

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from ketapredict import __version__
 from ketapredict.cohort.dictionary import data_dictionary
 from ketapredict.cohort.effects import EffectModel
-from ketapredict.cohort.generate import COHORT_TABLES, Cohort, generate_cohort
+from ketapredict.cohort.frames import COHORT_TABLES, Cohort
+from ketapredict.cohort.generate import generate_cohort
 from ketapredict.cohort.population import PopulationSpec
 from ketapredict.cohort.specs import TrialSpec, load_effect_model, load_population, load_trials
 from ketapredict.cohort.truth import effects_table
