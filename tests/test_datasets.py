@@ -49,9 +49,9 @@ def test_censoring_km_is_left_continuous() -> None:
 def test_relapse_labels_are_unbiased_after_weighting(tmp_path) -> None:
     """On the generator's data, the weighted relapse rate matches the true risk."""
     from ketapredict.cohort.generate import generate_cohort
+    from ketapredict.cohort.specs import load_specs
     from ketapredict.datasets import relapse_table
     from ketapredict.layout import Layout
-    from ketapredict.stages.generate import load_specs
     from tests.conftest import ROOT
 
     specs = load_specs(Layout(ROOT))
