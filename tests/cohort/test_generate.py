@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import expit as sigmoid
 
-from ketapredict.cohort.effects import sigmoid
 from ketapredict.cohort.generate import generate_trial
 from ketapredict.cohort.scales import SCALES
 from tests.conftest import simple_trial
