@@ -12,6 +12,7 @@ week follow-up) cannot inform the label and are excluded; both exclusions are co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,7 @@ from ketapredict.cohort.effects import EffectModel
 from ketapredict.cohort.truth import relapse_probability, response_probability
 from ketapredict.contract import ID, SUBGROUPS
 from ketapredict.features import raw_columns
+from ketapredict.survival import kaplan_meier
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def relapse_table(
     weight = np.zeros(len(rows))
     short = np.zeros(len(rows), dtype=bool)
     for _, idx in rows.groupby("trial", observed=True).indices.items():
-        censor_km = _km_left(days[idx], 1.0 - event[idx])
+        censor_km = censoring_survival(days[idx], 1.0 - event[idx])
         at_horizon = censor_km(np.array([horizon_days]))[0]
         short[idx] = at_horizon < 0.05
         label_time = np.minimum(days[idx], horizon_days)
@@ -111,20 +113,17 @@ def relapse_table(
     return _finish(rows, "relapse", counts)
 
 
-def _km_left(time: np.ndarray, event: np.ndarray):
-    """Kaplan-Meier survival of `time` (events = `event` == 1) as a left-continuous function:
-    S(t-), the probability of no event strictly before t."""
-    order = np.argsort(time, kind="stable")
-    t, e = time[order], event[order]
-    at_risk = len(t) - np.arange(len(t))
-    factors = np.where(e == 1, 1.0 - 1.0 / at_risk, 1.0)
-    surv = np.cumprod(factors)
-
-    def left(x: np.ndarray) -> np.ndarray:
-        k = np.searchsorted(t, x, side="left")
-        return np.where(k == 0, 1.0, surv[np.maximum(k - 1, 0)])
-
-    return left
+def censoring_survival(
+    days: np.ndarray, censored: np.ndarray
+) -> Callable[[np.ndarray], np.ndarray]:
+    """G(t-): the Kaplan–Meier probability of remaining uncensored strictly before t. Rows with
+    tied days are taken one at a time in row order, each its own step of the curve."""
+    order = np.argsort(days, kind="stable")
+    rank = np.empty(len(days))
+    rank[order] = np.arange(len(days))
+    curve = kaplan_meier(rank, censored)
+    ordered = days[order]
+    return lambda t: curve.before(np.searchsorted(ordered, t, side="left").astype(float))
 
 
 def _finish(rows: pd.DataFrame, task: str, counts: dict[str, int]) -> TaskTable:
