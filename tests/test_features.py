@@ -8,6 +8,7 @@ import pytest
 
 from ketapredict import features
 from ketapredict.cohort.dictionary import data_dictionary
+from ketapredict.contract import TASKS
 from ketapredict.errors import DataError, LeakageError
 from ketapredict.features import SCHEMA, Feature, build_features, check_no_leakage, feature_names
 
@@ -18,7 +19,7 @@ def dictionary(specs) -> pd.DataFrame:
 
 
 def test_the_real_schema_passes_the_leakage_guard(dictionary) -> None:
-    for task in features.TASKS:
+    for task in TASKS:
         check_no_leakage(task, dictionary)
 
 
