@@ -1,5 +1,5 @@
 """Generate and write N patients (default 1,000,000) in the default design mix; report time
-and peak memory. Target (issue 2): under 15 s and 3 GB on the 2-core reference machine."""
+and peak memory. Target: under 15 s and 3 GB on the 2-core reference machine."""
 
 from __future__ import annotations
 

@@ -26,9 +26,9 @@ from ruamel.yaml import YAML
 from scipy import optimize
 
 from ketapredict.cohort.effects import EffectModel
+from ketapredict.cohort.specs import load_specs
 from ketapredict.layout import Layout, find_root
 from ketapredict.replicate.simulate import World, population_values, replicate_trial
-from ketapredict.stages.generate import load_specs
 
 Setter = Callable[[dict[str, Any], float], None]
 

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 import yaml
 
-from ketapredict.cohort.specs import TrialSpec
+from ketapredict.cohort.specs import Specs, TrialSpec, load_specs
 from ketapredict.layout import Layout
-from ketapredict.stages.generate import Specs, load_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ketapredict.datasets import _km_left, assign_split
+from ketapredict.datasets import assign_split, censoring_survival
 from ketapredict.train import folds
 
 
@@ -42,16 +42,16 @@ def test_cv_folds_never_share_a_patient_and_are_stratified_and_seeded() -> None:
 
 def test_censoring_km_is_left_continuous() -> None:
     # censoring "events" at 2 and 4 among 4 subjects
-    G = _km_left(np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.0, 1.0, 0.0, 1.0]))
+    G = censoring_survival(np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.0, 1.0, 0.0, 1.0]))
     np.testing.assert_allclose(G(np.array([0.5, 2.0, 2.5, 4.0, 5.0])), [1, 1, 2 / 3, 2 / 3, 0])
 
 
 def test_relapse_labels_are_unbiased_after_weighting(tmp_path) -> None:
     """On the generator's data, the weighted relapse rate matches the true risk."""
     from ketapredict.cohort.generate import generate_cohort
+    from ketapredict.cohort.specs import load_specs
     from ketapredict.datasets import relapse_table
     from ketapredict.layout import Layout
-    from ketapredict.stages.generate import load_specs
     from tests.conftest import ROOT
 
     specs = load_specs(Layout(ROOT))

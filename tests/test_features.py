@@ -8,6 +8,7 @@ import pytest
 
 from ketapredict import features
 from ketapredict.cohort.dictionary import data_dictionary
+from ketapredict.contract import TASKS
 from ketapredict.errors import DataError, LeakageError
 from ketapredict.features import SCHEMA, Feature, build_features, check_no_leakage, feature_names
 

@@ -301,7 +301,7 @@ class _ScoreProgress:
 @friendly_errors
 def trials(root: RootOption = None) -> None:
     """List the trial design presets in configs/trials/."""
-    from ketapredict.stages.generate import load_specs
+    from ketapredict.cohort.specs import load_specs
 
     specs = load_specs(_paths(root))
     table = Table("name", "design", "published N", "scale", "arms")

@@ -12,16 +12,18 @@ week follow-up) cannot inform the label and are excluded; both exclusions are co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
 
-from ketapredict.cohort.effects import EffectModel, sigmoid
-from ketapredict.cohort.outcomes import response_threshold
+from ketapredict.cohort.effects import EffectModel
+from ketapredict.cohort.truth import relapse_probability, response_probability
 from ketapredict.contract import ID, SUBGROUPS
 from ketapredict.features import raw_columns
+from ketapredict.survival import kaplan_meier
 
 
 @dataclass(frozen=True)
@@ -38,19 +40,6 @@ def _subgroups(frame: pd.DataFrame) -> pd.DataFrame:
     )
     bands = pd.cut(frame["age"], [0, 40, 60, 200], right=False, labels=["<40", "40-59", "60+"])
     return frame.assign(sex=sex, age_band=bands.astype(str))
-
-
-def true_response_probability(
-    logodds: np.ndarray, baseline: np.ndarray, threshold: float, model: EffectModel
-) -> np.ndarray:
-    """P(improvement >= threshold) from the true log-odds of response (improvement >= 50 %),
-    inverting the generator's score map; exact for the rounded scores at threshold 0.5."""
-    if threshold == 0.5:
-        return sigmoid(logodds)
-    c = response_threshold(baseline)
-    gap = threshold - c
-    slope = np.where(gap >= 0, model.response.improve_scale, model.response.worsen_scale)
-    return sigmoid(logodds - gap / slope)
 
 
 def responder_table(
@@ -81,12 +70,12 @@ def responder_table(
     # the score map rounds: >= threshold on the continuous scale is <= (1 - t) x baseline
     y = np.where(np.isnan(improvement), np.nan, (improvement >= threshold - 1e-9).astype(float))
     control = rows["logodds_control_24h"].to_numpy()
-    p_control = true_response_probability(control, base, threshold, model)
+    p_control = response_probability(control, base, threshold, model)
     if visit == "end":  # the truth has the comparator at 24 h only
         p_control = np.full(len(rows), np.nan)
     rows = rows.assign(
         y=y,
-        p_true=true_response_probability(logodds, base, threshold, model),
+        p_true=response_probability(logodds, base, threshold, model),
         p_true_control=p_control,
     )
     return _finish(rows, "responder", {"active_periods": len(active)})
@@ -109,13 +98,13 @@ def relapse_table(
     weight = np.zeros(len(rows))
     short = np.zeros(len(rows), dtype=bool)
     for _, idx in rows.groupby("trial", observed=True).indices.items():
-        censor_km = _km_left(days[idx], 1.0 - event[idx])
+        censor_km = censoring_survival(days[idx], 1.0 - event[idx])
         at_horizon = censor_km(np.array([horizon_days]))[0]
         short[idx] = at_horizon < 0.05
         label_time = np.minimum(days[idx], horizon_days)
         weight[idx] = np.where(known[idx], 1.0 / np.maximum(censor_km(label_time), 1e-12), 0.0)
     y = np.where(known & ~short, relapsed.astype(float), np.nan)
-    p_true = model.relapse_probability(rows["relapse_lp"].to_numpy(), horizon_days)
+    p_true = relapse_probability(model, rows["relapse_lp"].to_numpy(), horizon_days)
     rows = rows.assign(y=y, p_true=p_true, weight=np.where(short, 0.0, weight))
     counts = {
         "responders_at_end": len(at_risk),
@@ -124,20 +113,17 @@ def relapse_table(
     return _finish(rows, "relapse", counts)
 
 
-def _km_left(time: np.ndarray, event: np.ndarray):
-    """Kaplan-Meier survival of `time` (events = `event` == 1) as a left-continuous function:
-    S(t-), the probability of no event strictly before t."""
-    order = np.argsort(time, kind="stable")
-    t, e = time[order], event[order]
-    at_risk = len(t) - np.arange(len(t))
-    factors = np.where(e == 1, 1.0 - 1.0 / at_risk, 1.0)
-    surv = np.cumprod(factors)
-
-    def left(x: np.ndarray) -> np.ndarray:
-        k = np.searchsorted(t, x, side="left")
-        return np.where(k == 0, 1.0, surv[np.maximum(k - 1, 0)])
-
-    return left
+def censoring_survival(
+    days: np.ndarray, censored: np.ndarray
+) -> Callable[[np.ndarray], np.ndarray]:
+    """G(t-): the Kaplan–Meier probability of remaining uncensored strictly before t. Rows with
+    tied days are taken one at a time in row order, each its own step of the curve."""
+    order = np.argsort(days, kind="stable")
+    rank = np.empty(len(days))
+    rank[order] = np.arange(len(days))
+    curve = kaplan_meier(rank, censored)
+    ordered = days[order]
+    return lambda t: curve.before(np.searchsorted(ordered, t, side="left").astype(float))
 
 
 def _finish(rows: pd.DataFrame, task: str, counts: dict[str, int]) -> TaskTable:

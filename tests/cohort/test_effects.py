@@ -1,15 +1,14 @@
-"""The shared effect model's building blocks: dose, sessions, curves, assignment."""
+"""The shared effect model's building blocks: dose, sessions, curves, linear predictors."""
 
 from __future__ import annotations
 
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from ketapredict.cohort.assign import exact_allocation
-from ketapredict.cohort.effects import Curve
-from ketapredict.cohort.outcomes import response_threshold
+from ketapredict.cohort.effects import Curve, Term, linear_predictor
 
 
 def test_dose_factor_is_one_at_reference_and_saturates(specs) -> None:
@@ -43,15 +42,18 @@ def test_curve_interpolates_in_log_time_and_is_flat_outside() -> None:
     assert c.at(np.sqrt(2 * 101) - 1) == pytest.approx(0.5, abs=1e-9)
 
 
-def test_response_threshold_matches_rounded_scores() -> None:
-    for b in range(10, 61):
-        c = response_threshold(np.array([float(b)]))[0]
-        for pct in (c - 1e-6, c + 1e-6):
-            score = round(b * (1 - pct))
-            assert (score <= b / 2) == (pct > c), (b, pct)
-
-
-def test_exact_allocation_gives_exact_counts(rng) -> None:
-    arms = exact_allocation([2 / 3, 1 / 3], 73, rng)
-    assert np.bincount(arms).tolist() == [49, 24]
-    assert not np.array_equal(arms, np.sort(arms))
+def test_linear_predictor_adds_each_term_on_its_transform() -> None:
+    frame = pd.DataFrame({"age": [30.0, 50.0], "female": [1.0, 0.0], "dx": ["mdd", "ptsd"]})
+    terms = [
+        Term(covariate="age", coef=0.1, center=40.0),
+        Term(covariate="age", coef=1.0, transform="hinge", knot=45.0),
+        Term(covariate="age", coef=2.0, transform="log", center=40.0),
+        Term(covariate=("age", "female"), coef=0.01),
+        Term(covariate="dx", coef=-1.0, transform="equals", value="ptsd"),
+    ]
+    expected = [
+        -1.0 + 0.0 + 2 * (np.log1p(30) - np.log1p(40)) + 0.3,
+        1.0 + 5.0 + 2 * (np.log1p(50) - np.log1p(40)) + 0.0 - 1.0,
+    ]
+    np.testing.assert_allclose(linear_predictor(terms, frame), expected, rtol=1e-12)
+    assert [t.label for t in terms[1:]] == ["age above 45", "age", "age x female", "dx = ptsd"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import expit as sigmoid
 
-from ketapredict.cohort.effects import sigmoid
 from ketapredict.cohort.generate import generate_trial
 from ketapredict.cohort.scales import SCALES
 from tests.conftest import simple_trial
@@ -79,50 +79,15 @@ def test_visits_agree_with_outcomes(cohorts) -> None:
     assert (cohort.visits["score"] <= SCALES["madrs"].max_score).all()
 
 
-def test_dropout_rate_and_mcar_mechanism_match_the_spec(specs) -> None:
-    spec = simple_trial(dropout={"rate": 0.3, "mechanism": "mcar"})
-    c = generate_trial(spec, specs.population, specs.model, 40_000, np.random.default_rng(5))
+def test_a_generated_trial_applies_the_dropout_and_missingness_specs(specs) -> None:
+    spec = simple_trial(dropout={"rate": 0.3}, missingness={"rate": 0.1, "columns": ["bmi"]})
+    c = generate_trial(spec, specs.population, specs.model, 5000, np.random.default_rng(5))
     dropped = c.outcomes["dropout_day"].notna().to_numpy()
-    assert dropped.mean() == pytest.approx(0.3, abs=0.01)
-    for column in ("age", "baseline_madrs", "bmi"):
-        assert abs(np.corrcoef(dropped, c.patients[column])[0, 1]) < 0.02
+    assert dropped.mean() == pytest.approx(0.3, abs=0.02)
     last = c.visits.groupby("patient_id")["hours"].max().to_numpy()
     assert (last[dropped] < last[~dropped].max()).mean() > 0.95
-
-
-def test_dropout_mar_depends_on_the_named_covariate(specs) -> None:
-    spec = simple_trial(
-        dropout={"rate": 0.2, "mechanism": "mar", "depends_on": "age", "strength": 1.0}
-    )
-    c = generate_trial(spec, specs.population, specs.model, 40_000, np.random.default_rng(6))
-    dropped = c.outcomes["dropout_day"].notna().to_numpy()
-    assert dropped.mean() == pytest.approx(0.2, abs=0.01)
-    age = c.patients["age"].to_numpy()
-    z = (age - age.mean()) / age.std()
-    slope = np.polyfit(z, np.log((dropped + 0.5) / (1.5 - dropped)), 1)[0]
-    assert slope > 0.2
-    from sklearn.linear_model import LogisticRegression
-
-    fit = LogisticRegression(C=1e6).fit(z[:, None], dropped)
-    assert fit.coef_[0, 0] == pytest.approx(1.0, abs=0.08)
-
-
-def test_missing_values_follow_rate_and_mechanism(specs) -> None:
-    rule = {"rate": 0.1, "mechanism": "mar", "depends_on": "age", "strength": 1.0,
-            "columns": ["bmi", "family_history_aud"]}  # fmt: skip
-    c = generate_trial(
-        simple_trial(missingness=rule),
-        specs.population,
-        specs.model,
-        40_000,
-        np.random.default_rng(8),
-    )
-    p = c.patients
-    for column in ("bmi", "family_history_aud"):
-        miss = p[column].isna()
-        assert miss.mean() == pytest.approx(0.1, abs=0.01)
-        assert p.loc[miss, "age"].mean() > p.loc[~miss, "age"].mean() + 3
-    assert p["age"].notna().all() and p["female"].notna().all()
+    assert c.patients["bmi"].isna().mean() == pytest.approx(0.1, abs=0.015)
+    assert c.patients["age"].notna().all()
 
 
 def _design_matrix(model, frame: pd.DataFrame) -> np.ndarray:

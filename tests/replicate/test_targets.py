@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ketapredict.cohort.generate import Cohort
+from ketapredict.cohort.frames import Cohort
 from ketapredict.cohort.specs import Target
 from ketapredict.replicate.targets import PooledTarget, compute
 

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 from ketapredict import metrics, train
+from ketapredict.cohort.specs import load_specs
 from ketapredict.config import GenerateParams
 from ketapredict.datasets import responder_table
 from ketapredict.features import build_features, feature_names
 from ketapredict.layout import Layout
-from ketapredict.stages.generate import build, load_specs
+from ketapredict.stages.generate import build
 from tests.conftest import ROOT
 
 PROCEDURE = train.Procedure(seed=5, cv_folds=5, max_trees=300, early_stopping_rounds=20)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from ketapredict.cohort.effects import EffectModel
-from ketapredict.cohort.specs import TrialSpec
+from ketapredict.cohort.specs import Arm, TrialSpec
 
 
 def exact_allocation(shares: list[float], n: int, rng: np.random.Generator) -> np.ndarray:
@@ -43,12 +43,31 @@ def assign_arms(spec: TrialSpec, blocks: np.ndarray, rng: np.random.Generator) -
     return np.zeros((n, 1), dtype=int)
 
 
-def reference_arms(spec: TrialSpec, model: EffectModel) -> tuple[str, str | None]:
-    """The design's active arm and its comparator (None: no concurrent control), for the truth."""
-    active = [a.name for a in spec.arms if model.drugs[a.drug].active]
-    if not active:
-        raise ValueError(f"trial {spec.name!r} has no active (ketamine or esketamine) arm")
-    if spec.design == "randomized_withdrawal":
-        return active[0], None
-    inactive = (a.name for a in spec.arms if not model.drugs[a.drug].active)
-    return active[0], spec.control or next(inactive, None)
+def assign_maintenance(
+    spec: TrialSpec, arm: Arm, course: pd.DataFrame, blocks: np.ndarray, rng: np.random.Generator
+) -> pd.DataFrame:
+    """Continuation after the course: randomized (withdrawal designs) or planned (arm spec)."""
+    n = len(course)
+    interval = np.full(n, np.inf)
+    withdrawal_arm = np.full(n, "", dtype=object)
+    if spec.withdrawal is not None and arm.name == spec.arms[0].name:
+        eligible = course[f"{spec.withdrawal.eligible}_end"].to_numpy() == 1
+        shares = [spec.arm(name).allocation for name in spec.withdrawal.arms]
+        pick = blocked_allocation(shares, blocks[eligible], rng)
+        chosen = [spec.arm(spec.withdrawal.arms[k]) for k in pick]
+        withdrawal_arm[eligible] = [c.name for c in chosen]
+        interval[eligible] = [
+            c.maintenance.interval_days if c.maintenance and c.drug != "placebo_spray" else np.inf
+            for c in chosen
+        ]
+    elif arm.maintenance is not None:
+        planned = rng.random(n) < arm.maintenance.probability
+        interval[planned] = arm.maintenance.interval_days
+    per_month = np.where(np.isfinite(interval), 30.4 / interval, 0.0)
+    return pd.DataFrame(
+        {
+            "withdrawal_arm": withdrawal_arm,
+            "maintenance_per_month": np.round(per_month, 3),
+            "on_maintenance": (per_month > 0).astype(np.float64),
+        }
+    )

@@ -12,7 +12,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
-from scipy import special
 
 from ketapredict.validation import NamePair, Strict
 
@@ -194,21 +193,3 @@ class EffectModel(Strict):
             w = np.where(since >= 0, m.time_weight.at(np.maximum(since, 0.0)) * gain, 0.0)
             weight = np.maximum(weight, w)
         return weight
-
-    def response_logodds(
-        self, drug: str, hours: float, weight: float, dose_factor: float, modifier: np.ndarray
-    ) -> np.ndarray:
-        """True log-odds of response at one visit for every patient of one arm."""
-        curve = self.response.expectancy[self.drugs[drug].expectancy]
-        base = float(curve.at(hours))
-        return base + weight * dose_factor * (self.response.drug_effect + modifier)
-
-    def relapse_probability(self, lp: np.ndarray, horizon_days: float) -> np.ndarray:
-        """P(relapse by horizon) under the Weibull proportional-hazards model."""
-        r = self.relapse
-        cum = (horizon_days / r.weibull_scale) ** r.weibull_shape * np.exp(lp)
-        return -np.expm1(-cum)
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return special.expit(x)

@@ -1,8 +1,8 @@
-"""Assembling the generator's tables: long visits, per-period outcomes, ids and dtypes."""
+"""The generator's tables and their assembly: long visits, per-period outcomes, ids and dtypes."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -12,8 +12,17 @@ from ketapredict.cohort.outcomes import visit_label
 from ketapredict.cohort.scales import Scale
 from ketapredict.cohort.specs import Arm, TrialSpec
 
-if TYPE_CHECKING:
-    from ketapredict.cohort.generate import Cohort
+COHORT_TABLES = ("patients", "visits", "outcomes", "truth")
+
+
+@dataclass
+class Cohort:
+    """The four tables of a generated cohort, in COHORT_TABLES order."""
+
+    patients: pd.DataFrame
+    visits: pd.DataFrame
+    outcomes: pd.DataFrame
+    truth: pd.DataFrame
 
 
 def category(value: str, n: int) -> pd.Categorical:
@@ -37,7 +46,6 @@ def long_visits(
     idx: np.ndarray,
     period: int,
     arm: Arm,
-    scale_name: str,
     hours: np.ndarray,
     baseline: np.ndarray,
     scores: np.ndarray,
@@ -61,7 +69,7 @@ def long_visits(
             "arm": category(arm.name, m),
             "hours": all_hours.astype(np.float32)[visit_codes],
             "visit": pd.Categorical(np.asarray(labels, dtype=object)[visit_codes]),
-            "scale": category(scale_name, m),
+            "scale": category(scale.name, m),
             "score": score.astype(np.int16),
             "response": (score <= base / 2) & (visit_codes > 0),
             "remission": score <= scale.remission_max,
@@ -112,8 +120,6 @@ def finish(
     id_offset: int,
 ) -> Cohort:
     """Give every table global patient ids and the trial's name; keep the truth out of outcomes."""
-    from ketapredict.cohort.generate import Cohort
-
     n = len(patients)
     head = pd.DataFrame(
         {

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from scipy import special
 
-from ketapredict.cohort.effects import EffectModel, linear_predictor
+from ketapredict.cohort.effects import EffectModel
 from ketapredict.cohort.scales import Scale
 from ketapredict.cohort.specs import Arm, TrialSpec
 
@@ -70,20 +69,16 @@ class Trajectory:
 
 
 def simulate_trajectory(
-    covariates: pd.DataFrame,
-    arm: Arm,
+    eta: np.ndarray,
     hours: np.ndarray,
-    model: EffectModel,
     patient_latent: np.ndarray,
+    *,
+    model: EffectModel,
     rng: np.random.Generator,
 ) -> Trajectory:
-    n = len(covariates)
-    weight = model.session_weight(hours, np.asarray(arm.session_hours()))
-    dose_factor = model.dose_factor(arm.drug, arm.route, arm.dose)
-    modifier = linear_predictor(model.response.terms, covariates)
-    eta = np.empty((n, len(hours)))
-    for j, h in enumerate(hours):
-        eta[:, j] = model.response_logodds(arm.drug, h, weight[j], dose_factor, modifier)
+    """Latent states around the true log-odds `eta` (patients, visits): correlated logistic
+    noise per visit, plus the dissociation draw that shares the copula."""
+    n = len(eta)
     L = np.linalg.cholesky(noise_correlation(model, hours))
     z = rng.standard_normal((n, len(hours) + 1)) @ L.T
     share = model.response.patient_correlation
@@ -116,12 +111,9 @@ def scores_from_ystar(
     return np.clip(np.round(raw), 0, scale.max_score)
 
 
-def relapse_times(
-    frame: pd.DataFrame, model: EffectModel, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Weibull proportional-hazards relapse times (days after the end of course) and lp."""
+def relapse_times(lp: np.ndarray, model: EffectModel, rng: np.random.Generator) -> np.ndarray:
+    """Weibull proportional-hazards relapse times (days after the end of course) given the true
+    linear predictors `lp`."""
     r = model.relapse
-    lp = linear_predictor(r.terms, frame)
-    e = rng.standard_exponential(len(frame))
-    t = r.weibull_scale * (e * np.exp(-lp)) ** (1.0 / r.weibull_shape)
-    return t, lp
+    e = rng.standard_exponential(len(lp))
+    return r.weibull_scale * (e * np.exp(-lp)) ** (1.0 / r.weibull_shape)

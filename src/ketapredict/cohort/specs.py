@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import Field, model_validator
 
@@ -267,3 +268,27 @@ def load_trials(
     if not specs:
         raise SpecError(f"{directory}: no trial specs (*.yaml) found")
     return specs
+
+
+class SpecFiles(Protocol):
+    """Where the specs live: the trials folder, the population and the effect model files."""
+
+    trials: Path
+    population: Path
+    model: Path
+
+
+@dataclass(frozen=True)
+class Specs:
+    """Every spec of a project: the shared population and effect model, and the trial designs."""
+
+    population: PopulationSpec
+    model: EffectModel
+    trials: dict[str, TrialSpec]
+
+
+def load_specs(files: SpecFiles) -> Specs:
+    """Load and cross-check the population, the effect model and every trial spec."""
+    population = load_population(files.population)
+    model = load_effect_model(files.model)
+    return Specs(population, model, load_trials(files.trials, population, model))

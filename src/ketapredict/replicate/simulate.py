@@ -10,7 +10,8 @@ import numpy as np
 
 from ketapredict.cohort import frames
 from ketapredict.cohort.effects import EffectModel
-from ketapredict.cohort.generate import COHORT_TABLES, Cohort, generate_trial
+from ketapredict.cohort.frames import COHORT_TABLES, Cohort
+from ketapredict.cohort.generate import generate_trial
 from ketapredict.cohort.population import PopulationSpec
 from ketapredict.cohort.specs import Target, TrialSpec
 from ketapredict.replicate import stats

@@ -7,9 +7,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-# Products of (n - d) / n that equal 0.5 exactly can land a few ulps above it; without the
-# slack a median sitting exactly on S = 0.5 would jump to the next event time.
-_HALF = 0.5 + 1e-10
+from ketapredict.survival import KaplanMeier, kaplan_meier
+
 _MAX_ITER = 50
 _MAX_HALVINGS = 30
 _STEP_TOL = 1e-9
@@ -52,13 +51,11 @@ def sd(x: ArrayLike) -> float:
     return float(x.std(ddof=1)) if x.size >= 2 else np.nan
 
 
-def _km_curve(time: ArrayLike, event: ArrayLike) -> tuple[FloatArray, FloatArray, int]:
-    """Distinct event times, the Kaplan–Meier survival just after each, and the rows used."""
+def _km(time: ArrayLike, event: ArrayLike) -> tuple[KaplanMeier, int]:
+    """The Kaplan–Meier curve of the pairs observed in both, and how many there are."""
     time, event = _observed(time, event)
     _require_binary(event, "event")
-    event_times, deaths = np.unique(time[event == 1.0], return_counts=True)
-    at_risk = time.size - np.searchsorted(np.sort(time), event_times, side="left")
-    return event_times, np.cumprod(1.0 - deaths / at_risk), time.size
+    return kaplan_meier(time, event), time.size
 
 
 def km_survival(time: ArrayLike, event: ArrayLike, at: float) -> float:
@@ -68,11 +65,10 @@ def km_survival(time: ArrayLike, event: ArrayLike, at: float) -> float:
     event are dropped; NaN if no pair is left or `at` is NaN. Beyond the last observed time the
     last value is carried forward (as lifelines does).
     """
-    event_times, surv, n = _km_curve(time, event)
+    curve, n = _km(time, event)
     if n == 0 or np.isnan(at):
         return np.nan
-    i = int(np.searchsorted(event_times, at, side="right")) - 1
-    return float(surv[i]) if i >= 0 else 1.0
+    return curve.at(at)
 
 
 def km_median(time: ArrayLike, event: ArrayLike) -> float:
@@ -81,9 +77,7 @@ def km_median(time: ArrayLike, event: ArrayLike) -> float:
     This is lifelines' `median_survival_time_` convention (which returns inf when not reached),
     not R/SAS's midpoint rule when S sits exactly on 0.5. NaN pairs are dropped.
     """
-    event_times, surv, _ = _km_curve(time, event)
-    i = int(np.searchsorted(-surv, -_HALF, side="left"))
-    return float(event_times[i]) if i < surv.size else np.nan
+    return _km(time, event)[0].median()
 
 
 def _cox_rows(

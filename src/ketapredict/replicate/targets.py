@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from ketapredict.cohort.generate import Cohort
+from ketapredict.cohort.frames import Cohort
 from ketapredict.cohort.specs import Target
 from ketapredict.replicate import stats
 from ketapredict.validation import Strict

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from ketapredict import __version__
 from ketapredict.cohort.dictionary import data_dictionary
-from ketapredict.cohort.effects import EffectModel
-from ketapredict.cohort.generate import COHORT_TABLES, Cohort, generate_cohort
-from ketapredict.cohort.population import PopulationSpec
-from ketapredict.cohort.specs import TrialSpec, load_effect_model, load_population, load_trials
+from ketapredict.cohort.frames import COHORT_TABLES, Cohort
+from ketapredict.cohort.generate import generate_cohort
+from ketapredict.cohort.specs import Specs, load_specs
 from ketapredict.cohort.truth import effects_table
 from ketapredict.config import GenerateParams
 from ketapredict.errors import ConfigError
@@ -19,19 +17,6 @@ from ketapredict.layout import Layout
 from ketapredict.memory import require_patients
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Specs:
-    population: PopulationSpec
-    model: EffectModel
-    trials: dict[str, TrialSpec]
-
-
-def load_specs(paths: Layout) -> Specs:
-    population = load_population(paths.population)
-    model = load_effect_model(paths.model)
-    return Specs(population, model, load_trials(paths.trials, population, model))
 
 
 def build(params: GenerateParams, specs: Specs) -> Cohort:

@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.progress import Progress
 
+from ketapredict.cohort.specs import load_specs
 from ketapredict.config import ReplicateParams
 from ketapredict.errors import SpecError
 from ketapredict.io import write_json, write_text
@@ -24,7 +25,6 @@ from ketapredict.replicate.simulate import (
     replicate_trial,
 )
 from ketapredict.replicate.targets import PooledTarget
-from ketapredict.stages.generate import load_specs
 from ketapredict.validation import load_yaml, parse_model
 
 log = logging.getLogger(__name__)

@@ -9,13 +9,13 @@ from pathlib import Path
 import pandas as pd
 
 from ketapredict import report
+from ketapredict.cohort.specs import load_specs
 from ketapredict.config import Params
 from ketapredict.contract import TASKS, Task
 from ketapredict.errors import DataError
 from ketapredict.features import SCHEMA
 from ketapredict.io import read_json, read_parquet, write_text
 from ketapredict.layout import Layout
-from ketapredict.stages.generate import load_specs
 
 log = logging.getLogger(__name__)
 FIGURES = {

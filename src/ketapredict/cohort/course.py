@@ -1,0 +1,245 @@
+"""One arm's course in one period: trajectory, response, maintenance, adverse events, relapse,
+visit scores and what dropout hides, each its own step, drawing in that order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ketapredict.cohort import frames, truth
+from ketapredict.cohort.adverse import simulate_adverse_events
+from ketapredict.cohort.assign import assign_maintenance
+from ketapredict.cohort.effects import EffectModel
+from ketapredict.cohort.outcomes import (
+    Trajectory,
+    end_of_course_hours,
+    relapse_times,
+    scores_from_ystar,
+    simulate_trajectory,
+    truncated_ystar,
+    visit_hours,
+)
+from ketapredict.cohort.specs import Arm, TrialSpec
+
+# Course outcomes and the hours (after the period's first dose, None: end of course) they are
+# assessed at; a patient who has dropped out by then has them missing.
+_ASSESSED = (
+    ("response_24h", 24.0),
+    ("remission_24h", 24.0),
+    ("pct_change_end", None),
+    ("response_end", None),
+    ("remission_end", None),
+)
+
+
+@dataclass
+class Trial:
+    """What every arm-period shares: the spec, the model, the generator and per-patient draws."""
+
+    spec: TrialSpec
+    model: EffectModel
+    rng: np.random.Generator
+    dropout_hours: np.ndarray
+    blocks: np.ndarray
+
+    def is_active(self, arm: Arm) -> bool:
+        return self.model.drugs[arm.drug].active
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When one arm-period's events happen (hours after its first dose unless named)."""
+
+    hours: np.ndarray
+    end_hours: float
+    start_hours: float  # the period's first dose, hours after enrolment
+    follow_days: float  # follow-up after the end of course, cut short by the next period
+
+
+@dataclass(frozen=True)
+class ArmPeriod:
+    """The patients on one arm in one period: rows of the trial, covariates, period baseline."""
+
+    arm: Arm
+    period: int
+    idx: np.ndarray
+    cov: pd.DataFrame
+    baseline: np.ndarray
+    latent: np.ndarray
+    schedule: Schedule
+
+
+def schedule(spec: TrialSpec, arm: Arm, period: int, *, last: bool) -> Schedule:
+    """Visit times and follow-up of one arm-period; a period before another ends at washout."""
+    limit = np.inf if last else 24.0 * spec.washout_days
+    end = end_of_course_hours(spec, arm)
+    return Schedule(
+        hours=visit_hours(spec, arm, limit),
+        end_hours=end,
+        start_hours=period * 24.0 * spec.washout_days,
+        follow_days=min(spec.follow_up_days, (limit - end) / 24.0),
+    )
+
+
+def simulate_course(
+    trial: Trial, group: ArmPeriod
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Visits and outcome rows of one arm-period, and each patient's improvement at the end."""
+    traj = _trajectory(trial, group)
+    course = _response(trial, group, traj)
+    plan = assign_maintenance(trial.spec, group.arm, course, trial.blocks[group.idx], trial.rng)
+    course = pd.concat([course, plan], axis=1)
+    ae = _adverse_events(trial, group, traj, course)
+    course["cadss_peak"] = ae["cadss_peak"].to_numpy()
+    relapse = _relapse(trial, group, course)
+    scores = _scores(trial, group, traj, course, relapse)
+    visits = _visits(trial, group, scores)
+    course = _censor_at_dropout(trial, group, course)
+    outcome = _outcome_rows(trial, group, course, relapse, ae)
+    return visits, outcome, course["pct_change_end"].fillna(0).to_numpy()
+
+
+def _trajectory(trial: Trial, group: ArmPeriod) -> Trajectory:
+    """Latent visit states around each patient's true log-odds of response at each visit."""
+    modifier = truth.response_modifier(trial.model, group.cov)
+    hours = group.schedule.hours
+    eta = truth.response_logodds(trial.model, group.arm, hours, modifier)
+    return simulate_trajectory(eta, hours, group.latent, model=trial.model, rng=trial.rng)
+
+
+def _response(trial: Trial, group: ArmPeriod, traj: Trajectory) -> pd.DataFrame:
+    """Response and remission 24 h after the first dose and at the end of the course."""
+    scale = trial.spec.scale_spec()
+    hours, baseline = group.schedule.hours, group.baseline
+    e = int(np.searchsorted(hours, group.schedule.end_hours))
+    j24 = int(np.searchsorted(hours, 24.0))
+    score_end, score_24 = scores_from_ystar(traj.ystar[:, [e, j24]], baseline, scale, trial.model).T
+    return pd.DataFrame(
+        {
+            "response_24h": (traj.ystar[:, j24] > 0).astype(np.float64),
+            "remission_24h": (score_24 <= scale.remission_max).astype(np.float64),
+            "pct_change_end": (baseline - score_end) / baseline,
+            "response_end": (traj.ystar[:, e] > 0).astype(np.float64),
+            "remission_end": (score_end <= scale.remission_max).astype(np.float64),
+            "n_sessions": float(group.arm.sessions),
+        }
+    )
+
+
+def _adverse_events(
+    trial: Trial, group: ArmPeriod, traj: Trajectory, course: pd.DataFrame
+) -> pd.DataFrame:
+    """Adverse events of the course and of the sessions continued during follow-up."""
+    per_month = course["maintenance_per_month"].to_numpy()
+    cumulative = group.arm.sessions + per_month * group.schedule.follow_days / 30.4
+    return simulate_adverse_events(
+        group.arm, traj.z_dissociation, cumulative, trial.model, trial.rng
+    )
+
+
+def _relapse(trial: Trial, group: ArmPeriod, course: pd.DataFrame) -> pd.DataFrame:
+    """Relapse for responders at the end of an active course, censored by follow-up and dropout."""
+    n = len(group.cov)
+    out = pd.DataFrame(
+        {
+            "relapse_time_true": np.full(n, np.inf),
+            "relapse_lp": np.nan,
+            "relapse_event": np.nan,
+            "relapse_days": np.nan,
+        }
+    )
+    at_risk = (course["response_end"].to_numpy() == 1) & trial.is_active(group.arm)
+    if not at_risk.any():
+        return out
+    frame = pd.concat([group.cov, course], axis=1)[at_risk].reset_index(drop=True)
+    lp = truth.relapse_lp(trial.model, frame)
+    t = relapse_times(lp, trial.model, trial.rng)
+    censor = _relapse_censoring(trial, group, at_risk)
+    followed = censor > 0
+    rows = np.flatnonzero(at_risk)[followed]
+    out.loc[at_risk, "relapse_time_true"] = t
+    out.loc[at_risk, "relapse_lp"] = lp
+    out.loc[rows, "relapse_event"] = (t <= censor)[followed].astype(float)
+    out.loc[rows, "relapse_days"] = np.round(np.minimum(t, censor)[followed], 2)
+    return out
+
+
+def _relapse_censoring(trial: Trial, group: ArmPeriod, at_risk: np.ndarray) -> np.ndarray:
+    """Days after the end of course at which follow-up (fixed or staggered) or dropout ends."""
+    spec, schedule, k = trial.spec, group.schedule, int(at_risk.sum())
+    if spec.follow_up_min_days:
+        admin = trial.rng.uniform(spec.follow_up_min_days, schedule.follow_days, k)
+    else:
+        admin = np.full(k, schedule.follow_days)
+    end = schedule.start_hours + schedule.end_hours
+    return np.minimum(admin, (trial.dropout_hours[group.idx][at_risk] - end) / 24.0)
+
+
+def _scores(
+    trial: Trial,
+    group: ArmPeriod,
+    traj: Trajectory,
+    course: pd.DataFrame,
+    relapse: pd.DataFrame,
+) -> np.ndarray:
+    """Scores at every visit: after an active course a responder stays a responder until
+    relapse, and not after."""
+    hours, end_h = group.schedule.hours, group.schedule.end_hours
+    ystar = traj.ystar.copy()
+    after = hours > end_h
+    responders = course["response_end"].to_numpy() == 1
+    if trial.is_active(group.arm) and after.any() and responders.any():
+        days_after = (hours[after] - end_h) / 24.0
+        still = (days_after[None, :] < relapse["relapse_time_true"].to_numpy()[:, None])[responders]
+        cells = np.ix_(responders, after)
+        ystar[cells] = truncated_ystar(traj.eta[cells], traj.u[cells], still)
+    return scores_from_ystar(ystar, group.baseline, trial.spec.scale_spec(), trial.model)
+
+
+def _visits(trial: Trial, group: ArmPeriod, scores: np.ndarray) -> pd.DataFrame:
+    """The long visit rows, up to each patient's dropout."""
+    schedule = group.schedule
+    seen_until = trial.dropout_hours[group.idx][:, None]
+    observed = schedule.start_hours + schedule.hours[None, :] <= seen_until
+    return frames.long_visits(
+        group.idx,
+        group.period,
+        group.arm,
+        schedule.hours,
+        group.baseline,
+        scores,
+        observed,
+        trial.spec.scale_spec(),
+    )
+
+
+def _censor_at_dropout(trial: Trial, group: ArmPeriod, course: pd.DataFrame) -> pd.DataFrame:
+    """Course outcomes assessed after the patient dropped out are missing."""
+    course = course.copy()
+    gone = trial.dropout_hours[group.idx]
+    for column, hours in _ASSESSED:
+        at = group.schedule.end_hours if hours is None else hours
+        course.loc[group.schedule.start_hours + at > gone, column] = np.nan
+    return course
+
+
+def _outcome_rows(
+    trial: Trial, group: ArmPeriod, course: pd.DataFrame, relapse: pd.DataFrame, ae: pd.DataFrame
+) -> pd.DataFrame:
+    """One outcome row per patient of the arm-period, with the day they dropped out."""
+    outcome = frames.outcome_rows(
+        group.idx,
+        group.period,
+        group.arm,
+        trial.is_active(group.arm),
+        group.baseline,
+        course,
+        relapse,
+        ae,
+        group.schedule.end_hours,
+    )
+    dropout = trial.dropout_hours[group.idx]
+    outcome["dropout_day"] = np.where(np.isfinite(dropout), np.round(dropout / 24.0, 2), np.nan)
+    return outcome
