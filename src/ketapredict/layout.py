@@ -33,6 +33,9 @@ class Layout:
         self.truth_recovery = self.reports / "explain" / "truth_recovery.json"
         self.model_card = self.reports / "model_card.md"
         self.model_card_html = self.reports / "model_card.html"
+        # MLflow's store when MLFLOW_TRACKING_URI is not set
+        self.mlflow_db = root / "mlflow.db"
+        self.mlartifacts = root / "mlartifacts"
 
     def synthetic_table(self, name: str) -> Path:
         """One of the generate stage's tables (patients, visits, outcomes, truth, effects)."""
@@ -64,6 +67,10 @@ class Layout:
     def stage_table(self, stage: str, task: Task, name: str) -> Path:
         """A table a stage writes for `task` (reports/<stage>/<task>/<name>.csv)."""
         return self.stage_reports(stage, task) / f"{name}.csv"
+
+    def shap_values(self, task: Task) -> Path:
+        """The explain stage's SHAP values of `task`'s test patients."""
+        return self.stage_reports("explain", task) / "shap_values.parquet"
 
     def figures(self, stage: str, task: Task) -> Path:
         """A stage's figures for `task` (PNG files named by figure)."""

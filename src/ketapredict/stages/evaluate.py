@@ -108,21 +108,24 @@ def _summary(out: TaskEvaluation) -> dict[str, Any]:
 
 def write_curves(paths: Layout, task: Task, result: ev.Evaluation) -> None:
     """Curve data for `dvc plots` (one file per curve and model; decision curves wide)."""
-    folder = paths.stage_reports("plots", task)
     for key, frame in result.curves.items():
         kind, _, name = key.partition(":")
         if name:
-            write_text(frame.to_csv(index=False), folder / f"{kind}_{FOLDERS[name]}.csv")
-    write_text(
-        result.curves["calibration_binned"].to_csv(index=False), folder / "calibration_binned.csv"
-    )
+            write_text(frame.to_csv(index=False), _plot(paths, task, f"{kind}_{FOLDERS[name]}"))
+    binned = result.curves["calibration_binned"]
+    write_text(binned.to_csv(index=False), _plot(paths, task, "calibration_binned"))
     for kind in ("decision", "counterfactual"):
         if kind in result.curves:
             wide = result.curves[kind].pivot(
                 index="threshold", columns="strategy", values="net_benefit"
             )
             wide.columns = [c.split(" (")[0].lower().replace(" ", "_") for c in wide.columns]
-            write_text(wide.reset_index().to_csv(index=False), folder / f"{kind}.csv")
+            write_text(wide.reset_index().to_csv(index=False), _plot(paths, task, kind))
+
+
+def _plot(paths: Layout, task: Task, name: str) -> Path:
+    """A curve's file for `dvc plots` (dvc.yaml's plots section names the same files)."""
+    return paths.stage_table("plots", task, name)
 
 
 def figures(result: ev.Evaluation, task: Task) -> dict[str, Any]:

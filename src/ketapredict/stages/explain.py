@@ -183,13 +183,13 @@ def _write(paths: Layout, out: Explanation) -> list[Path]:
     values = pd.DataFrame(out.shap.values, columns=out.shap.features)
     values.insert(0, ID, out.test[ID].to_numpy())
     values["base_value"] = out.shap.base
-    shap_file = paths.stage_reports("explain", out.task) / "shap_values.parquet"
-    write_parquet(values, shap_file)
+    write_parquet(values, paths.shap_values(out.task))
     pngs = []
     for name, fig in figures(out).items():
         pngs.append(paths.figures("explain", out.task) / f"{name}.png")
         write_bytes(plots.save_png(fig), pngs[-1])
-    return [*pngs, *(paths.stage_table("explain", out.task, n) for n in tables), shap_file]
+    csvs = [paths.stage_table("explain", out.task, name) for name in tables]
+    return [*pngs, *csvs, paths.shap_values(out.task)]
 
 
 def _summary(out: Explanation) -> dict[str, Any]:

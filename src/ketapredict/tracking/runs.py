@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ketapredict import environment
 from ketapredict.contract import EXPERIMENT
 from ketapredict.errors import TrackingError, redact
+from ketapredict.layout import Layout
 from ketapredict.tracking import registry
 from ketapredict.tracking.store import (
     HOST_TAG,
@@ -74,7 +75,7 @@ def start_run(
     environment.set_defaults()
     uri = tracking_uri(root)
     use_default = not os.environ.get(URI_ENV)
-    artifacts = (Path(root).resolve() / "mlartifacts").as_uri() if use_default else None
+    artifacts = Layout(Path(root).resolve()).mlartifacts.as_uri() if use_default else None
     run_tags = {**(tags or {}), "dvc_stage": stage, **owner_tags()}
     commit = git_commit(root)
     if commit is not None:

@@ -11,6 +11,7 @@ from contextvars import ContextVar
 from pathlib import Path
 
 from ketapredict.errors import TrackingError, first_line, redact
+from ketapredict.layout import Layout
 
 URI_ENV = "MLFLOW_TRACKING_URI"
 FIX = f"check {URI_ENV} (unset it to use <repo>/mlflow.db) and that its folder is writable"
@@ -19,7 +20,7 @@ PID_TAG, HOST_TAG = "ketapredict.pid", "ketapredict.host"
 
 def tracking_uri(root: Path) -> str:
     """Where runs are recorded: ``$MLFLOW_TRACKING_URI`` if set, else ``<root>/mlflow.db``."""
-    return os.environ.get(URI_ENV) or f"sqlite:///{Path(root).resolve() / 'mlflow.db'}"
+    return os.environ.get(URI_ENV) or f"sqlite:///{Layout(Path(root).resolve()).mlflow_db}"
 
 
 def git_commit(root: Path) -> str | None:
