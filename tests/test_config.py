@@ -105,3 +105,15 @@ def test_a_params_file_that_is_not_utf8_is_a_config_error(tmp_path) -> None:
     (tmp_path / "params.yaml").write_bytes(text.encode("latin-1"))
     with pytest.raises(ConfigError, match=r"not UTF-8 text .*save it as UTF-8"):
         load_params(tmp_path / "params.yaml")
+
+
+def test_a_tasks_label_is_the_features_keys_its_train_stage_lists() -> None:
+    params = load_params(ROOT / "params.yaml")
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    for task in ("responder", "relapse"):
+        listed = {p for p in stages[f"train_{task}"]["params"] if p.startswith("features.")}
+        label = params.features.label(task)
+        assert {f"features.{key}" for key in label} == listed
+    assert params.features.label("responder") == {
+        "responder_label": {"visit": "24h", "threshold": 0.5}
+    }

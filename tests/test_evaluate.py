@@ -9,6 +9,7 @@ from scipy.special import expit, logit
 from sklearn.linear_model import LogisticRegression
 
 from ketapredict import evaluate as ev
+from ketapredict.contract import BASELINE, MODEL, ORACLE
 
 
 def _test_frame(n: int = 4000, seed: int = 0) -> pd.DataFrame:
@@ -35,9 +36,9 @@ def _test_frame(n: int = 4000, seed: int = 0) -> pd.DataFrame:
 def test_the_oracle_is_the_yardstick() -> None:
     test = _test_frame()
     noisy = expit(logit(test["p_true"]) + np.random.default_rng(1).normal(0, 1.0, len(test)))
-    out = ev.evaluate_test(test, {ev.MODEL: noisy.to_numpy()}, rng=np.random.default_rng(2),
+    out = ev.evaluate_test(test, {MODEL: noisy.to_numpy()}, rng=np.random.default_rng(2),
                            resamples=200, thresholds=np.arange(0.05, 1, 0.05))  # fmt: skip
-    model, oracle = out.summary[ev.MODEL], out.summary[ev.ORACLE]
+    model, oracle = out.summary[MODEL], out.summary[ORACLE]
     assert model["auroc"] < oracle["auroc"]
     assert model["auroc_vs_oracle"] == pytest.approx(model["auroc"] / oracle["auroc"])
     assert model["net_benefit_regret_mean"] > 0
@@ -123,7 +124,7 @@ def test_paired_differences_are_zero_for_the_same_model_and_signed_otherwise() -
     noisy = expit(logit(truth) + np.random.default_rng(1).normal(0, 1.0, len(test)))
     out = ev.evaluate_test(
         test,
-        {ev.MODEL: noisy, ev.BASELINE: noisy.copy()},
+        {MODEL: noisy, BASELINE: noisy.copy()},
         rng=np.random.default_rng(2),
         resamples=300,
         thresholds=np.arange(0.05, 1, 0.05),
@@ -134,7 +135,7 @@ def test_paired_differences_are_zero_for_the_same_model_and_signed_otherwise() -
     vs_oracle = out.paired["model_minus_oracle"]
     assert vs_oracle["auroc_high"] < 0 and vs_oracle["brier_low"] > 0
     assert vs_oracle["auroc"] == pytest.approx(
-        out.summary[ev.MODEL]["auroc"] - out.summary[ev.ORACLE]["auroc"]
+        out.summary[MODEL]["auroc"] - out.summary[ORACLE]["auroc"]
     )
     curve = out.tables["paired_net_benefit"]
     assert set(curve["comparison"]) == {"model_minus_baseline", "model_minus_oracle"}
@@ -152,7 +153,7 @@ def test_design_only_auroc_and_within_design_auroc() -> None:
     frame = pd.DataFrame({"y": y, "weight": 1.0, "trial": trial, "p_true": p_true})
     train, test = frame.iloc[:3000], frame.iloc[3000:].reset_index(drop=True)
     design_rate = test["trial"].map(train.groupby("trial")["y"].mean()).to_numpy()
-    out, table = ev.by_design(train, test, {ev.MODEL: design_rate}, rng=rng, resamples=200,
+    out, table = ev.by_design(train, test, {MODEL: design_rate}, rng=rng, resamples=200,
                               min_rows=100)  # fmt: skip
     assert out["design_only_auroc"] > 0.7
     assert out["within_design_auroc_model"] == pytest.approx(0.5)

@@ -60,3 +60,22 @@ def test_a_device_or_folder_is_never_replaced(tmp_path) -> None:
     with pytest.raises(DataError, match="not a regular file"), atomic_path(tmp_path) as tmp:
         tmp.write_text("x")
     assert tmp_path.is_dir()
+
+
+def test_a_write_failure_is_one_line_with_the_reason(tmp_path) -> None:
+    from ketapredict.io import write_errors
+
+    target = tmp_path / "out.csv"
+    with pytest.raises(DataError) as caught, write_errors(target):
+        raise OSError(28, "No space left on device")
+    assert str(caught.value) == (
+        f"{target}: cannot be written (No space left on device); free some space or choose a "
+        "folder you can write to"
+    )
+    long = "x" * 500
+    with (
+        pytest.raises(DataError, match=f"cannot be written \\({long}\\); free") as caught,
+        write_errors(target),
+    ):
+        raise OSError(f"{long}\nmore detail")
+    assert "more detail" not in str(caught.value)

@@ -1,57 +1,95 @@
-"""User files are read strictly and every problem is one line naming the file and the key."""
+"""Strict models and one-line errors for every user file: unknown keys, YAML types kept,
+repeated keys refused, and each problem named by file, key path and line."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pydantic
 import pytest
 
-from ketapredict.errors import SpecError
+from ketapredict.errors import ConfigError, SpecError
 from ketapredict.validation import FloatPair, Strict, load_yaml, parse_model
 
 
-class _Model(Strict):
+class Inner(Strict):
+    share: float
+    pair: FloatPair = (0.0, 1.0)
+
+
+class Outer(Strict):
     n: int
-    span: FloatPair = (0.0, 1.0)
+    flag: bool = False
+    inner: Inner
 
 
-def test_parse_model_names_the_key_and_the_problem() -> None:
-    assert parse_model(_Model, {"n": 3, "span": [1, 2]}, source="f.yaml", error=SpecError).span == (
-        1.0,
-        2.0,
+def _parse(data: object) -> Outer:
+    return parse_model(Outer, data, source="spec.yaml", error=SpecError)
+
+
+def test_a_valid_mapping_parses_into_a_frozen_model() -> None:
+    model = _parse({"n": 3, "inner": {"share": 1, "pair": [0.5, 2]}})
+    assert model.inner.share == 1.0 and model.inner.pair == (0.5, 2.0)  # an int is a float
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
+        model.n = 4  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"n": 3, "inner": {"share": 1}, "extra": 1}, r"^spec\.yaml: extra: unknown key; check"),
+        ({"n": 3, "inner": {"share": 1, "sahre": 2}}, r"^spec\.yaml: inner\.sahre: unknown key"),
+        ({"inner": {"share": 1}}, r"^spec\.yaml: n: required key is missing$"),
+        ({"n": "600", "inner": {"share": 1}}, r"^spec\.yaml: n: Input should be a valid integer"),
+        ({"n": 2.5, "inner": {"share": 1}}, r"^spec\.yaml: n: Input should be a valid integer"),
+        ({"n": 1, "flag": 1, "inner": {"share": 1}}, r"^spec\.yaml: flag: Input should be a valid"),
+        ({"n": True, "inner": {"share": 1}}, r"^spec\.yaml: n: Input should be a valid integer"),
+        ({"n": "x", "inner": {}}, r"^spec\.yaml: n: .* \(and 1 more problem\(s\)\)$"),
+        ([1, 2], r"^spec\.yaml: \(top level\): Input should be a valid dictionary"),
+    ],
+)
+def test_each_problem_is_one_line_naming_the_key(data: object, message: str) -> None:
+    with pytest.raises(SpecError, match=message) as caught:
+        _parse(data)
+    assert "\n" not in str(caught.value)
+
+
+def test_yaml_keeps_its_types(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text("n: 3\nflag: true\ninner: {share: 0.5, pair: [1, 2]}\n")
+    assert _parse(load_yaml(path, error=SpecError)) == Outer(
+        n=3, flag=True, inner=Inner(share=0.5, pair=(1.0, 2.0))
     )
-    with pytest.raises(SpecError, match=r"^f\.yaml: nn: unknown key; check the spelling"):
-        parse_model(_Model, {"n": 1, "nn": 2}, source="f.yaml", error=SpecError)
-    with pytest.raises(SpecError, match=r"^f\.yaml: n: required key is missing$"):
-        parse_model(_Model, {}, source="f.yaml", error=SpecError)
-    with pytest.raises(SpecError, match=r"\(and 1 more problem\(s\)\)"):
-        parse_model(_Model, {"n": "3", "x": 1}, source="f.yaml", error=SpecError)
 
 
-def test_values_keep_their_yaml_type() -> None:
-    with pytest.raises(SpecError, match="n:"):
-        parse_model(_Model, {"n": True}, source="f", error=SpecError)
-    with pytest.raises(SpecError, match="n:"):
-        parse_model(_Model, {"n": 2.5}, source="f", error=SpecError)
+def test_a_key_given_twice_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "params.yaml"
+    path.write_text("a:\n  seed: 1\n  other: 2\n  seed: 3\n")
+    with pytest.raises(ConfigError, match=r"params\.yaml: line 4: .*key 'seed' appears twice"):
+        load_yaml(path, error=ConfigError)
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"a: 1\na: 2\n", "key 'a' appears twice"),
-        (b"a: [1, 2\n", "line 2: not valid YAML"),
-        (b"a: caf\xe9\n", "not UTF-8 text"),
-        (b"a: !!python/object:os.system {}\n", "not valid YAML"),
+        (None, r"file not found$"),
+        (b"a: r\xe9sum\xe9\n", r"not UTF-8 text \(byte 0xe9 at offset 4\); save it as UTF-8"),
+        (b"a: [1, 2\n", r"spec\.yaml: line \d+: not valid YAML"),
+        (b"a: !!python/object/apply:os.system [echo]\n", r"not valid YAML"),
     ],
 )
-def test_load_yaml_refuses_bad_files_in_one_line(tmp_path, content: bytes, message: str) -> None:
-    path = tmp_path / "x.yaml"
-    path.write_bytes(content)
-    with pytest.raises(SpecError, match=message) as info:
+def test_unreadable_files_are_one_line_errors(
+    tmp_path: Path, content: bytes | None, message: str
+) -> None:
+    path = tmp_path / "spec.yaml"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(SpecError, match=message) as caught:
         load_yaml(path, error=SpecError)
-    assert "\n" not in str(info.value)
+    assert "\n" not in str(caught.value)
 
 
-def test_load_yaml_missing_file(tmp_path) -> None:
-    with pytest.raises(SpecError, match="file not found"):
-        load_yaml(tmp_path / "none.yaml", error=SpecError)
-    (tmp_path / "ok.yaml").write_text("a: [1, 2]\n")
-    assert load_yaml(tmp_path / "ok.yaml", error=SpecError) == {"a": [1, 2]}
+def test_a_folder_in_place_of_the_file_cannot_be_read(tmp_path: Path) -> None:
+    (tmp_path / "spec.yaml").mkdir()
+    with pytest.raises(SpecError, match=r"spec\.yaml: cannot be read"):
+        load_yaml(tmp_path / "spec.yaml", error=SpecError)

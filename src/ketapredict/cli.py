@@ -151,7 +151,9 @@ def train_cmd(
     if task not in TASKS:
         raise ConfigError(f"unknown task {task!r}; use one of: {', '.join(TASKS)}")
     paths = _paths(root)
-    stage.run(paths, load_params(paths.params), task)  # type: ignore[arg-type]
+    params = load_params(paths.params)
+    label = params.features.label(task)  # type: ignore[arg-type]
+    stage.run(paths, task, params.train, label=label)  # type: ignore[arg-type]
 
 
 @app.command()
@@ -162,7 +164,7 @@ def evaluate(root: RootOption = None) -> None:
     from ketapredict.stages import evaluate as stage
 
     paths = _paths(root)
-    stage.run(paths, load_params(paths.params))
+    stage.run(paths, load_params(paths.params).evaluate)
 
 
 @app.command()
@@ -173,7 +175,8 @@ def explain(root: RootOption = None) -> None:
     from ketapredict.stages import explain as stage
 
     paths = _paths(root)
-    stage.run(paths, load_params(paths.params))
+    load_params(paths.params)  # reads no params, but a broken params.yaml stops every stage
+    stage.run(paths)
 
 
 @app.command()
@@ -181,10 +184,13 @@ def explain(root: RootOption = None) -> None:
 @stage_command
 def report(root: RootOption = None) -> None:
     """Write the model card (reports/model_card.html) from the run's outputs."""
+    from ketapredict.contract import TASKS
     from ketapredict.stages import report as stage
 
     paths = _paths(root)
-    stage.run(paths, load_params(paths.params))
+    params = load_params(paths.params)
+    labels = {task: params.features.label(task) for task in TASKS}
+    stage.run(paths, cohorts=params.generate.cohorts, labels=labels)
 
 
 # --- score: owned by the scoring module (issue 7) ---------------------------------------------

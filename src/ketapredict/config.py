@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
+from ketapredict.contract import Task
 from ketapredict.errors import ConfigError
 from ketapredict.validation import FloatPair, Strict, load_yaml, parse_model
 
@@ -55,6 +56,12 @@ class FeaturesParams(Strict):
     test_fraction: float = Field(gt=0.05, lt=0.5)
     responder_label: ResponderLabel
     relapse_horizon_days: float = Field(gt=0)
+
+    def label(self, task: Task) -> dict[str, Any]:
+        """The keys that define `task`'s outcome, as params.yaml spells them: all that the
+        task's train stage reads from this section (dvc.yaml lists the same keys)."""
+        key = "responder_label" if task == "responder" else "relapse_horizon_days"
+        return self.model_dump(include={key})
 
 
 class SearchSpace(Strict):

@@ -12,7 +12,7 @@ import pandas as pd
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from ketapredict import metrics, paired
-from ketapredict.contract import BASELINE, MODEL, ORACLE, SUBGROUPS
+from ketapredict.contract import BASELINE, ID, MODEL, ORACLE, SUBGROUPS
 
 DESIGN_ONLY = "Design only"
 # paired differences reported: name -> (a, b), a − b
@@ -340,7 +340,7 @@ def internal_external(
     from ketapredict.parallel import map_ordered
 
     y_all, w_all = table["y"].to_numpy(float), table["weight"].to_numpy(float)
-    groups = table["patient_id"].to_numpy()
+    groups = table[ID].to_numpy()
     held_out = []
     for trial, idx in table.groupby("trial").indices.items():
         y = y_all[idx]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -14,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ketapredict.errors import DataError
+from ketapredict.errors import DataError, first_line
 from ketapredict.processes import remove_stale, temp_prefix
 
 PARQUET_COMPRESSION = "zstd"
@@ -50,7 +51,7 @@ def write_errors(target: Path, error: type[DataError] = DataError) -> Iterator[N
     try:
         yield
     except OSError as exc:
-        reason = exc.strerror or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        reason = exc.strerror or first_line(exc, limit=sys.maxsize)
         raise error(
             f"{target}: cannot be written ({reason}); free some space or choose a folder you "
             "can write to"

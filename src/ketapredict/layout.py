@@ -22,15 +22,24 @@ class Layout:
         self.pooled = self.configs / "pooled.yaml"
         # stage outputs
         self.synthetic = root / "data" / "synthetic"
+        self.dictionary = self.synthetic / "dictionary.csv"
         self.features = root / "data" / "features"
         self.features_summary = self.features / "summary.json"
         self.reports = root / "reports"
         self.trial_reports = self.reports / "trials"
+        self.replication = self.trial_reports / "replication.json"
         self.models = root / "models"
         self.metrics = self.reports / "metrics.json"
         self.truth_recovery = self.reports / "explain" / "truth_recovery.json"
         self.model_card = self.reports / "model_card.md"
         self.model_card_html = self.reports / "model_card.html"
+        # MLflow's store when MLFLOW_TRACKING_URI is not set
+        self.mlflow_db = root / "mlflow.db"
+        self.mlartifacts = root / "mlartifacts"
+
+    def synthetic_table(self, name: str) -> Path:
+        """One of the generate stage's tables (patients, visits, outcomes, truth, effects)."""
+        return self.synthetic / f"{name}.parquet"
 
     def table(self, task: Task) -> Path:
         """The features stage's modelling table for `task`."""
@@ -54,6 +63,18 @@ class Layout:
     def stage_reports(self, stage: str, task: Task) -> Path:
         """A stage's report folder for `task` (reports/<stage>/<task>)."""
         return self.reports / stage / task
+
+    def stage_table(self, stage: str, task: Task, name: str) -> Path:
+        """A table a stage writes for `task` (reports/<stage>/<task>/<name>.csv)."""
+        return self.stage_reports(stage, task) / f"{name}.csv"
+
+    def shap_values(self, task: Task) -> Path:
+        """The explain stage's SHAP values of `task`'s test patients."""
+        return self.stage_reports("explain", task) / "shap_values.parquet"
+
+    def figures(self, stage: str, task: Task) -> Path:
+        """A stage's figures for `task` (PNG files named by figure)."""
+        return self.stage_reports(stage, task) / "figures"
 
     def exported(self, task: Task) -> Path:
         """The champion's exported copy for `task` (models/<task>), scored without MLflow."""

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import special
 
 from ketapredict.contract import TASKS, Task
-from ketapredict.errors import ModelError
+from ketapredict.errors import ModelError, first_line
 from ketapredict.features import build_features, feature_names
 from ketapredict.io import atomic_path, write_json, write_text
 
@@ -97,7 +97,7 @@ class KetaModel:
             meta = _checked_meta(json.loads((folder / META_FILE).read_text(encoding="utf-8")))
             booster = lgb.Booster(model_str=(folder / BOOSTER_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError, lgb.basic.LightGBMError) as exc:
-            raise ModelError(f"{folder}: not a ketapredict model ({_first_line(exc)})") from None
+            raise ModelError(f"{folder}: not a ketapredict model ({first_line(exc)})") from None
         if meta["features"] != feature_names(meta["task"]):
             raise ModelError(
                 f"{folder}: the model's features do not match this version's {meta['task']} "
@@ -143,10 +143,6 @@ def _load_array(path: Path, dtype: type) -> np.ndarray | None:
     if not isinstance(array, np.ndarray) or array.dtype != dtype or array.ndim != 1:
         raise ModelError(f"{path}: not a plain array ({np.dtype(dtype).name}, 1-D)")
     return array
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 CALIBRATIONS = ("none", "sigmoid", "isotonic")

@@ -4,8 +4,6 @@ whatever the number of workers (each task is deterministic and single-threaded).
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -52,11 +50,6 @@ def _star(call: tuple[Callable[..., T], tuple[Any, ...]]) -> T:
 def _exit_with_parent(poll_seconds: float = 0.5) -> None:
     """In a worker: end at once when the process that started it is gone (killed outright),
     instead of computing results nobody will read. A worker holds nothing to clean up."""
-    parent = os.getppid()
+    from ketapredict.processes import watch_parent
 
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(poll_seconds)
-        os._exit(143)
-
-    threading.Thread(target=watch, name="ketapredict-parent", daemon=True).start()
+    watch_parent(lambda: os._exit(143), poll_seconds=poll_seconds)

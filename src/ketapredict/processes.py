@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 # Temporary files and folders are named <prefix>ketapredict-<pid>.<random>: a run killed
@@ -63,13 +64,19 @@ def die_with_parent(poll_seconds: float = 1.0) -> None:
     writing outputs nobody will record. A thread watches the parent's id: Linux's
     PR_SET_PDEATHSIG fires when the parent's *thread* exits, which would kill a stage started
     from a worker thread that ends."""
-    parent = os.getppid()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if os.getppid() > 1:  # started by init (a daemon): no parent to follow
+        watch_parent(lambda: os.kill(os.getpid(), signal.SIGTERM), poll_seconds=poll_seconds)
+
+
+def watch_parent(on_orphaned: Callable[[], object], *, poll_seconds: float) -> None:
+    """Call `on_orphaned` (from a daemon thread) once the process that started this one is
+    gone: its id as our parent changes when it dies."""
+    parent = os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(poll_seconds)
-        os.kill(os.getpid(), signal.SIGTERM)
+        on_orphaned()
 
-    if parent > 1:  # started by init (a daemon): no parent to follow
-        threading.Thread(target=watch, name="ketapredict-parent", daemon=True).start()
+    threading.Thread(target=watch, name="ketapredict-parent", daemon=True).start()

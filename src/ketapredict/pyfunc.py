@@ -8,10 +8,10 @@ from typing import Any
 import mlflow.pyfunc
 import pandas as pd
 
+from ketapredict.contract import PROBABILITY
 from ketapredict.model import KetaModel
 
 MODEL_ARTIFACT = "model"
-OUTPUT = {"responder": "p_response", "relapse": "p_relapse"}
 
 
 class KetaPyfunc(mlflow.pyfunc.PythonModel):
@@ -22,4 +22,4 @@ class KetaPyfunc(mlflow.pyfunc.PythonModel):
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
         p = self.model.predict_proba(model_input)
-        return pd.DataFrame({OUTPUT[self.model.task]: p}, index=model_input.index)
+        return pd.DataFrame({PROBABILITY[self.model.task]: p}, index=model_input.index)

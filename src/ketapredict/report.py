@@ -11,6 +11,8 @@ from typing import Any
 import pandas as pd
 
 from ketapredict import RESEARCH_NOTICE, __version__
+from ketapredict.contract import BASELINE, MODEL, ORACLE
+from ketapredict.errors import DataError
 
 STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:72rem;
@@ -58,6 +60,16 @@ class Card:
     tasks: list[TaskCard]
 
 
+def check_same_model(task: str, versions: dict[str, Any]) -> None:
+    """Performance and explanations in one card must describe the same model: `versions` is
+    the model version each stage reports (train, evaluate, explain)."""
+    if len(set(versions.values())) != 1:
+        raise DataError(
+            f"{task}: the reports describe different model versions {versions}; "
+            "re-run the pipeline (dvc repro) so evaluate and explain see the same model"
+        )
+
+
 def _num(x: Any, digits: int = 3) -> str:
     if x is None:
         return "—"
@@ -99,11 +111,7 @@ def performance_table(metrics: dict[str, Any]) -> pd.DataFrame:
         "calibration_intercept",
         "calibration_slope",
     ]
-    for label, key in (
-        ("LightGBM", "test"),
-        ("Logistic", "baseline"),
-        ("Oracle (true risk)", "oracle"),
-    ):
+    for label, key in ((MODEL, "test"), (BASELINE, "baseline"), (ORACLE, "oracle")):
         m = metrics[key]
         rows.append(
             {"model": label, **{k: _interval(m, k) for k in keys}, "ICI": _num(m.get("ici"))}
@@ -140,9 +148,10 @@ RECOVERY = ["spearman", "top5_overlap", "sign_agreement", "noise_share", "noise_
 def recovery_table(recovery: dict[str, Any]) -> pd.DataFrame:
     """Truth recovery of both models, aliased characteristics as blocks (headline) and raw."""
     rows = []
+    baseline, baseline_raw = recovery.get("baseline", {}), recovery.get("baseline_raw", {})
     for model, blocked, raw in (
-        ("LightGBM (SHAP)", recovery, recovery.get("raw", {})),
-        ("Logistic (coef × value)", recovery.get("baseline", {}), recovery.get("baseline_raw", {})),
+        (f"{MODEL} (SHAP)", recovery, recovery.get("raw", {})),
+        (f"{BASELINE} (coef × value)", baseline, baseline_raw),
     ):
         for scoring, values in (("aliased as blocks", blocked), ("raw characteristics", raw)):
             if values:

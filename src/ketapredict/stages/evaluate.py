@@ -4,15 +4,17 @@ curve data for `dvc plots`, tables and figures, all logged to each model's MLflo
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ketapredict import evaluate as ev
-from ketapredict import metrics, train
-from ketapredict.config import EvaluateParams, Params
-from ketapredict.contract import TASKS, Task
+from ketapredict import metrics, tracking, train
+from ketapredict.config import EvaluateParams
+from ketapredict.contract import BASELINE, FOLDERS, ID, MODEL, ORACLE, TASKS, Task
 from ketapredict.features import build_features, feature_names
 from ketapredict.io import read_json, read_parquet, write_bytes, write_json, write_text
 from ketapredict.layout import Layout
@@ -21,20 +23,29 @@ from ketapredict.parallel import workers_for
 from ketapredict.train import load_baseline
 
 log = logging.getLogger(__name__)
-LOGISTIC = ev.BASELINE
-FILES = {ev.MODEL: "lightgbm", LOGISTIC: "logistic", ev.ORACLE: "oracle"}
 
 
-def evaluate_task(paths: Layout, task: Task, params: EvaluateParams) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TaskEvaluation:
+    """One task's models on its held-out test data, and the model they describe."""
+
+    task: Task
+    model_version: str
+    run_id: str  # the model's training run, where evaluation adds its results
+    result: ev.Evaluation
+    optimism: dict[str, Any]  # Harrell's bootstrap on the development data
+
+
+def evaluate_task(paths: Layout, task: Task, params: EvaluateParams) -> TaskEvaluation:
+    """Both models and the oracle on the test split, subgroups, designs and optimism."""
     rng = np.random.default_rng([params.seed, TASKS.index(task)])
     table = read_parquet(paths.table(task))
-    folder = paths.trained(task)
-    model = KetaModel.load(folder / "lightgbm")
-    baseline = load_baseline(folder)
+    model = KetaModel.load(paths.trained_model(task))
+    baseline = load_baseline(paths.trained(task))
     X_all = build_features(table, task)[feature_names(task)]
     is_test = (table["split"] == "test").to_numpy()
     test, X = table[is_test].reset_index(drop=True), X_all[is_test].reset_index(drop=True)
-    predictions = {ev.MODEL: model.predict_matrix(X), LOGISTIC: baseline.predict_proba(X)[:, 1]}
+    predictions = {MODEL: model.predict_matrix(X), BASELINE: baseline.predict_proba(X)[:, 1]}
     step = params.threshold_step
     thresholds = np.round(np.arange(step, 1 - step / 2, step), 6)
     result = ev.evaluate_test(
@@ -42,7 +53,7 @@ def evaluate_task(paths: Layout, task: Task, params: EvaluateParams) -> dict[str
     )
     result.tables["subgroups"] = ev.subgroups(
         test,
-        predictions[ev.MODEL],
+        predictions[MODEL],
         rng=rng,
         resamples=params.bootstrap_resamples,
         min_rows=params.subgroup_min_rows,
@@ -63,7 +74,7 @@ def evaluate_task(paths: Layout, task: Task, params: EvaluateParams) -> dict[str
         X_all[~is_test].reset_index(drop=True),
         train_rows["y"].to_numpy(float),
         train_rows["weight"].to_numpy(float),
-        groups=train_rows["patient_id"].to_numpy(),
+        groups=train_rows[ID].to_numpy(),
         rng=rng,
         n_resamples=params.optimism_resamples,
         workers=workers,
@@ -71,21 +82,21 @@ def evaluate_task(paths: Layout, task: Task, params: EvaluateParams) -> dict[str
     result.tables["internal_external"] = ev.internal_external(
         table, X_all, fit_predict, min_rows=params.subgroup_min_rows, workers=workers
     )
-    version = read_json(folder / "registry.json")["version"]
-    return {"result": result, "optimism": optimism, "task": task, "model_version": version}
+    registry = read_json(paths.registry_record(task))
+    return TaskEvaluation(task, registry["version"], registry["run_id"], result, optimism)
 
 
-def _summary(out: dict[str, Any]) -> dict[str, Any]:
-    result = out["result"]
+def _summary(out: TaskEvaluation) -> dict[str, Any]:
+    result = out.result
     subgroups, ie = result.tables["subgroups"], result.tables["internal_external"]
     return {
-        "model_version": out["model_version"],
-        "test": result.summary[ev.MODEL],
-        "baseline": result.summary[LOGISTIC],
-        "oracle": result.summary[ev.ORACLE],
+        "model_version": out.model_version,
+        "test": result.summary[MODEL],
+        "baseline": result.summary[BASELINE],
+        "oracle": result.summary[ORACLE],
         "paired": result.paired,
         "designs": result.designs,
-        "optimism": out["optimism"],
+        "optimism": out.optimism,
         "subgroups_flagged": int(subgroups["flag"].sum()) if len(subgroups) else 0,
         "internal_external": {
             "designs": len(ie),
@@ -97,35 +108,36 @@ def _summary(out: dict[str, Any]) -> dict[str, Any]:
 
 def write_curves(paths: Layout, task: Task, result: ev.Evaluation) -> None:
     """Curve data for `dvc plots` (one file per curve and model; decision curves wide)."""
-    folder = paths.stage_reports("plots", task)
     for key, frame in result.curves.items():
         kind, _, name = key.partition(":")
         if name:
-            write_text(frame.to_csv(index=False), folder / f"{kind}_{FILES[name]}.csv")
-    write_text(
-        result.curves["calibration_binned"].to_csv(index=False), folder / "calibration_binned.csv"
-    )
+            write_text(frame.to_csv(index=False), _plot(paths, task, f"{kind}_{FOLDERS[name]}"))
+    binned = result.curves["calibration_binned"]
+    write_text(binned.to_csv(index=False), _plot(paths, task, "calibration_binned"))
     for kind in ("decision", "counterfactual"):
         if kind in result.curves:
             wide = result.curves[kind].pivot(
                 index="threshold", columns="strategy", values="net_benefit"
             )
             wide.columns = [c.split(" (")[0].lower().replace(" ", "_") for c in wide.columns]
-            write_text(wide.reset_index().to_csv(index=False), folder / f"{kind}.csv")
+            write_text(wide.reset_index().to_csv(index=False), _plot(paths, task, kind))
+
+
+def _plot(paths: Layout, task: Task, name: str) -> Path:
+    """A curve's file for `dvc plots` (dvc.yaml's plots section names the same files)."""
+    return paths.stage_table("plots", task, name)
 
 
 def figures(result: ev.Evaluation, task: Task) -> dict[str, Any]:
     from ketapredict import plots
 
     c, s = result.curves, result.summary
-    names = [n for n in (ev.MODEL, LOGISTIC, ev.ORACLE) if f"roc:{n}" in c]
+    names = [n for n in (MODEL, BASELINE, ORACLE) if f"roc:{n}" in c]
     aurocs = {n: (s[n]["auroc"], s[n]["auroc_low"], s[n]["auroc_high"]) for n in names}
     title = f"{task.capitalize()} model, held-out test data"
     out = {
         "roc": plots.plot_roc({n: c[f"roc:{n}"] for n in names}, aurocs, title=title),
-        "pr": plots.plot_pr(
-            {n: c[f"pr:{n}"] for n in names}, s[ev.MODEL]["prevalence"], title=title
-        ),
+        "pr": plots.plot_pr({n: c[f"pr:{n}"] for n in names}, s[MODEL]["prevalence"], title=title),
         "calibration": plots.plot_calibration(
             {n: c[f"calibration:{n}"] for n in names}, c["calibration_binned"], title=title
         ),
@@ -140,51 +152,31 @@ def figures(result: ev.Evaluation, task: Task) -> dict[str, Any]:
     if len(result.tables["subgroups"]):
         out["subgroups"] = plots.plot_subgroups(
             result.tables["subgroups"],
-            overall=s[ev.MODEL]["auroc"],
+            overall=s[MODEL]["auroc"],
             title=f"{task.capitalize()}: AUROC by subgroup",
         )
     return out
 
 
-def run(paths: Layout, params: Params) -> dict[str, Any]:
-    from ketapredict import plots, tracking
-
+def run(paths: Layout, params: EvaluateParams) -> dict[str, Any]:
+    """Evaluate each task's models, write tables, curves and figures, log them to the model's
+    training run; reports/metrics.json summarises both tasks."""
     report: dict[str, Any] = {}
     for task in TASKS:
-        out = evaluate_task(paths, task, params.evaluate)
-        result = out["result"]
+        out = evaluate_task(paths, task, params)
         report[task] = _summary(out)
-        write_curves(paths, task, result)
-        folder = paths.stage_reports("evaluate", task)
-        measures = pd.DataFrame(result.summary).T.rename_axis("model").reset_index()
-        tables = {"measures": measures, **result.tables}
+        write_curves(paths, task, out.result)
+        measures = pd.DataFrame(out.result.summary).T.rename_axis("model").reset_index()
+        tables = {"measures": measures, **out.result.tables}
         for name, frame in tables.items():
-            write_text(frame.to_csv(index=False), folder / f"{name}.csv")
-        pngs = {name: plots.save_png(fig) for name, fig in figures(result, task).items()}
-        for name, data in pngs.items():
-            write_bytes(data, folder / "figures" / f"{name}.png")
-        run_id = read_json(paths.registry_record(task))["run_id"]
-        with tracking.resume_run(root=paths.root, run_id=run_id, stage="evaluate"):
-            tracking.log_metrics({f"eval_test_{k}": v for k, v in report[task]["test"].items()})
-            tracking.log_metrics({f"eval_oracle_{k}": v for k, v in report[task]["oracle"].items()})
-            tracking.log_metrics(
-                {f"eval_baseline_{k}": v for k, v in report[task]["baseline"].items()}
-            )
-            for pair, values in report[task]["paired"].items():
-                tracking.log_metrics({f"eval_{pair}_{k}": v for k, v in values.items()})
-            tracking.log_metrics({f"eval_{k}": v for k, v in report[task]["designs"].items()})
-            for name in (
-                "roc",
-                "pr",
-                "calibration",
-                "decision_curve",
-                "counterfactual_decision_curve",
-                "subgroups",
-            ):
-                if name in pngs:
-                    tracking.log_file_artifact(folder / "figures" / f"{name}.png", "evaluation")
+            write_text(frame.to_csv(index=False), paths.stage_table("evaluate", task, name))
+        pngs = _write_figures(paths, task, out.result)
+        with tracking.resume_run(root=paths.root, run_id=out.run_id, stage="evaluate"):
+            _log(report[task])
+            for png in pngs.values():
+                tracking.log_file_artifact(png, "evaluation")
             for name in tables:
-                tracking.log_file_artifact(folder / f"{name}.csv", "evaluation")
+                tracking.log_file_artifact(paths.stage_table("evaluate", task, name), "evaluation")
         t, o = report[task]["test"], report[task]["oracle"]
         log.info(
             "%s: AUROC %.3f (%.3f-%.3f), oracle %.3f; slope %.2f, intercept %.2f",
@@ -198,6 +190,27 @@ def run(paths: Layout, params: Params) -> dict[str, Any]:
         )
     write_json(_clean(report), paths.metrics)
     return report
+
+
+def _write_figures(paths: Layout, task: Task, result: ev.Evaluation) -> dict[str, Path]:
+    """Draw and save the figures; their files by name."""
+    from ketapredict import plots
+
+    written = {}
+    for name, fig in figures(result, task).items():
+        written[name] = paths.figures("evaluate", task) / f"{name}.png"
+        write_bytes(plots.save_png(fig), written[name])
+    return written
+
+
+def _log(summary: dict[str, Any]) -> None:
+    """The test-data measures, paired differences and design checks, to the open run."""
+    tracking.log_metrics({f"eval_test_{k}": v for k, v in summary["test"].items()})
+    tracking.log_metrics({f"eval_oracle_{k}": v for k, v in summary["oracle"].items()})
+    tracking.log_metrics({f"eval_baseline_{k}": v for k, v in summary["baseline"].items()})
+    for pair, values in summary["paired"].items():
+        tracking.log_metrics({f"eval_{pair}_{k}": v for k, v in values.items()})
+    tracking.log_metrics({f"eval_{k}": v for k, v in summary["designs"].items()})
 
 
 def _clean(value: Any) -> Any:

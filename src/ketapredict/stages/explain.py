@@ -6,15 +6,17 @@ MLflow run."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ketapredict import explain as ex
+from ketapredict import tracking
 from ketapredict.cohort.specs import load_effect_model
-from ketapredict.config import Params
-from ketapredict.contract import TASKS, Task
+from ketapredict.contract import ID, TASKS, Task
 from ketapredict.features import build_features, feature_names
 from ketapredict.io import (
     read_json,
@@ -32,12 +34,39 @@ log = logging.getLogger(__name__)
 DEPENDENCE = 3
 
 
-def explain_task(paths: Layout, task: Task) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Recovered:
+    """How well one model's importances recover the true ones: summary and per characteristic."""
+
+    summary: dict[str, float]
+    table: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One task's model explained on the test split, and its truth recovery."""
+
+    task: Task
+    model_version: str
+    run_id: str  # the model's training run, where the explanations are logged
+    test: pd.DataFrame
+    shap: ex.Shap
+    blocks: list[list[str]]  # characteristics the training data cannot tell apart
+    model: Recovered  # SHAP, each characteristic on its own
+    model_blocks: Recovered  # SHAP, aliased characteristics as one block each: the headline
+    baseline: Recovered  # the logistic baseline's coef x value, read the same way
+    baseline_blocks: Recovered
+    interaction: tuple[str, str, float]  # the leading pair and its mean |interaction|
+    examples: dict[str, int]  # rows shown as waterfalls
+    p: np.ndarray  # the model's probabilities for the test rows
+
+
+def explain_task(paths: Layout, task: Task) -> Explanation:
+    """SHAP of `task`'s trained model (and coefficients of its baseline) against the truth."""
     table = read_parquet(paths.table(task))
     test = table[table["split"] == "test"].reset_index(drop=True)
-    folder = paths.trained(task)
-    model = KetaModel.load(folder / "lightgbm")
-    registry = read_json(folder / "registry.json")
+    model = KetaModel.load(paths.trained_model(task))
+    registry = read_json(paths.registry_record(task))
     blocks = ex.aliased_blocks(table[table["split"] == "train"], task)
     X = build_features(test, task)[feature_names(task)]
     shap_values = ex.tree_shap(model, X)
@@ -51,44 +80,40 @@ def explain_task(paths: Layout, task: Task) -> dict[str, Any]:
         ]
     )
     truth = ex.true_contributions(task, test, effects, dose)
-    summary, table_imp = ex.recovery(imp, truth, per, test)
-    baseline = load_baseline(folder)
+    recovered = Recovered(*ex.recovery(imp, truth, per, test))
+    baseline = load_baseline(paths.trained(task))
     b_imp, b_per = ex.baseline_importance(baseline, X, task)
-    b_summary, b_table = ex.recovery(b_imp, truth, b_per, test)
+    b_recovered = Recovered(*ex.recovery(b_imp, truth, b_per, test))
     blocked = {
-        name: ex.block_recovery(frame, truth, test, blocks)
+        name: Recovered(*ex.block_recovery(frame, truth, test, blocks))
         for name, frame in (("model", per), ("baseline", b_per))
     }
     pair = ex.interaction_pair(model, X.iloc[: min(len(X), 1000)])
     p = model.predict_matrix(X)
-    return {
-        "task": task,
-        "model_version": registry["version"],
-        "run_id": registry["run_id"],
-        "blocks": blocks,
-        "blocked": blocked,
-        "model": model,
-        "X": X,
-        "test": test,
-        "shap": shap_values,
-        "per": per,
-        "summary": summary,
-        "importance": table_imp,
-        "baseline_summary": b_summary,
-        "baseline_importance": b_table,
-        "interaction": pair,
-        "examples": ex.examples(p),
-        "p": p,
-    }
+    return Explanation(
+        task=task,
+        model_version=registry["version"],
+        run_id=registry["run_id"],
+        test=test,
+        shap=shap_values,
+        blocks=blocks,
+        model=recovered,
+        model_blocks=blocked["model"],
+        baseline=b_recovered,
+        baseline_blocks=blocked["baseline"],
+        interaction=pair,
+        examples=ex.examples(p),
+        p=p,
+    )
 
 
-def figures(out: dict[str, Any]) -> dict[str, Any]:
+def figures(out: Explanation) -> dict[str, Any]:
     from ketapredict import plots
     from ketapredict.plots import shap as plots_shap
 
-    task, sv = out["task"], out["shap"]
-    summary, imp = out["blocked"]["model"]  # aliased characteristics as one block each
-    name = f"{task.capitalize()} v{out['model_version']}"
+    task, sv = out.task, out.shap
+    summary, imp = out.model_blocks.summary, out.model_blocks.table
+    name = f"{task.capitalize()} v{out.model_version}"
     figs = {
         "importance": plots.plot_importance(
             imp, title=f"{name}: mean |SHAP| vs true importance", truth_column="true_importance"
@@ -101,13 +126,13 @@ def figures(out: dict[str, Any]) -> dict[str, Any]:
     }
     for feature in _top_features(sv, DEPENDENCE):
         figs[f"dependence_{feature}"] = plots_shap.plot_shap_dependence(sv, feature)
-    a, b, _ = out["interaction"]
+    a, b, _ = out.interaction
     figs["interaction"] = plots_shap.plot_shap_dependence(
         sv, a, color=b, title=f"Leading interaction: {a} x {b}"
     )
-    for label, row in out["examples"].items():
+    for label, row in out.examples.items():
         figs[f"waterfall_{label}"] = plots_shap.plot_shap_waterfall(
-            sv, row, title=f"{name}: {label} predicted probability ({out['p'][row]:.2f})"
+            sv, row, title=f"{name}: {label} predicted probability ({out.p[row]:.2f})"
         )
     return figs
 
@@ -117,60 +142,67 @@ def _top_features(sv: ex.Shap, k: int) -> list[str]:
     return [sv.features[i] for i in order[:k]]
 
 
-def run(paths: Layout, params: Params) -> dict[str, Any]:
-    from ketapredict import plots, tracking
-
+def run(paths: Layout) -> dict[str, Any]:
+    """Explain each task's model, write tables, SHAP values and figures, log them to the
+    model's training run; reports/explain/truth_recovery.json summarises both tasks."""
     recovery: dict[str, Any] = {}
     for task in TASKS:
         out = explain_task(paths, task)
-        folder = paths.stage_reports("explain", task)
-        write_text(out["importance"].to_csv(index=False), folder / "importance.csv")
-        write_text(
-            out["baseline_importance"].to_csv(index=False), folder / "baseline_importance.csv"
-        )
-        values = pd.DataFrame(out["shap"].values, columns=out["shap"].features)
-        values.insert(0, "patient_id", out["test"]["patient_id"].to_numpy())
-        values["base_value"] = out["shap"].base
-        write_parquet(values, folder / "shap_values.parquet")
-        write_text(out["blocked"]["model"][1].to_csv(index=False), folder / "importance_blocks.csv")
-        a, b, strength = out["interaction"]
-        recovery[task] = {
-            "model_version": out["model_version"],
-            # headline: aliased characteristics scored as one block each
-            **out["blocked"]["model"][0],
-            "raw": out["summary"],
-            "baseline": out["blocked"]["baseline"][0],
-            "baseline_raw": out["baseline_summary"],
-            "aliased_blocks": {" + ".join(block): ", ".join(block) for block in out["blocks"]},
-            "interaction": {"pair": [a, b], "mean_abs": strength},
-        }
-        pngs = {name: plots.save_png(fig) for name, fig in figures(out).items()}
-        for name, data in pngs.items():
-            write_bytes(data, folder / "figures" / f"{name}.png")
-        with tracking.resume_run(root=paths.root, run_id=out["run_id"], stage="explain"):
-            tracking.log_metrics({f"shap_{k}": v for k, v in out["blocked"]["model"][0].items()})
-            tracking.log_metrics({f"shap_raw_{k}": v for k, v in out["summary"].items()})
-            tracking.log_metrics(
-                {f"baseline_coef_{k}": v for k, v in out["baseline_summary"].items()}
-            )
-            for name in pngs:
-                tracking.log_file_artifact(folder / "figures" / f"{name}.png", "explain")
-            for name in (
-                "importance.csv",
-                "importance_blocks.csv",
-                "baseline_importance.csv",
-                "shap_values.parquet",
-            ):
-                tracking.log_file_artifact(folder / name, "explain")
-        s = out["blocked"]["model"][0]
+        written = _write(paths, out)
+        recovery[task] = _summary(out)
+        with tracking.resume_run(root=paths.root, run_id=out.run_id, stage="explain"):
+            tracking.log_metrics({f"shap_{k}": v for k, v in out.model_blocks.summary.items()})
+            tracking.log_metrics({f"shap_raw_{k}": v for k, v in out.model.summary.items()})
+            tracking.log_metrics({f"baseline_coef_{k}": v for k, v in out.baseline.summary.items()})
+            for path in written:
+                tracking.log_file_artifact(path, "explain")
+        s = out.model_blocks.summary
         log.info(
             "%s v%s: SHAP vs truth Spearman %.2f, top-5 overlap %.0f%%, noise share %.1f%%"
             " (aliased characteristics as blocks)",
             task,
-            out["model_version"],
+            out.model_version,
             s["spearman"],
             100 * s["top5_overlap"],
             100 * s["noise_share"],
         )
     write_json(recovery, paths.truth_recovery)
     return recovery
+
+
+def _write(paths: Layout, out: Explanation) -> list[Path]:
+    """Tables, SHAP values and figures of one task; the files written, figures first."""
+    from ketapredict import plots
+
+    tables = {
+        "importance": out.model.table,
+        "importance_blocks": out.model_blocks.table,
+        "baseline_importance": out.baseline.table,
+    }
+    for name, frame in tables.items():
+        write_text(frame.to_csv(index=False), paths.stage_table("explain", out.task, name))
+    values = pd.DataFrame(out.shap.values, columns=out.shap.features)
+    values.insert(0, ID, out.test[ID].to_numpy())
+    values["base_value"] = out.shap.base
+    write_parquet(values, paths.shap_values(out.task))
+    pngs = []
+    for name, fig in figures(out).items():
+        pngs.append(paths.figures("explain", out.task) / f"{name}.png")
+        write_bytes(plots.save_png(fig), pngs[-1])
+    csvs = [paths.stage_table("explain", out.task, name) for name in tables]
+    return [*pngs, *csvs, paths.shap_values(out.task)]
+
+
+def _summary(out: Explanation) -> dict[str, Any]:
+    """One task's entry in truth_recovery.json."""
+    a, b, strength = out.interaction
+    return {
+        "model_version": out.model_version,
+        # headline: aliased characteristics scored as one block each
+        **out.model_blocks.summary,
+        "raw": out.model.summary,
+        "baseline": out.baseline_blocks.summary,
+        "baseline_raw": out.baseline.summary,
+        "aliased_blocks": {" + ".join(block): ", ".join(block) for block in out.blocks},
+        "interaction": {"pair": [a, b], "mean_abs": strength},
+    }

@@ -18,15 +18,13 @@ log = logging.getLogger(__name__)
 
 
 def build(paths: Layout, params: FeaturesParams) -> dict[str, TaskTable]:
-    data = paths.synthetic
-    dictionary = pd.read_csv(data / "dictionary.csv")
+    dictionary = pd.read_csv(paths.dictionary)
     for task in TASKS:
         check_no_leakage(task, dictionary)
-    patients, visits = (
-        read_parquet(data / "patients.parquet"),
-        read_parquet(data / "visits.parquet"),
+    patients, visits, outcomes, truth = (
+        read_parquet(paths.synthetic_table(name))
+        for name in ("patients", "visits", "outcomes", "truth")
     )
-    outcomes, truth = read_parquet(data / "outcomes.parquet"), read_parquet(data / "truth.parquet")
     model = load_effect_model(paths.model)
     label = params.responder_label
     tables = {

@@ -4,15 +4,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from ketapredict import report
+from ketapredict import report, tracking
 from ketapredict.cohort.specs import load_specs
-from ketapredict.config import Params
 from ketapredict.contract import TASKS, Task
-from ketapredict.errors import DataError
 from ketapredict.features import SCHEMA
 from ketapredict.io import read_json, read_parquet, write_text
 from ketapredict.layout import Layout
@@ -34,26 +34,30 @@ def _figures(paths: Layout, task: Task) -> dict[str, bytes]:
     out = {}
     for stage, names in FIGURES.items():
         for name in names:
-            png = paths.stage_reports(stage, task) / "figures" / f"{name}.png"
+            png = paths.figures(stage, task) / f"{name}.png"
             if png.exists():
                 out[name] = png.read_bytes()
     return out
 
 
-def _label(params: Params, task: Task) -> str:
+def _label(task: Task, label: Mapping[str, Any]) -> str:
+    """The outcome in words, from the features keys that define it (FeaturesParams.label)."""
     if task == "responder":
-        lab = params.features.responder_label
+        lab = label["responder_label"]
         when = (
-            "24 h after the first active dose" if lab.visit == "24h" else "at the end of the course"
+            "24 h after the first active dose"
+            if lab["visit"] == "24h"
+            else "at the end of the course"
         )
-        return f"improvement of at least {lab.threshold:.0%} from baseline {when} (response)"
+        return f"improvement of at least {lab['threshold']:.0%} from baseline {when} (response)"
     return (
-        f"relapse (loss of response) within {params.features.relapse_horizon_days:g} days of the "
+        f"relapse (loss of response) within {label['relapse_horizon_days']:g} days of the "
         "end of the course, among responders; censoring by inverse probability weighting"
     )
 
 
-def task_card(paths: Layout, params: Params, task: Task) -> report.TaskCard:
+def task_card(paths: Layout, task: Task, *, label: Mapping[str, Any]) -> report.TaskCard:
+    """Everything the card says about `task`, read from the stages' outputs."""
     table = read_parquet(paths.table(task))
     predictors = pd.DataFrame(
         [
@@ -70,41 +74,37 @@ def task_card(paths: Layout, params: Params, task: Task) -> report.TaskCard:
     missing = missing[missing > 0].rename("share_missing").rename_axis("predictor").reset_index()
     counts = read_json(paths.features_summary)[task]
     counts = {k: v for k, v in counts.items() if not isinstance(v, dict)}
-    evaluate = paths.stage_reports("evaluate", task)
     metrics = read_json(paths.metrics)[task]
     recovery = read_json(paths.truth_recovery)[task]
     registry = read_json(paths.registry_record(task))
-    _same_model(task, registry, metrics, recovery)
+    report.check_same_model(
+        task,
+        {
+            "train": registry["version"],
+            "evaluate": metrics.get("model_version"),
+            "explain": recovery.get("model_version"),
+        },
+    )
+    evaluate = {
+        name: pd.read_csv(paths.stage_table("evaluate", task, name))
+        for name in ("subgroups", "internal_external", "within_design")
+    }
     return report.TaskCard(
         task=task,
-        label=_label(params, task),
+        label=_label(task, label),
         counts=counts,
         predictors=predictors,
         missing=missing,
         training=read_json(paths.training_report(task)),
         metrics=metrics,
-        subgroups=_subgroups(pd.read_csv(evaluate / "subgroups.csv")),
-        internal_external=pd.read_csv(evaluate / "internal_external.csv"),
+        subgroups=_subgroups(evaluate["subgroups"]),
+        internal_external=evaluate["internal_external"],
         recovery=recovery,
-        importance=pd.read_csv(paths.stage_reports("explain", task) / "importance_blocks.csv"),
+        importance=pd.read_csv(paths.stage_table("explain", task, "importance_blocks")),
         registry=registry,
-        within_design=pd.read_csv(evaluate / "within_design.csv"),
+        within_design=evaluate["within_design"],
         figures=_figures(paths, task),
     )
-
-
-def _same_model(task: Task, registry: dict, metrics: dict, recovery: dict) -> None:
-    """Performance and explanations in one card must describe the same model."""
-    versions = {
-        "train": registry["version"],
-        "evaluate": metrics.get("model_version"),
-        "explain": recovery.get("model_version"),
-    }
-    if len(set(versions.values())) != 1:
-        raise DataError(
-            f"{task}: the reports describe different model versions {versions}; "
-            "re-run the pipeline (dvc repro) so evaluate and explain see the same model"
-        )
 
 
 def _subgroups(frame: pd.DataFrame) -> pd.DataFrame:
@@ -138,25 +138,27 @@ def _subgroups(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def build(paths: Layout, params: Params) -> report.Card:
-    from ketapredict.tracking import git_commit
-
+def build(
+    paths: Layout, *, cohorts: Mapping[str, int], labels: Mapping[Task, Mapping[str, Any]]
+) -> report.Card:
+    """The card's content: `cohorts` as generated (generate.cohorts), each task's `labels`."""
     specs = load_specs(paths)
     designs = pd.DataFrame(
         [
             {"design": name, "title": specs.trials[name].title, "patients": n}
-            for name, n in params.generate.cohorts.items()
+            for name, n in cohorts.items()
         ]
     )
-    replication = read_json(paths.trial_reports / "replication.json")["summary"]
-    tasks = [task_card(paths, params, t) for t in TASKS]
-    return report.Card(git_commit(paths.root) or "unknown", designs, replication, tasks)
+    replication = read_json(paths.replication)["summary"]
+    tasks = [task_card(paths, t, label=labels[t]) for t in TASKS]
+    return report.Card(tracking.git_commit(paths.root) or "unknown", designs, replication, tasks)
 
 
-def run(paths: Layout, params: Params) -> report.Card:
-    from ketapredict import tracking
-
-    card = build(paths, params)
+def run(
+    paths: Layout, *, cohorts: Mapping[str, int], labels: Mapping[Task, Mapping[str, Any]]
+) -> report.Card:
+    """Write the model card (HTML and Markdown) and log it to each model's training run."""
+    card = build(paths, cohorts=cohorts, labels=labels)
     html_path, md_path = paths.model_card_html, paths.model_card
     write_text(report.to_html(card), html_path)
     write_text(report.to_markdown(card), md_path)

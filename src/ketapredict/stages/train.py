@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -14,18 +15,16 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from ketapredict import champion, processes, train
-from ketapredict.config import Params, TrainParams
-from ketapredict.contract import Task
+from ketapredict import champion, processes, tracking, train
+from ketapredict.config import TrainParams
+from ketapredict.contract import ID, OUTCOME, PROBABILITY, REGISTERED, Task
 from ketapredict.features import build_features, feature_names, raw_columns
 from ketapredict.io import read_parquet, write_json
 from ketapredict.layout import Layout
 from ketapredict.model import KetaModel, fingerprint, load_model
 from ketapredict.parallel import workers_for
-from ketapredict.pyfunc import OUTPUT
 
 log = logging.getLogger(__name__)
-REGISTERED = {"responder": "ketapredict-responder", "relapse": "ketapredict-relapse"}
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ def _sha256(path: Path) -> str:
 def fit(paths: Layout, task: Task, params: TrainParams) -> Fit:
     """Tune and fit both models on the training split, and measure them by cross-validation."""
     tr = load_split(paths, task, "train")
-    groups = tr.rows["patient_id"].to_numpy()
+    groups = tr.rows[ID].to_numpy()
     procedure = train.Procedure.of(params)
     candidates = train.draw_candidates(params.search, np.random.default_rng(params.seed))
     tuning, booster = train.fit_procedure(
@@ -85,73 +84,26 @@ def fit(paths: Layout, task: Task, params: TrainParams) -> Fit:
     )
 
 
-def run(paths: Layout, params: Params, task: Task) -> dict[str, Any]:
-    from ketapredict import tracking
-
-    result = fit(paths, task, params.train)
+def run(
+    paths: Layout, task: Task, params: TrainParams, *, label: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Fit, save, log to a new MLflow run, register, decide the champion and export it.
+    `label`: the features keys defining the task's outcome (FeaturesParams.label)."""
+    result = fit(paths, task, params)
     tuning, model = result.tuning, result.model
-    out = paths.trained(task)
     data_hash = _sha256(paths.table(task))
     model.meta.update(
         params=tuning.params,
         task=task,
-        label=_label(params, task),
+        label=_label(task, label),
         features_sha256=data_hash,
         trees=tuning.n_trees,
         leaves=int(tuning.params["num_leaves"]),
     )
-    model.save(out / "lightgbm")
-    train.save_baseline(result.baseline, out)
-    stage_params = {"features": params.features.model_dump(), "train": params.train.model_dump()}
-    name = REGISTERED[task]
-    with tracking.start_run(
-        root=paths.root, stage=f"train_{task}", params=stage_params, tags={"task": task}
-    ) as run:
-        tracking.log_metrics({f"cv_{k}": v for k, v in result.cv.items()})
-        tracking.log_metrics({f"baseline_cv_{k}": v for k, v in result.baseline_cv.items()})
-        tracking.log_metrics({f"oracle_train_{k}": v for k, v in result.oracle_train.items()})
-        tracking.log_dict_artifact(
-            {"raw_inputs": raw_columns(task), "model_features": feature_names(task)},
-            "features.json",
-        )
-        tracking.log_dict_artifact(model.meta["label"], "label.json")
-        tracking.log_text_artifact(tuning.candidates.to_csv(index=False), "tuning/candidates.csv")
-        tracking.log_dict_artifact(
-            {"chosen": tuning.calibration["method"], "cv_brier": tuning.calibration_scores},
-            "tuning/calibration.json",
-        )
-        tracking.log_metrics(
-            {f"calibration_cv_brier_{k}": v for k, v in tuning.calibration_scores.items()}
-        )
-        rows = result.train.rows[raw_columns(task)]
-        model_uri = tracking.log_ketapredict_model(
-            out / "lightgbm",
-            input_example=rows.head(5),
-            signature_input=_signature_frame(rows),
-            output_column=OUTPUT[task],
-        )
-        tracking.log_sklearn_model(
-            result.baseline, name="baseline", signature_input=result.train.X.head(50)
-        )
-        version = tracking.register(
-            model_uri, name, tags={"task": task, "features_sha256": data_hash}
-        )
-        decision = _decide(name, version, result, params.train)
-        tracking.tag_version(name, version, {"champion_decision": decision.reason})
-        tracking.log_dict_artifact(decision.as_dict(), "champion_decision.json")
-        tracking.set_tags(
-            {
-                "features_sha256": data_hash,
-                "tuning_calibration": tuning.calibration["method"],
-                "model_version": version,
-                "champion": str(decision.crowned).lower(),
-                "champion_reason": decision.reason,
-            }
-        )
-        tracking.log_params({f"chosen.{k}": v for k, v in tuning.params.items()})
-        tracking.log_params({"chosen.n_trees": tuning.n_trees})
-        exported = _export(paths, task, name, tracking.champion_version(name))
-        run_id = run.info.run_id
+    model.save(paths.trained_model(task))
+    train.save_baseline(result.baseline, paths.trained(task))
+    registered = _track(paths, task, result, params, label=label, data_hash=data_hash)
+    decision = registered.decision
     report = {
         "cv": result.cv,
         "baseline_cv": result.baseline_cv,
@@ -167,13 +119,13 @@ def run(paths: Layout, params: Params, task: Task) -> dict[str, Any]:
     write_json(report, paths.training_report(task))
     write_json(
         {
-            "registered_model": name,
-            "version": version,
-            "run_id": run_id,
+            "registered_model": REGISTERED[task],
+            "version": registered.version,
+            "run_id": registered.run_id,
             **decision.as_dict(),
-            "exported": exported,
+            "exported": registered.exported,
         },
-        out / "registry.json",
+        paths.registry_record(task),
     )
     log.info(
         "%s: cross-validated AUROC %.3f (oracle %.3f on the same rows); %s",
@@ -185,10 +137,89 @@ def run(paths: Layout, params: Params, task: Task) -> dict[str, Any]:
     return report
 
 
-def _label(params: Params, task: Task) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Registered:
+    """What the MLflow side of training produced: the run, the version, the decision."""
+
+    run_id: str
+    version: str
+    decision: champion.Decision
+    exported: str | None  # the champion version copied to models/<task>, if any
+
+
+def _track(
+    paths: Layout,
+    task: Task,
+    result: Fit,
+    params: TrainParams,
+    *,
+    label: Mapping[str, Any],
+    data_hash: str,
+) -> Registered:
+    """Log the fit to a new run, register the model, apply the champion policy, export."""
+    tuning, name = result.tuning, REGISTERED[task]
+    stage_params = {"features": dict(label), "train": params.model_dump()}
+    with tracking.start_run(
+        root=paths.root, stage=f"train_{task}", params=stage_params, tags={"task": task}
+    ) as run:
+        _log_fit(task, result)
+        rows = result.train.rows[raw_columns(task)]
+        model_uri = tracking.log_ketapredict_model(
+            paths.trained_model(task),
+            input_example=rows.head(5),
+            signature_input=_signature_frame(rows),
+            output_column=PROBABILITY[task],
+        )
+        tracking.log_sklearn_model(
+            result.baseline, name="baseline", signature_input=result.train.X.head(50)
+        )
+        version = tracking.register(
+            model_uri, name, tags={"task": task, "features_sha256": data_hash}
+        )
+        decision = _decide(name, version, result, params)
+        tracking.tag_version(name, version, {tracking.DECISION_TAG: decision.reason})
+        tracking.log_dict_artifact(decision.as_dict(), "champion_decision.json")
+        tracking.set_tags(
+            {
+                "features_sha256": data_hash,
+                "tuning_calibration": tuning.calibration["method"],
+                "model_version": version,
+                "champion": str(decision.crowned).lower(),
+                "champion_reason": decision.reason,
+            }
+        )
+        tracking.log_params({f"chosen.{k}": v for k, v in tuning.params.items()})
+        tracking.log_params({"chosen.n_trees": tuning.n_trees})
+        exported = _export(paths, task, tracking.champion_version(name))
+    return Registered(run.info.run_id, version, decision, exported)
+
+
+def _log_fit(task: Task, result: Fit) -> None:
+    """The cross-validated scores, the features, the label and the tuning, to the open run."""
+    tuning = result.tuning
+    tracking.log_metrics({f"cv_{k}": v for k, v in result.cv.items()})
+    tracking.log_metrics({f"baseline_cv_{k}": v for k, v in result.baseline_cv.items()})
+    tracking.log_metrics({f"oracle_train_{k}": v for k, v in result.oracle_train.items()})
+    tracking.log_dict_artifact(
+        {"raw_inputs": raw_columns(task), "model_features": feature_names(task)},
+        "features.json",
+    )
+    tracking.log_dict_artifact(result.model.meta["label"], "label.json")
+    tracking.log_text_artifact(tuning.candidates.to_csv(index=False), "tuning/candidates.csv")
+    tracking.log_dict_artifact(
+        {"chosen": tuning.calibration["method"], "cv_brier": tuning.calibration_scores},
+        "tuning/calibration.json",
+    )
+    tracking.log_metrics(
+        {f"calibration_cv_brier_{k}": v for k, v in tuning.calibration_scores.items()}
+    )
+
+
+def _label(task: Task, label: Mapping[str, Any]) -> dict[str, Any]:
+    """The outcome as the model records it (model.json, label.json)."""
     if task == "responder":
-        return {"outcome": "response", **params.features.responder_label.model_dump()}
-    return {"outcome": "relapse", "horizon_days": params.features.relapse_horizon_days}
+        return {"outcome": OUTCOME[task], **label["responder_label"]}
+    return {"outcome": OUTCOME[task], "horizon_days": label["relapse_horizon_days"]}
 
 
 def _signature_frame(raw: pd.DataFrame) -> pd.DataFrame:
@@ -200,8 +231,6 @@ def _signature_frame(raw: pd.DataFrame) -> pd.DataFrame:
 
 def _decide(name: str, version: str, result: Fit, params: TrainParams) -> champion.Decision:
     """Apply the champion policy (ketapredict.champion) and move the alias if it says so."""
-    from ketapredict import tracking
-
     current = tracking.champion_version(name)
     comparison = None
     if current is not None and not champion.gate_reasons(result.cv, params):
@@ -224,13 +253,12 @@ def compare_with(result: Fit, current: KetaModel) -> champion.Comparison:
     return champion.compare(tr.y, tr.w, result.tuning.oof_proba, theirs)
 
 
-def _export(paths: Layout, task: Task, name: str, champion_version: str | None) -> str | None:
+def _export(paths: Layout, task: Task, champion_version: str | None) -> str | None:
     """Copy the champion (whichever version holds the alias) to models/<task>."""
-    from ketapredict import tracking
-
     dest = paths.exported(task)
     if champion_version is None:
-        log.warning("%s: no champion yet; models/%s not updated", name, task)
+        where = dest.relative_to(paths.root)
+        log.warning("%s: no champion yet; %s not updated", REGISTERED[task], where)
         return None
-    tracking.download_version(name, champion_version, dest)
+    tracking.download_version(REGISTERED[task], champion_version, dest)
     return champion_version
