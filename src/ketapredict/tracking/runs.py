@@ -16,7 +16,7 @@ from ketapredict import environment
 from ketapredict.contract import EXPERIMENT
 from ketapredict.errors import TrackingError, redact
 from ketapredict.layout import Layout
-from ketapredict.tracking import registry
+from ketapredict.tracking.registry import mark_undecided
 from ketapredict.tracking.store import (
     HOST_TAG,
     PID_TAG,
@@ -145,7 +145,7 @@ def close_orphans(uri: str, experiment_id: str) -> list[str]:
         run_id = run.info.run_id
         client.set_tag(run_id, "ketapredict.interrupted", f"process {pid} died with the run open")
         client.set_terminated(run_id, "FAILED")
-        registry.mark_undecided(client, run_id)
+        mark_undecided(client, run_id)
         logger.warning(
             "MLflow run %s was left open by a killed process %s: marked FAILED", run_id, pid
         )
