@@ -6,25 +6,20 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from scipy import special
-from sklearn.impute import SimpleImputer
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from ketapredict import metrics, parallel
 from ketapredict.config import SearchSpace, TrainParams
 from ketapredict.contract import Task
 from ketapredict.errors import ModelError
-from ketapredict.io import write_bytes
 from ketapredict.model import KetaModel, apply_calibration, fingerprint
 
 # Every fit is single-threaded: LightGBM's trees are identical for any thread count, and
@@ -261,71 +256,3 @@ def package(booster: lgb.Booster, X: pd.DataFrame, tuning: Tuning, *, task: Task
     return KetaModel(
         task, booster, tuning.calibration, ranges, seen=fingerprint(X), seen_oof=tuning.oof_proba
     )
-
-
-def cross_validated_baseline(
-    X: pd.DataFrame, y: np.ndarray, w: np.ndarray, groups: np.ndarray, procedure: Procedure
-) -> np.ndarray:
-    """Out-of-fold probabilities of the logistic baseline on the training procedure's folds."""
-    p = np.zeros(len(y))
-    for fit_idx, val_idx in folds(y, groups, n_folds=procedure.cv_folds, seed=procedure.seed):
-        model = fit_baseline(X.iloc[fit_idx], y[fit_idx], w[fit_idx])
-        p[val_idx] = model.predict_proba(X.iloc[val_idx])[:, 1]
-    return p
-
-
-def fit_baseline(X: pd.DataFrame, y: np.ndarray, w: np.ndarray) -> Pipeline:
-    """Logistic regression on all features: median imputation with missing indicators,
-    standardisation, mild L2 penalty."""
-    pipe = Pipeline(
-        [
-            (
-                "impute",
-                SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-            ),
-            ("scale", StandardScaler()),
-            ("logistic", LogisticRegression(C=1.0, max_iter=2000)),
-        ]
-    )
-    return pipe.fit(X, y, logistic__sample_weight=w)
-
-
-BASELINE_FILE = "baseline.skops"
-# The one type outside skops' own safe defaults that the baseline Pipeline (imputer, scaler,
-# logistic regression) holds. Only these are trusted: a file listing anything else is refused
-# before any object in it is built, since skops builds whatever types it is told to trust.
-BASELINE_TYPES = ("numpy.dtype",)
-
-
-def save_baseline(pipe: Pipeline, folder: Path) -> None:
-    import skops.io
-
-    write_bytes(skops.io.dumps(pipe), Path(folder) / BASELINE_FILE)
-
-
-def load_baseline(folder: Path) -> Pipeline:
-    """The logistic baseline saved beside a candidate model (skops: no pickle). Only the types
-    such a baseline holds are trusted; any other type in the file is an error."""
-    import zipfile
-
-    import skops.io
-
-    path = Path(folder) / BASELINE_FILE
-    fix = "retrain it (dvc repro train_responder train_relapse)"
-    try:
-        untrusted = skops.io.get_untrusted_types(file=path)
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
-        raise ModelError(f"{path}: not a readable baseline model ({exc}); {fix}") from None
-    foreign = sorted(set(untrusted) - set(BASELINE_TYPES))
-    if foreign:
-        raise ModelError(
-            f"{path}: holds types a ketapredict baseline never contains ({', '.join(foreign[:5])})"
-            f"; refusing to load it. Delete it and {fix}"
-        )
-    try:
-        pipe = skops.io.load(path, trusted=list(BASELINE_TYPES))
-    except Exception as exc:  # skops raises many kinds; nothing in it is trusted code
-        raise ModelError(f"{path}: not a readable baseline model ({exc}); {fix}") from None
-    if not isinstance(pipe, Pipeline):
-        raise ModelError(f"{path}: holds a {type(pipe).__name__}, not the baseline; {fix}")
-    return pipe

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ketapredict import evaluate as ev
 from ketapredict import metrics, tracking, train
+from ketapredict.baseline import load_baseline
 from ketapredict.config import EvaluateParams
 from ketapredict.contract import BASELINE, FOLDERS, ID, MODEL, ORACLE, TASKS, Task
 from ketapredict.features import build_features, feature_names
@@ -20,7 +21,6 @@ from ketapredict.io import read_json, read_parquet, write_bytes, write_json, wri
 from ketapredict.layout import Layout
 from ketapredict.model import KetaModel
 from ketapredict.parallel import workers_for
-from ketapredict.train import load_baseline
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ketapredict import explain as ex
 from ketapredict import tracking
+from ketapredict.baseline import load_baseline
 from ketapredict.cohort.specs import load_effect_model
 from ketapredict.contract import ID, TASKS, Task
 from ketapredict.features import build_features, feature_names
@@ -28,7 +29,6 @@ from ketapredict.io import (
 )
 from ketapredict.layout import Layout
 from ketapredict.model import KetaModel
-from ketapredict.train import load_baseline
 
 log = logging.getLogger(__name__)
 DEPENDENCE = 3

@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from ketapredict import champion, processes, tracking, train
+from ketapredict.baseline import cross_validated_baseline, fit_baseline, save_baseline
 from ketapredict.config import TrainParams
 from ketapredict.contract import ID, OUTCOME, PROBABILITY, REGISTERED, Task
 from ketapredict.features import build_features, feature_names, raw_columns
@@ -71,8 +72,8 @@ def fit(paths: Layout, task: Task, params: TrainParams) -> Fit:
     )  # fmt: skip
     model = train.package(booster, tr.X, tuning, task=task)
     model.meta["procedure"] = asdict(procedure)
-    baseline = train.fit_baseline(tr.X, tr.y, tr.w)
-    baseline_oof = train.cross_validated_baseline(tr.X, tr.y, tr.w, groups, procedure)
+    baseline = fit_baseline(tr.X, tr.y, tr.w)
+    baseline_oof = cross_validated_baseline(tr.X, tr.y, tr.w, groups, procedure)
     return Fit(
         tuning=tuning,
         model=model,
@@ -101,7 +102,7 @@ def run(
         leaves=int(tuning.params["num_leaves"]),
     )
     model.save(paths.trained_model(task))
-    train.save_baseline(result.baseline, paths.trained(task))
+    save_baseline(result.baseline, paths.trained(task))
     registered = _track(paths, task, result, params, label=label, data_hash=data_hash)
     decision = registered.decision
     report = {

@@ -49,7 +49,7 @@ def log_sklearn_model(model: Any, *, name: str, signature_input: Any) -> str:
     import mlflow
     from mlflow.models import infer_signature
 
-    from ketapredict.train import BASELINE_TYPES
+    from ketapredict.baseline import BASELINE_TYPES
 
     require_active_run(f"log {name}")
     signature = infer_signature(
