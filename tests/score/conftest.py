@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import fcntl
+import shutil
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,8 @@ def project(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     with (shared.parent / "score-champions.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         if not (shared / "done").exists():
-            shared.mkdir(exist_ok=True)
+            shutil.rmtree(shared, ignore_errors=True)  # a build that failed half-way
+            shared.mkdir()
             _train(shared)
             (shared / "done").touch()
     return shared / "project"

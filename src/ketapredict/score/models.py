@@ -1,5 +1,4 @@
-"""The models a run uses (exported folders or MLflow URIs, by default the champions), loaded
-with their provenance; registry downloads run in a child process from the command's start."""
+"""The models a run uses, with their provenance; registry downloads run in a child process."""
 
 # Importing MLflow is most of a scoring run's start-up: in the child it overlaps with reading
 # the input and loading LightGBM here. This module imports neither, so the child starts at once.

@@ -1,5 +1,4 @@
-"""The scoring core: probabilities, risk bands and out-of-distribution flags for a chunk of
-validated inputs (and the reasons, see reasons.py). Vectorised; no files, no MLflow."""
+"""Probabilities, risk bands and out-of-distribution flags of validated rows; no files or MLflow."""
 
 from __future__ import annotations
 

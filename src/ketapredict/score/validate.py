@@ -1,5 +1,4 @@
-"""Scoring inputs against the feature schema: columns first, then each chunk of rows, vectorised
-(one mask per rule), so errors name the row, the column and the rule without a loop per row."""
+"""Inputs against the feature schema: the columns, then each chunk's rows, one mask per rule."""
 
 from __future__ import annotations
 
