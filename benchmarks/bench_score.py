@@ -1,6 +1,6 @@
 """`ketapredict score` against the physical limit: the raw LightGBM model on the same rows.
 
-Targets (issue 7): throughput, start-up excluded, >= 0.7x raw `Booster.predict`; with
+Targets: throughput, start-up excluded, >= 0.7x raw `Booster.predict`; with
 `--explain 3` >= 0.7x raw `Booster.predict(pred_contrib=True)`; start-up to the first scored
 row < 3 s; peak memory < 1.5 GB for 5,000,000 rows and flat as the input grows.
 

@@ -123,3 +123,11 @@ def test_stage_inputs_that_used_to_end_in_a_traceback(tmp_path, case: str) -> No
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_train_takes_a_known_task_only(tmp_path) -> None:
+    project = make_project(tmp_path)
+    result = cli(["train", "responders"], project)
+    assert result.returncode == 2
+    assert "'responders' is not one of 'responder', 'relapse'" in result.stderr
+    assert not (project / "mlflow.db").exists() and not (project / "models").exists()

@@ -102,7 +102,7 @@ def test_a_model_download_folder_left_by_a_killed_run_goes_with_the_next_run(
 ) -> None:
     import tempfile
 
-    from ketapredict.score_models import Prefetch
+    from ketapredict.score.models import Prefetch
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the temp folder, here
     left = tmp_path / f"models.{TEMP_TAG}{dead_pid()}.abc"

@@ -1,9 +1,8 @@
-"""The command line: one command per DVC stage, plus `trials`. Bodies are short: parse, call."""
+"""The command line: a command per DVC stage, plus `score` and `trials`; bodies parse and call."""
 
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -18,8 +17,11 @@ from rich.table import Table
 
 from ketapredict import RESEARCH_NOTICE, __version__
 from ketapredict.config import load_params
+from ketapredict.contract import Task
+from ketapredict.environment import set_defaults
 from ketapredict.errors import KetapredictError, redact
 from ketapredict.layout import Layout, find_root
+from ketapredict.score.options import Format, OnDuplicate, OnInvalid, Options, TaskChoice
 
 app = typer.Typer(
     name="ketapredict",
@@ -92,10 +94,7 @@ def stage_command(func: F) -> F:
 def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    os.environ.setdefault("DVC_NO_ANALYTICS", "1")
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    set_defaults()
     _setup_logging(verbose)
 
 
@@ -139,21 +138,13 @@ def features(root: RootOption = None) -> None:
 @app.command(name="train")
 @friendly_errors
 @stage_command
-def train_cmd(
-    task: Annotated[str, typer.Argument(help="responder or relapse")],
-    root: RootOption = None,
-) -> None:
+def train_cmd(task: Annotated[Task, typer.Argument()], root: RootOption = None) -> None:
     """Tune, fit, log, register and gate one task's models (MLflow; models/<task>)."""
-    from ketapredict.contract import TASKS
-    from ketapredict.errors import ConfigError
     from ketapredict.stages import train as stage
 
-    if task not in TASKS:
-        raise ConfigError(f"unknown task {task!r}; use one of: {', '.join(TASKS)}")
     paths = _paths(root)
     params = load_params(paths.params)
-    label = params.features.label(task)  # type: ignore[arg-type]
-    stage.run(paths, task, params.train, label=label)  # type: ignore[arg-type]
+    stage.run(paths, task, params.train, label=params.features.label(task))
 
 
 @app.command()
@@ -193,18 +184,15 @@ def report(root: RootOption = None) -> None:
     stage.run(paths, cohorts=params.generate.cohorts, labels=labels)
 
 
-# --- score: owned by the scoring module (issue 7) ---------------------------------------------
-# (the `score` command is defined below this line)
 @app.command()
 @friendly_errors
 def score(
     input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="Patients: CSV or Parquet.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Scores: .csv or .parquet.")],
     task: Annotated[
-        str | None,
+        TaskChoice | None,
         typer.Option(
-            help="responder, relapse or both (default: both if the input has "
-            "pct_change_end and remission_end, else responder)"
+            help="Default: both if the input has pct_change_end and remission_end, else responder."
         ),
     ] = None,
     model_uri: Annotated[
@@ -215,92 +203,47 @@ def score(
         ),
     ] = None,
     explain: Annotated[int, typer.Option(min=0, help="Top K reasons per patient and task.")] = 0,
-    on_invalid: Annotated[str, typer.Option(help="fail (write nothing) or skip.")] = "fail",
+    on_invalid: Annotated[
+        OnInvalid, typer.Option(help="fail: write nothing; skip: score the valid rows.")
+    ] = "fail",
     on_duplicate: Annotated[
-        str,
+        OnDuplicate,
         typer.Option(
-            help="flag (score, duplicate_id true) or fail (a repeated patient_id is an "
-            "invalid row, as --on-invalid says)."
+            help="flag: score, duplicate_id true; fail: a repeated patient_id is an invalid row, "
+            "as --on-invalid says."
         ),
     ] = "flag",
     rejects: Annotated[
         Path | None, typer.Option(help="Rejects file for skip (default: OUTPUT-stem.rejects.csv)")
     ] = None,
-    output_format: Annotated[str | None, typer.Option("--format", help="csv or parquet.")] = None,
-    input_format: Annotated[str | None, typer.Option(help="csv or parquet.")] = None,
+    output_format: Annotated[
+        Format | None, typer.Option("--format", help="Default: the output's extension.")
+    ] = None,
+    input_format: Annotated[
+        Format | None, typer.Option(help="Default: the input's extension.")
+    ] = None,
     chunk_size: Annotated[int, typer.Option(min=1, help="Rows per chunk (about).")] = 100_000,
     root: RootOption = None,
 ) -> None:
     """Score new patients with the champion models: probabilities, risk bands, out-of-range
     flags, reasons. Research use only: not for clinical decisions."""
-    from ketapredict.score_models import Prefetch, prefetch_uris
+    from ketapredict.score.run import run
 
-    tasks = {"both": ("responder", "relapse"), "responder": ("responder",), None: None}
-    tasks["relapse"] = ("relapse",)
-    if (
-        task not in tasks
-        or on_invalid not in ("fail", "skip")
-        or on_duplicate not in ("flag", "fail")
-    ):
-        raise typer.BadParameter(
-            "--task: responder|relapse|both; --on-invalid: fail|skip; --on-duplicate: flag|fail"
-        )
-    project = _paths(root).root
-    # registry models download in a child process while this one reads the input
-    with Prefetch(prefetch_uris(tasks[task], model_uri or ()), root=project) as fetched:
-        from ketapredict.stages import score as stage
-
-        options = stage.Options(
-            input=input_path,
-            output=output,
-            tasks=tasks[task],  # type: ignore[arg-type]
-            model_uris=tuple(model_uri or ()),
-            explain=explain,
-            on_invalid=on_invalid,  # type: ignore[arg-type]
-            on_duplicate=on_duplicate,  # type: ignore[arg-type]
-            input_format=input_format,
-            output_format=output_format,
-            rejects=rejects,
-            chunk_rows=chunk_size,
-        )
-        import signal
-
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: temporary files go
-        with _ScoreProgress() as progress:
-            summary = stage.run(options, root=project, progress=progress, fetched=fetched)
-    written = ", ".join(str(p) for p in summary.written)
-    counts = f"{summary.rows_scored:,} + rejected {summary.rows_rejected:,}"
-    duplicates = f"{summary.rows_duplicate:,} duplicate patient_id"
-    err.print(
-        f"rows in {summary.rows_in:,} = scored {counts}; {summary.rows_ood:,} flagged ood; "
-        f"{duplicates}; wrote {written}",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
+    options = Options(
+        input=input_path,
+        output=output,
+        task=task,
+        model_uris=tuple(model_uri or ()),
+        explain=explain,
+        on_invalid=on_invalid,
+        on_duplicate=on_duplicate,
+        input_format=input_format,
+        output_format=output_format,
+        rejects=rejects,
+        chunk_rows=chunk_size,
     )
-
-
-class _ScoreProgress:
-    """A progress bar on a terminal (rows done of the estimated total); silent otherwise."""
-
-    def __enter__(self) -> Callable[[int, int], None] | None:
-        self.bar: Any = None
-        if not err.is_terminal:
-            return None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-        columns = ("scoring", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        self.bar = Progress(*columns, console=err, transient=True)
-        self.bar.start()
-        job = self.bar.add_task("scoring", total=None)
-        return lambda done, total: self.bar.update(job, completed=done, total=total)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
-# --- end score --------------------------------------------------------------------------------
+    summary = run(options, root=_paths(root).root, console=err)
+    err.print(summary.line(), markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -1,11 +1,14 @@
-"""Checks across rows and columns: repeated patient ids, and doses no route allows."""
+"""Scoring input checks: columns matched to the schema, repeated patient ids, and doses no
+route allows."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
-from ketapredict.score_validation import SeenIds, check_chunk, make_plan
+from ketapredict.errors import InputValidationError
+from ketapredict.score.validate import SeenIds, check_chunk, default_tasks, make_plan, match_columns
 
 
 def test_a_repeated_id_is_marked_from_its_second_row_on_across_chunks() -> None:
@@ -30,3 +33,22 @@ def test_a_dose_no_route_allows_is_an_invalid_row_and_a_studied_one_is_not() -> 
     dose = [p for p in checked.problems if p.column == "dose" and "possible" in p.rule]
     assert [np.flatnonzero(p.mask).tolist() for p in dose] == [[1], [3]]
     assert dose[0].rule == "is not a possible IV dose: more than 5 mg/kg per session"
+
+
+def test_columns_are_matched_ignoring_case_and_spaces_and_the_rest_are_named() -> None:
+    plan = make_plan(["responder"])
+    others = [f.name for f in plan.features if f.name != "age"]
+    names = [" Patient_ID", "AGE ", "trial", *others]
+    columns, unknown = match_columns(names, plan)
+    assert columns["patient_id"] == " Patient_ID" and columns["age"] == "AGE "
+    assert unknown == ["trial"]
+    with pytest.raises(InputValidationError, match="column 'age' appears twice"):
+        match_columns([*names, "age"], plan)
+    with pytest.raises(InputValidationError, match="separated by ';'"):
+        match_columns(["patient_id;age"], plan)
+
+
+def test_both_tasks_when_the_end_of_course_columns_are_there() -> None:
+    assert default_tasks(["patient_id", "age"]) == ("responder",)
+    ends = ["patient_id", "PCT_CHANGE_END", "remission_end"]
+    assert default_tasks(ends) == ("responder", "relapse")

@@ -1,22 +1,28 @@
-"""Scoring output: tables appended chunk by chunk to CSV or Parquet, and the rejects file."""
+"""Scoring output: tables appended chunk by chunk, the rejects file, and what describes them."""
 
 from __future__ import annotations
 
+import json
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from ketapredict.errors import InputFileError
+from ketapredict import RESEARCH_NOTICE, __version__
+from ketapredict.contract import Task
+from ketapredict.errors import InputFileError, redact
 from ketapredict.io import atomic_path, write_errors
-from ketapredict.score_io import Format, as_text
+from ketapredict.score.options import Format, Summary
+from ketapredict.score.predict import BAND_CUTS
+from ketapredict.score.read import as_text
 
 
 class TableSink(Protocol):
@@ -27,6 +33,20 @@ class TableSink(Protocol):
     def write_later(
         self, make: Callable[[], pa.Table], then: Callable[[pa.Table], None]
     ) -> None: ...
+
+
+@contextmanager
+def output_writer(
+    path: Path, fmt: Format, schema: pa.Schema, metadata: Mapping[str, Any]
+) -> Iterator[TableSink]:
+    """The scores file: a temporary file renamed to `path` when the block ends without error.
+    Parquet carries `metadata` (see `describe`) in its schema."""
+    meta = {"ketapredict": redact(json.dumps(metadata, default=str))}
+    with (
+        atomic_path(path, error=InputFileError) as tmp,
+        table_writer(tmp, fmt, schema, metadata=meta, shown=path) as sink,
+    ):
+        yield sink
 
 
 @contextmanager
@@ -135,3 +155,43 @@ def rejects_writer(path: Path, key: str, inputs: list[str]) -> Iterator[RejectsW
         table_writer(tmp, "csv", schema, shown=path) as sink,
     ):
         yield write
+
+
+def describe(
+    *, input: Path, tasks: Sequence[Task], models: Mapping[Task, Mapping[str, Any]], explain: int
+) -> dict[str, Any]:
+    """What the scores are and where they come from: stored in Parquet, and in the sidecar."""
+    low, high = BAND_CUTS
+    return {
+        "notice": RESEARCH_NOTICE,
+        "ketapredict_version": __version__,
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "input": str(input),
+        "tasks": list(tasks),
+        "models": models,
+        "risk_bands": {
+            "low": f"p < {low:.4g}",
+            "intermediate": f"{low:.4g} <= p < {high:.4g}",
+            "high": f"p >= {high:.4g}",
+        },
+        "ood": "an input outside the model's training range (min-max), a category the model "
+        "never saw in training, a drug and route never trained on together, or a dose outside "
+        "the range trained on for its drug and route; ood_inputs names them",
+        "duplicate_id": "the row's patient_id appeared in an earlier row of the input",
+        "explain": explain,
+        "logodds": "TreeSHAP contributions, log-odds; base + reasons + other = the model's "
+        "log-odds before calibration",
+    }
+
+
+def sidecar_text(
+    metadata: Mapping[str, Any], summary: Summary, *, output: Path, rejects: Path | None
+) -> str:
+    """OUTPUT.json beside a CSV output: the metadata, the files and the row counts."""
+    rows = {"in": summary.rows_in, "scored": summary.rows_scored}
+    rows.update(rejected=summary.rows_rejected, out_of_distribution=summary.rows_ood)
+    rows["duplicate_id"] = summary.rows_duplicate
+    data = {**metadata, "output": str(output), "rows": rows}
+    if rejects is not None:
+        data["rejects"] = str(rejects)
+    return redact(json.dumps(data, indent=2, default=str)) + "\n"

@@ -1,9 +1,7 @@
-"""The models a scoring run uses: exported folders or MLflow URIs (the registry champions by
-default), each with its provenance: registered name, version, run id, size and calibration.
+"""The models a run uses, with their provenance; registry downloads run in a child process."""
 
-Registry models are fetched in a child process started as the command starts: importing MLflow
-is most of a scoring run's start-up, and in the child it overlaps with reading the input and
-loading LightGBM here. This module imports neither, so the child starts at once."""
+# Importing MLflow is most of a scoring run's start-up: in the child it overlaps with reading
+# the input and loading LightGBM here. This module imports neither, so the child starts at once.
 
 from __future__ import annotations
 
@@ -16,19 +14,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ketapredict.contract import TASKS, Task, champion_uri
 from ketapredict.errors import ModelError, redact
 from ketapredict.processes import remove_stale, temp_prefix
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-    from ketapredict.contract import Task
     from ketapredict.model import KetaModel
 
 log = logging.getLogger(__name__)
-CHAMPION_URI = "models:/ketapredict-{task}@champion"
-TASKS = ("responder", "relapse")
-Loaded = dict["Task", tuple["KetaModel", dict[str, Any]]]
+Loaded = dict[Task, tuple["KetaModel", dict[str, Any]]]
 
 
 def prefetch_uris(tasks: Sequence[Task] | None, uris: Sequence[str]) -> list[str]:
@@ -37,7 +33,7 @@ def prefetch_uris(tasks: Sequence[Task] | None, uris: Sequence[str]) -> list[str
     champions only when no --model-uri is given; the rare other need is fetched when known."""
     wanted = TASKS if tasks is None else tasks
     unserved = not uris if tasks is None else len(uris) < len(tasks)
-    champions = [CHAMPION_URI.format(task=t) for t in wanted] if unserved else []
+    champions = [champion_uri(t) for t in wanted] if unserved else []
     return list(dict.fromkeys([u for u in uris if is_mlflow_uri(u)] + champions))
 
 
@@ -149,7 +145,7 @@ def load_models(
 
 
 def _champion(task: Task, fetched: Prefetch) -> tuple[KetaModel, dict[str, Any]]:
-    uri = CHAMPION_URI.format(task=task)
+    uri = champion_uri(task)
     model, info = _load(uri, fetched)
     if model.task != task:
         raise ModelError(f"{uri} holds a {model.task} model, not a {task} one")

@@ -1,5 +1,4 @@
-"""Scoring inputs against the feature schema: columns first, then each chunk of rows, vectorised
-(one mask per rule), so errors name the row, the column and the rule without a loop per row."""
+"""Inputs against the feature schema: the columns, then each chunk's rows, one mask per rule."""
 
 from __future__ import annotations
 
@@ -11,12 +10,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ketapredict.contract import Task
+from ketapredict.contract import ID, Task
 from ketapredict.errors import InputValidationError
 from ketapredict.features import DOSE_LIMITS, SCHEMA, Feature
-from ketapredict.score_io import as_text
+from ketapredict.score.read import as_text
 
-ID = "patient_id"
 RELAPSE_ONLY = tuple(f.name for f in SCHEMA["relapse"] if f not in SCHEMA["responder"])
 RELAPSE_REQUIRED = tuple(f.name for f in SCHEMA["relapse"] if f.required and f.name in RELAPSE_ONLY)
 

@@ -1,14 +1,16 @@
-"""`ketapredict score` end to end: the real CLI against champions registered in a temporary
-SQLite MLflow (both tasks trained once on a tiny cohort), and the scoring core against them."""
+"""`ketapredict score` end to end: the real CLI (in this process where a process of its own
+adds nothing) against champions registered in a temporary SQLite MLflow."""
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
@@ -20,50 +22,10 @@ import pytest
 from ketapredict import RESEARCH_NOTICE
 from ketapredict.features import SCHEMA, build_features, raw_columns
 from ketapredict.model import load_model
-from tests.helpers import TINY_PARAMS, cli, env, make_project, mlflow_models_predict
+from tests.helpers import env, mlflow_models_predict
+from tests.score.helpers import LOCAL, Ran, patients, score, score_process
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    params = copy.deepcopy(TINY_PARAMS)
-    params["train"].update(max_trees=60)
-    params["train"]["search"].update(candidates=1, num_leaves=[4])
-    root = make_project(tmp_path_factory.mktemp("score"), params)
-    for command in (["generate"], ["features"], ["train", "responder"], ["train", "relapse"]):
-        result = cli(command, root)
-        assert result.returncode == 0, result.stderr
-    return root
-
-
-LOCAL = ("--model-uri", "models/responder", "--model-uri", "models/relapse")
-
-
-def patients(project: Path, task: str = "responder", n: int = 30) -> pd.DataFrame:
-    rows = pd.read_parquet(project / "data" / "features" / f"{task}.parquet").head(n)
-    return rows[["patient_id", *raw_columns(task)]].reset_index(drop=True)
-
-
-def score(
-    project: Path, *args: str, file_size_limit: int | None = None, **env_extra: str
-) -> subprocess.CompletedProcess[str]:
-    """The CLI; `file_size_limit`: no file it writes may grow beyond so many bytes (a disk that
-    fills up: writes fail with EFBIG, Python ignores SIGXFSZ)."""
-    if not env_extra and file_size_limit is None:
-        return cli(["score", *args], project)
-    environment = {**env(), **env_extra}
-
-    def limit() -> None:
-        if file_size_limit is not None:
-            import resource
-
-            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
-
-    return subprocess.run(
-        [sys.executable, "-m", "ketapredict", "score", *args], preexec_fn=limit,
-        cwd=project, env=environment, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
 
 
 def champion(project: Path, task: str) -> tuple[str, str]:
@@ -74,7 +36,7 @@ def champion(project: Path, task: str) -> tuple[str, str]:
     return str(mv.version), mv.run_id
 
 
-# --- bad inputs: each case writes its input into `src` and returns the CLI arguments --------
+# Bad inputs: each case writes its input into `src` and returns the CLI arguments.
 
 
 def _csv(
@@ -220,6 +182,12 @@ class Case(NamedTuple):
     in_input_folder: bool = False  # run there (no project, no registry) instead of the project
     file_size_limit: int | None = None
 
+    @property
+    def own_process(self) -> bool:
+        """The registry download runs in a child process that does not see an environment set
+        later; a file size limit would hold for the test run too."""
+        return bool(self.env) or self.file_size_limit is not None
+
 
 BAD_INPUTS: dict[str, Case] = {
     "empty file": Case(_raw("p.csv", b""), "the file is empty"),
@@ -280,22 +248,35 @@ BAD_INPUTS: dict[str, Case] = {
 
 
 @pytest.fixture(scope="module")
-def refusals(project: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
-    """Every bad-input case run through the CLI, a few at a time."""
-    from concurrent.futures import ThreadPoolExecutor
+def refusals(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[Ran | subprocess.CompletedProcess[str], Path]]:
+    """Every bad-input case through the CLI: those that need a process of their own a few at a
+    time, then the others in this process, one after another."""
 
-    def run(name: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    def prepare(name: str) -> tuple[Case, Path, list[str], Path]:
         case = BAD_INPUTS[name]
         src = tmp_path_factory.mktemp("bad") / "in"
         src.mkdir()
         args, out = case.make(project, src), src.parent / "out"
         args += [] if "-o" in args else ["-o", str(out / "scores.csv")]
-        where = src if case.in_input_folder else project
-        limit = case.file_size_limit
-        return score(where, *args, file_size_limit=limit, **(case.env or {})), out
+        return case, src if case.in_input_folder else project, args, out
 
+    def apart(name: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+        case, where, args, out = prepared[name]
+        limit = case.file_size_limit
+        return score_process(where, *args, file_size_limit=limit, **(case.env or {})), out
+
+    prepared = {name: prepare(name) for name in BAD_INPUTS}
+    alone = [name for name, case in BAD_INPUTS.items() if case.own_process]
     with ThreadPoolExecutor(max_workers=3) as pool:
-        return dict(zip(BAD_INPUTS, pool.map(run, BAD_INPUTS), strict=True))
+        ran: dict[str, tuple[Ran | subprocess.CompletedProcess[str], Path]] = dict(
+            zip(alone, pool.map(apart, alone), strict=True)
+        )
+    for name, (_, where, args, out) in prepared.items():
+        if name not in ran:
+            ran[name] = score(where, *args), out
+    return ran
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
@@ -315,14 +296,14 @@ def test_no_message_shows_a_password(refusals: dict[str, tuple]) -> None:
 def test_model_uris_are_written_without_credentials(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ketapredict.stages import score as stage
+    from ketapredict.score.options import Options
+    from ketapredict.score.run import run
 
     shutil.copytree(project / "models" / "responder", tmp_path / f"alice:{SECRET}@host" / "m")
     monkeypatch.chdir(tmp_path)  # file://alice:...@host/m is the folder alice:...@host/m here
     uri = f"file://alice:{SECRET}@host/m"
     for name in ("s.csv", "s.parquet"):
-        options = stage.Options(_csv(project, tmp_path), tmp_path / name, model_uris=(uri,))
-        stage.run(options, root=project)
+        run(Options(_csv(project, tmp_path), tmp_path / name, model_uris=(uri,)), root=project)
     sidecar = (tmp_path / "s.csv.json").read_text()
     in_parquet = pq.read_schema(tmp_path / "s.parquet").metadata[b"ketapredict"].decode()
     for text in (sidecar, in_parquet):
@@ -333,7 +314,7 @@ def test_a_failure_mid_write_leaves_no_file(project: Path, tmp_path: Path) -> No
     data = _csv(project, tmp_path, _set(25, "age", 150))
     out = tmp_path / "out"
     args = ["-o", str(out / "s.csv"), "--chunk-size", "10", "--model-uri", "models/responder"]
-    result = score(project, str(data), *args)
+    result = score_process(project, str(data), *args)
     assert result.returncode == 2 and "row 25, column age" in result.stderr
     assert "1 of 30 rows" in result.stderr
     assert not out.exists() or list(out.iterdir()) == []
@@ -355,10 +336,12 @@ def test_an_error_in_any_thread_reaches_the_caller_and_removes_every_file(
     output: str,
     error: Exception,
 ) -> None:
-    from ketapredict.stages import score as stage
+    from ketapredict.score import stream
+    from ketapredict.score.options import Options
+    from ketapredict.score.run import run
 
     calls: list[int] = []
-    real = getattr(stage, step)
+    real = getattr(stream, step)
 
     def flaky(*args: object, **kwargs: object) -> object:
         calls.append(1)
@@ -366,60 +349,21 @@ def test_an_error_in_any_thread_reaches_the_caller_and_removes_every_file(
             raise error
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(stage, step, flaky)
+    monkeypatch.setattr(stream, step, flaky)
     out = tmp_path / "out"
-    options = stage.Options(
+    options = Options(
         _csv(project, tmp_path), out / output, model_uris=(str(project / "models" / "responder"),),
         on_invalid="skip", chunk_rows=4,
     )  # fmt: skip
     with pytest.raises(type(error), match=str(error)):
-        stage.run(options, root=project)
+        run(options, root=project)
     assert len(calls) >= 2 and list(out.iterdir()) == []
-
-
-def test_registry_prefetch_errors_wait_to_be_asked_for_and_a_dead_child_is_replaced(
-    project: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from ketapredict.errors import ModelError
-    from ketapredict.score_models import CHAMPION_URI, Prefetch
-
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    good, bad = CHAMPION_URI.format(task="responder"), "models:/ketapredict-responder@nope"
-    with Prefetch([bad, good], root=project) as fetched:
-        assert (fetched.folder(good) / "MLmodel").is_file()
-        with pytest.raises(ModelError, match="not found in the registry"):
-            fetched.folder(bad)
-    assert not fetched.tmp.exists()
-    with Prefetch([good], root=project) as fetched:
-        fetched.process.kill()
-        fetched.process.join()
-        assert (fetched.folder(good) / "registered_model_meta").is_file()  # fetched here
-    with Prefetch([bad], root=project):
-        pass  # never asked for: no error
-
-
-def test_tree_runner_equals_one_lightgbm_call_bit_for_bit(project: Path) -> None:
-    from ketapredict.score import TreeRunner
-
-    model = load_model(project / "models" / "relapse")
-    rows = patients(project, "relapse", n=400)
-    rng = np.random.default_rng(7)
-    X = build_features(rows.sample(3 * TreeRunner.SLICE_ROWS + 123, replace=True, random_state=1),
-                       "relapse")[model.features].to_numpy()  # fmt: skip
-    X[rng.random(X.shape) < 0.05] = np.nan
-    with TreeRunner() as trees:
-        for _ in range(3):  # concurrent slices, repeatedly: no cross-talk between calls
-            assert np.array_equal(trees.raw_score(model, X), model.raw_score(X))
-            assert np.array_equal(trees.contributions(model, X), model.contributions(X))
 
 
 @pytest.mark.parametrize(("signal_name", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
 def test_an_interrupted_run_leaves_no_file(
     project: Path, tmp_path: Path, signal_name: str, code: int
 ) -> None:
-    import signal
-    import time
-
     rows = patients(project, n=400).sample(200_000, replace=True, random_state=0)
     rows.assign(patient_id=np.arange(len(rows))).to_csv(tmp_path / "big.csv", index=False)
     out = tmp_path / "out"
@@ -573,16 +517,10 @@ def test_explain_reasons_add_up_to_the_models_log_odds(project: Path, tmp_path: 
 
 
 def test_provenance_and_notice_travel_with_the_output(project: Path, tmp_path: Path) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
     patients(project).to_csv(tmp_path / "p.csv", index=False)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = pool.map(
-            lambda name: score(project, str(tmp_path / "p.csv"), "-o", str(tmp_path / name)),
-            ("s.parquet", "s.csv"),
-        )
-        for result in runs:
-            assert result.returncode == 0, result.stderr
+    for name in ("s.parquet", "s.csv"):
+        result = score(project, str(tmp_path / "p.csv"), "-o", str(tmp_path / name))
+        assert result.returncode == 0, result.stderr
     in_parquet = json.loads(pq.read_schema(tmp_path / "s.parquet").metadata[b"ketapredict"])
     sidecar = json.loads((tmp_path / "s.csv.json").read_text())
     version, run_id = champion(project, "responder")
@@ -666,12 +604,29 @@ def test_categories_and_column_names_ignore_case_and_spaces(project: Path, tmp_p
     pd.testing.assert_frame_equal(a, b)
 
 
-def test_names_match_the_pyfunc_and_the_registry() -> None:
-    from ketapredict.pyfunc import OUTPUT
-    from ketapredict.score import PROBABILITY
-    from ketapredict.score_models import CHAMPION_URI
-    from ketapredict.stages.train import REGISTERED
+@pytest.mark.parametrize(
+    "choice",
+    [("--task", "both!"), ("--on-invalid", "drop"), ("--on-duplicate", "keep"),
+     ("--format", "xlsx"), ("--input-format", "json")],
+)  # fmt: skip
+def test_a_choice_not_offered_is_refused_before_anything_is_read(
+    tmp_path: Path, choice: tuple[str, str]
+) -> None:
+    (tmp_path / "p.csv").write_text("patient_id,age\n1,30\n")
+    out = tmp_path / "out"
+    result = score(tmp_path, str(tmp_path / "p.csv"), "-o", str(out / "s.csv"), *choice)
+    assert result.returncode == 2
+    assert f"Invalid value for '{choice[0]}'" in result.stderr
+    assert f"'{choice[1]}' is not one of" in result.stderr
+    assert not out.exists()
 
-    assert PROBABILITY == OUTPUT
-    for task, name in REGISTERED.items():
-        assert CHAMPION_URI.format(task=task) == f"models:/{name}@champion"
+
+def test_help_lists_the_choices(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ketapredict.cli import app
+
+    result = CliRunner().invoke(app, ["score", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for choices in ("responder|relapse|both", "fail|skip", "flag|fail", "csv|parquet"):
+        assert choices in result.stdout

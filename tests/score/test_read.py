@@ -1,5 +1,5 @@
-"""Scoring's streaming pieces without models: chunking of parsed batches, the read-ahead
-thread and the write-behind writer."""
+"""Scoring input: CSV blocks that end at row ends, chunking of parsed batches, the read-ahead
+thread, and rows named by their place in the file."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pytest
 
-from ketapredict.score_io import _rechunk, prefetched
-from ketapredict.score_write import table_writer
+from ketapredict.errors import InputFileError
+from ketapredict.score.read import _rechunk, _row_blocks, open_source, prefetched, read_chunks
 
 
 def batches(sizes: list[int]) -> list[pa.RecordBatch]:
@@ -58,40 +58,11 @@ def test_read_ahead_passes_errors_on_and_stops_its_thread() -> None:
     assert not [t for t in threading.enumerate() if t.name == "ketapredict-read"]
 
 
-def test_writes_behind_keep_their_order_and_run_the_callback(tmp_path: Path) -> None:
-    schema = pa.schema([pa.field("i", pa.int64())])
-    seen: list[int] = []
-    with table_writer(tmp_path / "o.csv", "csv", schema) as sink:
-        for i in range(50):
-            table = pa.table({"i": [i]}, schema=schema)
-            sink.write_later(lambda t=table: t, lambda t: seen.append(t.num_rows))
-        sink.write(pa.table({"i": [50]}, schema=schema))
-    assert pcsv.read_csv(tmp_path / "o.csv").column("i").to_pylist() == list(range(51))
-    assert seen == [1] * 50
-
-
-def test_a_failed_write_behind_is_raised_in_the_caller(tmp_path: Path) -> None:
-    schema = pa.schema([pa.field("i", pa.int64())])
-
-    def broken() -> pa.Table:
-        raise OSError("disk full")
-
-    with (
-        pytest.raises(OSError, match="disk full"),
-        table_writer(tmp_path / "o.csv", "csv", schema) as sink,
-    ):
-        sink.write_later(broken, lambda _: None)
-        for i in range(5):
-            sink.write(pa.table({"i": [i]}, schema=schema))
-
-
 @pytest.mark.parametrize("ending", ["\n", "\r\n"])
 @pytest.mark.parametrize("last_newline", [True, False])
 def test_csv_blocks_end_at_line_ends_and_parse_as_the_whole_file(
     tmp_path: Path, ending: str, last_newline: bool
 ) -> None:
-    from ketapredict.score_io import _row_blocks, open_source, read_chunks
-
     lines = ["patient_id,age,diagnosis,note"]
     for i in range(3000):  # quoted values with commas, lines of varying length
         lines.append(f'p{i},{20 + i % 60},"{["MDD", "bipolar"][i % 2]}","a, {"x" * (i % 300)}"')
@@ -113,8 +84,6 @@ def test_csv_blocks_end_at_line_ends_and_parse_as_the_whole_file(
 
 
 def test_a_line_longer_than_a_block_makes_the_block_longer(tmp_path: Path) -> None:
-    from ketapredict.score_io import _row_blocks
-
     path = tmp_path / "p.csv"
     path.write_bytes(b"a,b\n" + b"1," + b"9" * 300_000 + b"\n2,3\n")
     blocks = [bytes(b) for b in _row_blocks(path, 10, 10)]
@@ -137,8 +106,6 @@ def _quoted_newlines(path: Path, rows: int) -> list[str]:
 def test_quoted_line_breaks_never_split_a_row_whatever_the_chunk_size(
     tmp_path: Path, chunk_rows: int
 ) -> None:
-    from ketapredict.score_io import open_source, read_chunks
-
     ids = _quoted_newlines(tmp_path / "p.csv", 3_000)
     source = open_source(tmp_path / "p.csv", None)
     kinds = {"patient_id": "text", "age": "number"}
@@ -149,9 +116,6 @@ def test_quoted_line_breaks_never_split_a_row_whatever_the_chunk_size(
 
 
 def test_a_malformed_row_is_named_by_its_row_in_the_file(tmp_path: Path) -> None:
-    from ketapredict.errors import InputFileError
-    from ketapredict.score_io import open_source, read_chunks
-
     path = tmp_path / "p.csv"
     _quoted_newlines(path, 3_000)
     with path.open("a") as fh:

@@ -17,12 +17,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from ketapredict.errors import InputFileError
+from ketapredict.errors import InputFileError, first_line
+from ketapredict.score.options import Format, file_format
 
 T = TypeVar("T")
-Format = Literal["csv", "parquet"]
 Kind = Literal["number", "category", "text"]
-SUFFIXES: dict[str, Format] = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 SNIFF_BYTES = 1 << 16
 MIN_BLOCK = 1 << 16  # bytes: the least a CSV block holds
 FIRST_CHUNK = 2_000
@@ -31,21 +30,6 @@ UTF8_FIX = "save it as UTF-8 (e.g. 'CSV UTF-8' in a spreadsheet) and rerun"
 
 class TypedParseError(Exception):
     """The fast CSV parse met a value that is not a number; reread with the tolerant parser."""
-
-
-def file_format(path: Path, given: str | None, *, option: str) -> Format:
-    """The format named by `option` (--format, --input-format), else by the file's extension."""
-    if given is not None:
-        if given not in ("csv", "parquet"):
-            raise InputFileError(f"{option} {given!r}: use csv or parquet")
-        return given  # type: ignore[return-value]
-    fmt = SUFFIXES.get(path.suffix.lower())
-    if fmt is None:
-        raise InputFileError(
-            f"{path}: unknown extension {path.suffix or '(none)'!r}; name it .csv or .parquet, "
-            f"or pass {option} csv|parquet"
-        )
-    return fmt
 
 
 @dataclass(frozen=True)
@@ -64,7 +48,7 @@ class Source:
         return pa.string() if self.schema is None else self.schema.field(name).type
 
 
-def open_source(path: Path, given: str | None) -> Source:
+def open_source(path: Path, given: Format | None) -> Source:
     """Check the file can be read and read its header; clear errors for each way it cannot.
     The format is `given` (--input-format), else the extension's."""
     if not path.exists():
@@ -116,7 +100,7 @@ def _open_parquet(path: Path) -> Source:
         file = pq.ParquetFile(path)
         schema, rows = file.schema_arrow, file.metadata.num_rows
     except (pa.ArrowException, OSError) as exc:
-        raise InputFileError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
+        raise InputFileError(f"{path}: not a readable Parquet file ({first_line(exc)})") from None
     if rows == 0:
         raise InputFileError(f"{path}: has columns but no rows; nothing to score")
     return Source(path, "parquet", tuple(schema.names), rows, schema=schema)
@@ -181,7 +165,7 @@ def _parquet_batches(
         file = pq.ParquetFile(source.path, read_dictionary=categories)
         yield from file.iter_batches(batch_size=chunk_rows, columns=columns)
     except (pa.ArrowException, OSError) as exc:
-        raise InputFileError(f"{source.path}: unreadable Parquet ({_first_line(exc)})") from None
+        raise InputFileError(f"{source.path}: unreadable Parquet ({first_line(exc)})") from None
 
 
 def _csv_batches(
@@ -257,7 +241,7 @@ def _csv_type(kind: Kind, fast: bool) -> pa.DataType:
 
 
 def _csv_error(path: Path, exc: pa.ArrowInvalid, *, rows_before: int = 0) -> Exception:
-    detail = _first_line(exc)
+    detail = first_line(exc)
     if "UTF8" in detail or "UTF-8" in detail:
         return InputFileError(f"{path}: not valid UTF-8 text further down the file; {UTF8_FIX}")
     if "conversion error to double" in detail:
@@ -268,10 +252,6 @@ def _csv_error(path: Path, exc: pa.ArrowInvalid, *, rows_before: int = 0) -> Exc
         detail = f"row {row}: " + detail[found.end() :].removeprefix("CSV parse error: ")
         return InputFileError(f"{path}: malformed CSV at {detail}")
     return InputFileError(f"{path}: malformed CSV ({detail})")
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 def prefetched(items: Iterator[T], *, depth: int = 2) -> Iterator[T]:

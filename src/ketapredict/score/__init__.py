@@ -1,0 +1,1 @@
+"""Scoring new patients: read → validate → predict → write, models loaded first (`run.run`)."""

@@ -1,0 +1,40 @@
+"""Scoring fixtures: champions of both tasks, trained once, in a temporary SQLite MLflow."""
+
+from __future__ import annotations
+
+import copy
+import fcntl
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import TINY_PARAMS, cli, make_project
+
+
+def _train(folder: Path) -> Path:
+    params = copy.deepcopy(TINY_PARAMS)
+    params["train"].update(max_trees=60)
+    params["train"]["search"].update(candidates=1, num_leaves=[4])
+    root = make_project(folder, params)
+    for command in (["generate"], ["features"], ["train", "responder"], ["train", "relapse"]):
+        result = cli(command, root)
+        assert result.returncode == 0, result.stderr
+    return root
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """Both tasks trained once on a tiny cohort and registered as champions. Under xdist the
+    first worker to ask trains them in the folder all workers share; the others wait."""
+    if worker_id == "master":
+        return _train(tmp_path_factory.mktemp("score"))
+    shared = tmp_path_factory.getbasetemp().parent / "score-champions"
+    with (shared.parent / "score-champions.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (shared / "done").exists():
+            shutil.rmtree(shared, ignore_errors=True)  # a build that failed half-way
+            shared.mkdir()
+            _train(shared)
+            (shared / "done").touch()
+    return shared / "project"
