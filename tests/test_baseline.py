@@ -50,3 +50,19 @@ def test_a_baseline_that_is_not_a_skops_file_is_a_model_error(tmp_path: Path) ->
     (tmp_path / BASELINE_FILE).write_bytes(b"not a zip")
     with pytest.raises(ModelError, match="not a readable baseline"):
         load_baseline(tmp_path)
+
+
+def test_the_same_fit_is_the_same_bytes(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame(rng.random((80, 3)), columns=["a", "b", "c"])
+    X.iloc[::5, 0] = np.nan
+    y = (rng.random(80) < 0.4).astype(float)
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir(), second.mkdir()
+    fitted = [fit_baseline(X, y, np.ones(80)) for _ in range(2)]  # two objects, two addresses
+    save_baseline(fitted[0], first)
+    save_baseline(fitted[1], second)
+    assert (first / BASELINE_FILE).read_bytes() == (second / BASELINE_FILE).read_bytes()
+    with zipfile.ZipFile(first / BASELINE_FILE) as archive:
+        assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    np.testing.assert_array_equal(load_baseline(first).predict_proba(X), fitted[0].predict_proba(X))

@@ -4,6 +4,9 @@ types such a baseline holds)."""
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -55,14 +58,46 @@ BASELINE_TYPES = ("numpy.dtype",)
 def save_baseline(pipe: Pipeline, folder: Path) -> None:
     import skops.io
 
-    write_bytes(skops.io.dumps(pipe), Path(folder) / BASELINE_FILE)
+    write_bytes(canonical(skops.io.dumps(pipe)), Path(folder) / BASELINE_FILE)
+
+
+def canonical(archive: bytes) -> bytes:
+    """`archive` (a skops file) with the same content written the same way every time. skops
+    names each object by its memory address and stamps the zip with the time; here objects are
+    numbered in the order the schema lists them and every member has one fixed date, so the
+    same fitted baseline is the same bytes (and DVC sees an unchanged output)."""
+    with zipfile.ZipFile(io.BytesIO(archive)) as source:
+        members = {info.filename: source.read(info) for info in source.infolist()}
+    schema = json.loads(members.pop("schema.json"))
+    numbers: dict[int, int] = {}
+    arrays: dict[str, bytes] = {}
+
+    def renumber(node: object) -> None:
+        if isinstance(node, dict):
+            if "__id__" in node:
+                node["__id__"] = numbers.setdefault(node["__id__"], len(numbers))
+            if isinstance(node.get("file"), str) and node["file"] in members:
+                name = f"{node['__id__']}.npy"
+                arrays[name] = members[node["file"]]
+                node["file"] = name
+            for value in node.values():
+                renumber(value)
+        elif isinstance(node, list):
+            for value in node:
+                renumber(value)
+
+    renumber(schema)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as target:
+        files = {"schema.json": json.dumps(schema, indent=2).encode(), **arrays}
+        for name, data in sorted(files.items()):
+            target.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
+    return out.getvalue()
 
 
 def load_baseline(folder: Path) -> Pipeline:
     """The logistic baseline saved beside a candidate model (skops: no pickle). Only the types
     such a baseline holds are trusted; any other type in the file is an error."""
-    import zipfile
-
     import skops.io
 
     path = Path(folder) / BASELINE_FILE
