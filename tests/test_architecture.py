@@ -1,5 +1,4 @@
-"""The shape of the package: no import cycle (lazy imports count), no oversized module, and
-the top level shows the pipeline's parts."""
+"""The shape of the package: no import cycle (lazy imports count) and no oversized module."""
 
 from __future__ import annotations
 

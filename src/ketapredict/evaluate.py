@@ -14,7 +14,6 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 from ketapredict import metrics, paired
 from ketapredict.contract import BASELINE, ID, MODEL, ORACLE, SUBGROUPS
 
-DESIGN_ONLY = "Design only"
 # paired differences reported: name -> (a, b), a − b
 PAIRS = {"model_minus_baseline": (MODEL, BASELINE), "model_minus_oracle": (MODEL, ORACLE)}
 # subgroup flags: a model is flagged where it is worse than the oracle in the same patients

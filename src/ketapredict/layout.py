@@ -22,12 +22,13 @@ class Layout:
         self.pooled = self.configs / "pooled.yaml"
         # stage outputs
         self.synthetic = root / "data" / "synthetic"
-        self.dictionary = self.synthetic / "dictionary.csv"
         self.features = root / "data" / "features"
         self.features_summary = self.features / "summary.json"
         self.reports = root / "reports"
         self.trial_reports = self.reports / "trials"
         self.replication = self.trial_reports / "replication.json"
+        self.replication_md = self.trial_reports / "replication.md"
+        self.replication_html = self.trial_reports / "replication.html"
         self.models = root / "models"
         self.metrics = self.reports / "metrics.json"
         self.truth_recovery = self.reports / "explain" / "truth_recovery.json"
@@ -36,6 +37,11 @@ class Layout:
         # MLflow's store when MLFLOW_TRACKING_URI is not set
         self.mlflow_db = root / "mlflow.db"
         self.mlartifacts = root / "mlartifacts"
+
+    @property
+    def dictionary(self) -> Path:
+        """The data dictionary written beside the generated tables."""
+        return self.synthetic / "dictionary.csv"
 
     def synthetic_table(self, name: str) -> Path:
         """One of the generate stage's tables (patients, visits, outcomes, truth, effects)."""

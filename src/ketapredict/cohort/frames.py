@@ -11,6 +11,7 @@ from pandas.api.types import union_categoricals
 from ketapredict.cohort.outcomes import visit_label
 from ketapredict.cohort.scales import Scale
 from ketapredict.cohort.specs import Arm, TrialSpec
+from ketapredict.contract import ID
 
 COHORT_TABLES = ("patients", "visits", "outcomes", "truth")
 
@@ -123,7 +124,7 @@ def finish(
     n = len(patients)
     head = pd.DataFrame(
         {
-            "patient_id": id_offset + np.arange(n, dtype=np.int64),
+            ID: id_offset + np.arange(n, dtype=np.int64),
             "trial": category(spec.name, n),
             "design": category(spec.design, n),
         }
@@ -133,7 +134,7 @@ def finish(
     for frame in (visits, outcomes.drop(columns=["relapse_lp"]), truth):
         ids = id_offset + frame["patient"].to_numpy().astype(np.int64)
         frame = frame.drop(columns=["patient"]).reset_index(drop=True)
-        frame.insert(0, "patient_id", ids)
+        frame.insert(0, ID, ids)
         if "trial" not in frame:
             frame.insert(1, "trial", category(spec.name, len(frame)))
         tables.append(frame)

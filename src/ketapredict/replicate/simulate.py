@@ -14,6 +14,7 @@ from ketapredict.cohort.frames import COHORT_TABLES, Cohort
 from ketapredict.cohort.generate import generate_trial
 from ketapredict.cohort.population import PopulationSpec
 from ketapredict.cohort.specs import Target, TrialSpec
+from ketapredict.contract import ID
 from ketapredict.replicate import stats
 from ketapredict.replicate.targets import PooledTarget, compute
 
@@ -38,7 +39,7 @@ def _split(cohort: Cohort, size: int, count: int) -> list[Cohort]:
     parts: list[list] = [[] for _ in range(count)]
     for table in COHORT_TABLES:
         frame = getattr(cohort, table)
-        bounds = np.searchsorted(frame["patient_id"].to_numpy(), cuts)
+        bounds = np.searchsorted(frame[ID].to_numpy(), cuts)
         for i, piece in enumerate(np.split(np.arange(len(frame)), bounds)):
             parts[i].append(frame.iloc[piece[0] : piece[-1] + 1] if len(piece) else frame.iloc[:0])
     return [Cohort(*p) for p in parts]

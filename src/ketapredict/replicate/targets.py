@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 
 from ketapredict.cohort.frames import Cohort
 from ketapredict.cohort.specs import Target
+from ketapredict.contract import ID
 from ketapredict.replicate import stats
 from ketapredict.validation import Strict
 
@@ -50,9 +51,9 @@ def _arm_rows(target: Target, out: pd.DataFrame, arm: str | None) -> pd.DataFram
 def _visit_rows(cohort: Cohort, rows: pd.DataFrame, visit: str) -> pd.DataFrame:
     """Visit scores of these outcome rows at a visit label, with the period baseline."""
     v = cohort.visits
-    v = v[v["visit"] == visit][["patient_id", "period", "score", "response", "remission"]]
-    keys = rows[["patient_id", "period", "baseline_score"]]
-    merged = keys.merge(v, on=["patient_id", "period"], how="inner")
+    v = v[v["visit"] == visit][[ID, "period", "score", "response", "remission"]]
+    keys = rows[[ID, "period", "baseline_score"]]
+    merged = keys.merge(v, on=[ID, "period"], how="inner")
     merged["change"] = merged["score"] - merged["baseline_score"]
     return merged
 
@@ -82,7 +83,7 @@ def _two_arms(cohort: Cohort, t: Target) -> pd.DataFrame:
 def _paired(cohort: Cohort, t: Target) -> float:
     a = _visit_rows(cohort, _arm_rows(t, cohort.outcomes, t.arm), t.visit)
     b = _visit_rows(cohort, _arm_rows(t, cohort.outcomes, t.versus), t.visit)
-    pairs = a.merge(b, on="patient_id", suffixes=("_a", "_b"))
+    pairs = a.merge(b, on=ID, suffixes=("_a", "_b"))
     return stats.paired_difference(
         pairs["change_a"].to_numpy(float), pairs["change_b"].to_numpy(float)
     )
@@ -90,7 +91,7 @@ def _paired(cohort: Cohort, t: Target) -> float:
 
 def _mean_difference(cohort: Cohort, t: Target) -> float:
     out = cohort.outcomes
-    crossover = out.groupby("patient_id")["period"].nunique().max() > 1
+    crossover = out.groupby(ID)["period"].nunique().max() > 1
     if crossover:
         return _paired(cohort, t)
     return stats.mean(_change(cohort, t, t.arm)) - stats.mean(_change(cohort, t, t.versus))
@@ -123,8 +124,8 @@ def _hazard_ratio(cohort: Cohort, t: Target) -> float:
 def _patients(cohort: Cohort, t: Target) -> pd.DataFrame:
     if t.arm is None:
         return cohort.patients
-    ids = _arm_rows(t, cohort.outcomes, t.arm)["patient_id"]
-    return cohort.patients[cohort.patients["patient_id"].isin(ids)]
+    ids = _arm_rows(t, cohort.outcomes, t.arm)[ID]
+    return cohort.patients[cohort.patients[ID].isin(ids)]
 
 
 def _randomized(cohort: Cohort, t: Target) -> float:

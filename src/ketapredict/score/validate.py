@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ketapredict.contract import ID, Task
+from ketapredict.contract import ID, TASKS, Task
 from ketapredict.errors import InputValidationError
 from ketapredict.features import DOSE_LIMITS, SCHEMA, Feature
 from ketapredict.score.read import as_text
@@ -32,7 +32,7 @@ class Plan:
 def default_tasks(names: Sequence[str]) -> tuple[Task, ...]:
     """Both tasks when the input has the relapse model's required end-of-course columns."""
     found = {_key(n) for n in names}
-    return ("responder", "relapse") if set(RELAPSE_REQUIRED) <= found else ("responder",)
+    return TASKS if set(RELAPSE_REQUIRED) <= found else ("responder",)
 
 
 def make_plan(tasks: Sequence[Task]) -> Plan:

@@ -42,11 +42,9 @@ def run(paths: Layout, params: GenerateParams) -> Cohort:
     cohort = build(params, specs)
     meta = {"ketapredict_version": __version__, "seed": str(params.seed)}
     for name in COHORT_TABLES:
-        write_parquet(getattr(cohort, name), paths.synthetic / f"{name}.parquet", metadata=meta)
-    write_parquet(effects_table(specs.model), paths.synthetic / "effects.parquet", metadata=meta)
-    write_text(
-        data_dictionary(specs.population).to_csv(index=False), paths.synthetic / "dictionary.csv"
-    )
+        write_parquet(getattr(cohort, name), paths.synthetic_table(name), metadata=meta)
+    write_parquet(effects_table(specs.model), paths.synthetic_table("effects"), metadata=meta)
+    write_text(data_dictionary(specs.population).to_csv(index=False), paths.dictionary)
     log.info(
         "generated %d patients, %d visits from %d designs",
         len(cohort.patients),

@@ -102,18 +102,17 @@ def run(paths: Layout, params: ReplicateParams) -> list[Record]:
     require_patients(params.population_size, what="replicate.population_size")
     world = World(specs.population, specs.model, specs.trials)
     records = simulate(world, load_pooled(paths.pooled, set(specs.trials)), params)
-    out = paths.trial_reports
     totals = summary(records)
-    write_json({"records": records, "summary": totals}, out / "replication.json")
+    write_json({"records": records, "summary": totals}, paths.replication)
     options = {"replications": params.replications, "population_n": params.population_size}
-    write_text(to_markdown(records, **options), out / "replication.md")
-    write_text(to_html(records, **options), out / "replication.html")
+    write_text(to_markdown(records, **options), paths.replication_md)
+    write_text(to_html(records, **options), paths.replication_html)
     with tracking.start_run(
         root=paths.root, stage="replicate", params={"replicate": params.model_dump()}
     ):
         tracking.log_metrics(totals)
-        for name in ("replication.json", "replication.md", "replication.html"):
-            tracking.log_file_artifact(out / name, "replication")
+        for path in (paths.replication, paths.replication_md, paths.replication_html):
+            tracking.log_file_artifact(path, "replication")
     log.info(
         "%d targets; %.0f%% of verified trial targets inside",
         len(records),
