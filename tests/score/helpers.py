@@ -7,6 +7,7 @@ import contextlib
 import logging
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -21,6 +22,34 @@ LOCAL = ("--model-uri", "models/responder", "--model-uri", "models/relapse")
 def patients(project: Path, task: str = "responder", n: int = 30) -> pd.DataFrame:
     rows = pd.read_parquet(project / "data" / "features" / f"{task}.parquet").head(n)
     return rows[["patient_id", *raw_columns(task)]].reset_index(drop=True)
+
+
+def as_csv(
+    project: Path, folder: Path, edit: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+) -> Path:
+    """The first 30 patients, edited, as folder/patients.csv."""
+    frame = patients(project)
+    path = folder / "patients.csv"
+    (edit(frame) if edit else frame).to_csv(path, index=False)
+    return path
+
+
+def put(row: int, column: str, value: object) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    def edit(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.astype({column: object})
+        frame.loc[row - 1, column] = value
+        return frame
+
+    return edit
+
+
+def treat(row: int, drug: str, route: str, dose: float) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    def edit(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.astype({"dose": object})
+        frame.loc[row - 1, ["drug", "route", "dose"]] = [drug, route, dose]
+        return frame
+
+    return edit
 
 
 class Ran(NamedTuple):

@@ -9,10 +9,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -23,7 +21,17 @@ from ketapredict import RESEARCH_NOTICE
 from ketapredict.features import SCHEMA, build_features, raw_columns
 from ketapredict.model import load_model
 from tests.helpers import env, mlflow_models_predict
-from tests.score.helpers import LOCAL, Ran, patients, score, score_process
+from tests.score.bad_inputs import BAD_INPUTS, SECRET, Case
+from tests.score.helpers import (
+    LOCAL,
+    Ran,
+    as_csv,
+    patients,
+    put,
+    score,
+    score_process,
+    treat,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -34,217 +42,6 @@ def champion(project: Path, task: str) -> tuple[str, str]:
     client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
     mv = client.get_model_version_by_alias(f"ketapredict-{task}", "champion")
     return str(mv.version), mv.run_id
-
-
-# Bad inputs: each case writes its input into `src` and returns the CLI arguments.
-
-
-def _csv(
-    project: Path, src: Path, edit: Callable[[pd.DataFrame], pd.DataFrame] | None = None
-) -> Path:
-    frame = patients(project)
-    path = src / "patients.csv"
-    (edit(frame) if edit else frame).to_csv(path, index=False)
-    return path
-
-
-def _set(row: int, column: str, value: object) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    def edit(frame: pd.DataFrame) -> pd.DataFrame:
-        frame = frame.astype({column: object})
-        frame.loc[row - 1, column] = value
-        return frame
-
-    return edit
-
-
-def _treat(row: int, drug: str, route: str, dose: float) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    def edit(frame: pd.DataFrame) -> pd.DataFrame:
-        frame = frame.astype({"dose": object})
-        frame.loc[row - 1, ["drug", "route", "dose"]] = [drug, route, dose]
-        return frame
-
-    return edit
-
-
-def _raw(name: str, data: bytes) -> Callable[[Path, Path], list[str]]:
-    def make(project: Path, src: Path) -> list[str]:
-        (src / name).write_bytes(data)
-        return [str(src / name)]
-
-    return make
-
-
-def _rows(edit: Callable[[pd.DataFrame], pd.DataFrame]) -> Callable[[Path, Path], list[str]]:
-    return lambda project, src: [str(_csv(project, src, edit))]
-
-
-def _ragged(project: Path, src: Path) -> list[str]:
-    path = _csv(project, src)
-    with path.open("a") as fh:
-        fh.write("99,1,2\n")
-    return [str(path)]
-
-
-def _model(kind: str) -> Callable[[Path, Path], list[str]]:
-    def make(project: Path, src: Path) -> list[str]:
-        folder = src / "model"
-        if kind == "wrong_task":
-            return [
-                str(_csv(project, src)),
-                "--task",
-                "responder",
-                "--model-uri",
-                str(project / "models" / "relapse"),
-            ]
-        if kind == "foreign":
-            folder.mkdir()
-            (folder / "MLmodel").write_text("flavors:\n  sklearn:\n    pickled_model: model.pkl\n")
-        if kind == "unknown_alias":
-            return [str(_csv(project, src)), "--model-uri", "models:/ketapredict-responder@nope"]
-        if kind in ("schema", "empty model.json", "pickled npy", "latin-1 MLmodel"):
-            shutil.copytree(project / "models" / "responder", folder)
-            inner = folder / "artifacts" / "lightgbm"
-        if kind == "schema":
-            meta = json.loads((inner / "model.json").read_text())
-            meta["features"] = meta["features"][:-1]
-            (inner / "model.json").write_text(json.dumps(meta))
-        if kind == "empty model.json":
-            (inner / "model.json").write_text("{}")
-        if kind == "pickled npy":
-            np.save(inner / "seen_rows.npy", np.array([{"x": 1}], dtype=object), allow_pickle=True)
-        if kind == "latin-1 MLmodel":
-            text = (folder / "MLmodel").read_text() + "# Zárate\n"
-            (folder / "MLmodel").write_bytes(text.encode("latin-1"))
-        if kind == "remote":
-            return [str(_csv(project, src)), "--model-uri", "http://example.org/model"]
-        return [str(_csv(project, src)), "--model-uri", str(folder)]
-
-    return make
-
-
-def _same_output(project: Path, src: Path) -> list[str]:
-    path = _csv(project, src)
-    return [str(path), "-o", str(path)]
-
-
-def _clash(kind: str) -> Callable[[Path, Path], list[str]]:
-    """Two of input, output, rejects file and sidecar named as one file."""
-
-    def make(project: Path, src: Path) -> list[str]:
-        data, out = _csv(project, src), src.parent / "out"
-        if kind == "rejects is output":
-            return [str(data), "-o", str(out / "s.csv"), "--on-invalid", "skip",
-                    "--rejects", str(out / "x" / ".." / "s.csv")]  # fmt: skip
-        if kind == "rejects is sidecar":
-            return [str(data), "-o", str(out / "s.csv"), "--rejects", str(out / "s.csv.json")]
-        (src / "link.csv").symlink_to(data)  # the output is the input, through a symlink
-        return [str(data), "-o", str(src / "link.csv")]
-
-    return make
-
-
-def _unwritable(where: str) -> Callable[[Path, Path], list[str]]:
-    def make(project: Path, src: Path) -> list[str]:
-        data = _csv(project, src)
-        if where == "under a file":
-            return [str(data), "-o", str(data / "scores.csv")]
-        if where == "read-only":
-            return [str(data), "-o", "/sys/kernel/ketapredict-scores.csv"]
-        return [str(data), "-o", str(src.parent / "out" / "s.csv"), "--model-uri",
-                "models/responder"]  # fmt: skip
-
-    return make
-
-
-def _garbage_registry(project: Path, src: Path) -> list[str]:
-    (src / "mlflow.db").write_bytes(bytes(range(256)) * 8)
-    return [str(_csv(project, src))]
-
-
-def _folder_output(project: Path, src: Path) -> list[str]:
-    (src / "scores.csv").mkdir()
-    return [str(_csv(project, src)), "-o", str(src / "scores.csv")]
-
-
-UTF8 = "patient_id,age\n1,30\n"
-LATIN1 = "patient_id,diagnosis\n1,dépression\n".encode("latin-1")
-WRONG_TASK = "is a relapse model, but this run scores responder"
-NOWHERE = {"MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}
-SECRET = "s3cret"
-WITH_PASSWORD = {"MLFLOW_TRACKING_URI": f"http://alice:{SECRET}@127.0.0.1:9"}
-
-
-class Case(NamedTuple):
-    make: Callable[[Path, Path], list[str]]  # writes the input into a folder, returns the args
-    message: str
-    code: int = 2
-    env: dict[str, str] | None = None
-    in_input_folder: bool = False  # run there (no project, no registry) instead of the project
-    file_size_limit: int | None = None
-
-    @property
-    def own_process(self) -> bool:
-        """The registry download runs in a child process that does not see an environment set
-        later; a file size limit would hold for the test run too."""
-        return bool(self.env) or self.file_size_limit is not None
-
-
-BAD_INPUTS: dict[str, Case] = {
-    "empty file": Case(_raw("p.csv", b""), "the file is empty"),
-    "blank lines only": Case(_raw("p.csv", b"\n \n"), "the file is empty"),
-    "header only": Case(_rows(lambda f: f.head(0)), "has a header but no rows"),
-    "not found": Case(lambda p, s: [str(s / "nope.csv")], "file not found"),
-    "a directory": Case(lambda p, s: [str(s)], "is a directory"),
-    "utf-16": Case(_raw("p.csv", UTF8.encode("utf-16")), "UTF-16"),
-    "latin-1": Case(_raw("p.csv", LATIN1), "not valid UTF-8"),
-    "unknown extension": Case(_raw("p.xlsx", b"x"), "unknown extension '.xlsx'"),
-    "corrupt parquet": Case(_raw("p.parquet", UTF8.encode()), "not a readable Parquet"),
-    "ragged csv": Case(_ragged, "malformed CSV"),
-    "no patient_id": Case(_rows(lambda f: f.drop(columns="patient_id")), "no patient_id"),
-    "semicolons": Case(_raw("p.csv", b"patient_id;age\n1;30\n"), "separated by ';'"),
-    "missing column": Case(_rows(lambda f: f.drop(columns="dose")), "column(s): dose"),
-    "out of range": Case(_rows(_set(3, "age", 150)), "row 3, column age: '150' is outside 18"),
-    "not a number": Case(_rows(_set(4, "bmi", "fat")), "row 4, column bmi: 'fat' is not a"),
-    "unknown category": Case(_rows(_set(2, "diagnosis", "flu")), "not one of mdd, bipolar"),
-    "flag not 0/1": Case(_rows(_set(5, "female", 2)), "row 5, column female: '2' is not 0 or"),
-    "value missing": Case(_rows(_set(6, "dose", None)), "row 6, column dose: missing (required"),
-    "IV dose in mg": Case(
-        _rows(_treat(3, "ketamine", "iv", 50)),
-        "row 3, column dose: '50' is not a possible IV dose: more than 5 mg/kg per session",
-    ),
-    "intranasal 250 mg": Case(
-        _rows(_treat(4, "esketamine", "intranasal", 250)),
-        "row 4, column dose: '250' is not a possible intranasal dose: more than 200 mg",
-    ),
-    "markup in a value": Case(_rows(_set(2, "drug", "[/x]")), "row 2, column drug: '[/x]' is not"),
-    "output over input": Case(_same_output, "would overwrite the input"),
-    "output is a folder": Case(_folder_output, "exists and is not a file"),
-    "rejects over output": Case(_clash("rejects is output"), "would overwrite the output"),
-    "rejects over sidecar": Case(_clash("rejects is sidecar"), "would overwrite the sidecar"),
-    "output is a symlink to the input": Case(_clash("symlink"), "would overwrite the input"),
-    "model of the wrong task": Case(_model("wrong_task"), WRONG_TASK, 1),
-    "not a ketapredict model": Case(_model("foreign"), "not a ketapredict one", 1),
-    "model schema mismatch": Case(_model("schema"), "do not match this version's responder", 1),
-    "not in the registry": Case(_model("unknown_alias"), "not found in the registry", 1),
-    "registry unreachable": Case(_rows(lambda f: f), "127.0.0.1:9 unreachable", 1, NOWHERE),
-    "no registry here": Case(_rows(lambda f: f), "no MLflow registry at", 1, None, True),
-    "output folder is a file": Case(_unwritable("under a file"), "cannot be written"),
-    "read-only file system": Case(_unwritable("read-only"), "cannot be written"),
-    "disk full while writing": Case(
-        _unwritable("full"), "cannot be written (File too large)", file_size_limit=600
-    ),
-    "model.json is {}": Case(_model("empty model.json"), "'task' is missing", 1),
-    "pickled seen_rows.npy": Case(_model("pickled npy"), "not a plain array", 1),
-    "non-UTF-8 MLmodel": Case(_model("latin-1 MLmodel"), "not a ketapredict one", 1),
-    "garbage mlflow.db": Case(_garbage_registry, "not an MLflow database?", 1, None, True),
-    "http model URI": Case(_model("remote"), "http://example.org/model: not fetched", 1),
-    "chunk size 10**12": Case(
-        lambda p, s: [str(_csv(p, s)), "--chunk-size", str(10**12)], "use 1 to 5,000,000 rows"
-    ),
-    "registry URI with a password": Case(
-        _rows(lambda f: f), "http://***@127.0.0.1:9 unreachable", 1, WITH_PASSWORD
-    ),
-}
 
 
 @pytest.fixture(scope="module")
@@ -303,7 +100,7 @@ def test_model_uris_are_written_without_credentials(
     monkeypatch.chdir(tmp_path)  # file://alice:...@host/m is the folder alice:...@host/m here
     uri = f"file://alice:{SECRET}@host/m"
     for name in ("s.csv", "s.parquet"):
-        run(Options(_csv(project, tmp_path), tmp_path / name, model_uris=(uri,)), root=project)
+        run(Options(as_csv(project, tmp_path), tmp_path / name, model_uris=(uri,)), root=project)
     sidecar = (tmp_path / "s.csv.json").read_text()
     in_parquet = pq.read_schema(tmp_path / "s.parquet").metadata[b"ketapredict"].decode()
     for text in (sidecar, in_parquet):
@@ -311,7 +108,7 @@ def test_model_uris_are_written_without_credentials(
 
 
 def test_a_failure_mid_write_leaves_no_file(project: Path, tmp_path: Path) -> None:
-    data = _csv(project, tmp_path, _set(25, "age", 150))
+    data = as_csv(project, tmp_path, put(25, "age", 150))
     out = tmp_path / "out"
     args = ["-o", str(out / "s.csv"), "--chunk-size", "10", "--model-uri", "models/responder"]
     result = score_process(project, str(data), *args)
@@ -351,10 +148,9 @@ def test_an_error_in_any_thread_reaches_the_caller_and_removes_every_file(
 
     monkeypatch.setattr(stream, step, flaky)
     out = tmp_path / "out"
-    options = Options(
-        _csv(project, tmp_path), out / output, model_uris=(str(project / "models" / "responder"),),
-        on_invalid="skip", chunk_rows=4,
-    )  # fmt: skip
+    models = (str(project / "models" / "responder"),)
+    data = as_csv(project, tmp_path)
+    options = Options(data, out / output, model_uris=models, on_invalid="skip", chunk_rows=4)
     with pytest.raises(type(error), match=str(error)):
         run(options, root=project)
     assert len(calls) >= 2 and list(out.iterdir()) == []
@@ -425,10 +221,10 @@ def test_on_duplicate_fail_refuses_repeated_ids(project: Path, tmp_path: Path) -
 
 def test_skip_mode_conserves_rows(project: Path, tmp_path: Path) -> None:
     edits = [
-        _set(2, "age", 150),
-        _set(7, "route", "rectal"),
-        _set(7, "bmi", "x"),
-        _set(30, "patient_id", None),
+        put(2, "age", 150),
+        put(7, "route", "rectal"),
+        put(7, "bmi", "x"),
+        put(30, "patient_id", None),
     ]
     frame = patients(project)
     for edit in edits:
@@ -540,7 +336,7 @@ def test_provenance_and_notice_travel_with_the_output(project: Path, tmp_path: P
 def test_out_of_range_inputs_and_unseen_categories_are_flagged(
     project: Path, tmp_path: Path
 ) -> None:
-    frame = _set(3, "route", "IM")(_set(2, "age", 99)(patients(project)))
+    frame = put(3, "route", "IM")(put(2, "age", 99)(patients(project)))
     frame.to_csv(tmp_path / "p.csv", index=False)
     result = score(project, str(tmp_path / "p.csv"), "-o", str(tmp_path / "o.csv"),
                    "--model-uri", "models/responder")  # fmt: skip
@@ -560,7 +356,7 @@ def test_doses_are_checked_per_drug_and_route(project: Path, tmp_path: Path) -> 
          ("ketamine", "iv", 50 / 80), ("esketamine", "iv", 0.5), ("esketamine", "intranasal", 56)],
         start=1,
     ):  # fmt: skip
-        frame = _treat(row, *treatment)(frame)
+        frame = treat(row, *treatment)(frame)
     frame.to_csv(tmp_path / "p.csv", index=False)
     result = score(project, str(tmp_path / "p.csv"), "-o", str(tmp_path / "o.csv"),
                    "--model-uri", "models/responder")  # fmt: skip
@@ -573,7 +369,7 @@ def test_doses_are_checked_per_drug_and_route(project: Path, tmp_path: Path) -> 
 def test_task_defaults_to_both_and_p_relapse_needs_the_end_of_course_values(
     project: Path, tmp_path: Path
 ) -> None:
-    rows = _set(4, "pct_change_end", None)(patients(project, "relapse", n=10))
+    rows = put(4, "pct_change_end", None)(patients(project, "relapse", n=10))
     rows.assign(trial="x", y=1).to_csv(tmp_path / "r.csv", index=False)
     result = score(project, str(tmp_path / "r.csv"), "-o", str(tmp_path / "o.parquet"), *LOCAL)
     assert result.returncode == 0, result.stderr
