@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +10,12 @@ import pytest
 import yaml
 
 from ketapredict.cohort.specs import Specs, TrialSpec, load_specs
+from ketapredict.environment import set_defaults
 from ketapredict.layout import Layout
 
 ROOT = Path(__file__).resolve().parents[1]
 
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+set_defaults()  # no telemetry, no progress bars, as the CLI sets them
 
 
 @pytest.fixture(scope="session")

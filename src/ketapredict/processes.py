@@ -10,7 +10,8 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # Temporary files and folders are named <prefix>ketapredict-<pid>.<random>: a run killed
@@ -58,13 +59,30 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def _exit_on_sigterm(*_: object) -> None:
+    sys.exit(143)  # SystemExit unwinds like Ctrl-C: finally blocks run, temporary files go
+
+
+@contextmanager
+def sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM raises SystemExit(143) in the block, as Ctrl-C raises KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set a handler; a caller's thread keeps its own
+        return
+    before = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if before is None else before)
+
+
 def die_with_parent(poll_seconds: float = 1.0) -> None:
     """Exit (SIGTERM, unwound: open MLflow runs are closed as FAILED, temporary files go) when
     the process that started this one dies, e.g. `dvc repro` killed: a stage must not go on
     writing outputs nobody will record. A thread watches the parent's id: Linux's
     PR_SET_PDEATHSIG fires when the parent's *thread* exits, which would kill a stage started
     from a worker thread that ends."""
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     if os.getppid() > 1:  # started by init (a daemon): no parent to follow
         watch_parent(lambda: os.kill(os.getpid(), signal.SIGTERM), poll_seconds=poll_seconds)
 

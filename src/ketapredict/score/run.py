@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import signal
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ketapredict.processes import sigterm_unwinds
 from ketapredict.score.models import Prefetch, prefetch_uris
 from ketapredict.score.options import Options, Summary, check
 
@@ -28,21 +26,8 @@ def run(options: Options, *, root: Path, console: Console | None = None) -> Summ
         # Arrow, pandas and LightGBM are imported once the child is on its way
         from ketapredict.score.stream import score_file
 
-        with _sigterm_unwinds(), _progress_bar(console) as progress:
+        with sigterm_unwinds(), _progress_bar(console) as progress:
             return score_file(options, fetched=fetched, progress=progress, started=started)
-
-
-@contextmanager
-def _sigterm_unwinds() -> Iterator[None]:
-    """SIGTERM raises SystemExit(143) in the block, as Ctrl-C raises KeyboardInterrupt."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set a handler; a caller's thread keeps its own
-        return
-    before = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL if before is None else before)
 
 
 @contextmanager
