@@ -34,6 +34,10 @@ class Arm(Strict):
     interval_days: float = Field(default=0.0, ge=0)
     maintenance: Maintenance | None = None
     allocation: float = Field(default=1.0, gt=0, le=1)
+    # Oral antidepressant alongside the arm: "new" -- started with the course in every patient
+    # (add-on designs such as TRANSFORM and SUSTAIN-1 induction); "continued" -- each patient's
+    # own, already failing antidepressant kept unchanged; "none" -- antidepressant-free.
+    background: Literal["none", "continued", "new"] = "continued"
 
     @model_validator(mode="after")
     def _check(self) -> Arm:
