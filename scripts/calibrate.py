@@ -73,6 +73,21 @@ def _knot(path: tuple[str, ...], hours: float) -> tuple[Callable[[dict], float],
     return get, put
 
 
+def _scale_curve(path: tuple[str, ...], hours: float) -> tuple[Callable[[dict], float], Setter]:
+    """A curve's value at one knot; setting it scales the whole curve (its shape kept)."""
+
+    def get(d: dict) -> float:
+        c = _dig(d, path)
+        return float(c["values"][c["hours"].index(hours)])
+
+    def put(d: dict, v: float) -> None:
+        c = _dig(d, path)
+        ratio = v / get(d)
+        c["values"] = [round(float(x) * ratio, 4) for x in c["values"]]
+
+    return get, put
+
+
 def _value(path: tuple[str, ...]) -> tuple[Callable[[dict], float], Setter]:
     def get(d: dict) -> float:
         return float(_dig(d, path[:-1])[path[-1]])
@@ -106,6 +121,7 @@ PARAMETERS: dict[str, tuple[tuple[Callable[[dict], float], Setter], float, float
     ),
     "expectancy_inert_24h": (_shift_curve(("response", "expectancy", "inert")), -4, -0.5),
     "time_weight_2h": (_knot(("response", "time_weight"), 2), 0.4, 1.4),
+    "background_new_672h": (_scale_curve(("response", "background", "new"), 672), 0.3, 4.0),
     "improve_scale": (_value(("response", "improve_scale")), 0.05, 0.3),
     "worsen_scale": (_value(("response", "worsen_scale")), 0.05, 0.4),
     "repeat_gain": (_value(("response", "repeat_gain")), 0.0, 2.0),

@@ -53,3 +53,11 @@ def simple_trial(**changes: Any) -> TrialSpec:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(scope="session")
+def population_sample(specs):
+    """2000 patients of the shared population, with true covariates."""
+    from ketapredict.cohort.population import sample_population
+
+    return sample_population(specs.population, 2000, np.random.default_rng(7))

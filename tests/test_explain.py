@@ -15,9 +15,11 @@ from tests.conftest import simple_trial
 
 def test_shap_ranks_a_planted_strong_effect_first(specs) -> None:
     response = specs.model.response
-    planted = [*response.terms, Term(covariate="left_handed", coef=3.0, unit="yes vs no")]
+    planted = Term(covariate="left_handed", coef=3.0, unit="yes vs no", source="test")
     model = specs.model.model_copy(
-        update={"response": response.model_copy(update={"terms": planted})}
+        update={
+            "response": response.model_copy(update={"predictive": [*response.predictive, planted]})
+        }
     )
     c = generate_trial(simple_trial(), specs.population, model, 6000, np.random.default_rng(1))
     table = responder_table(

@@ -121,7 +121,8 @@ def replicate(root: RootOption = None) -> None:
     from ketapredict.stages import replicate as stage
 
     paths = _paths(root)
-    stage.run(paths, load_params(paths.params).replicate)
+    params = load_params(paths.params)
+    stage.run(paths, params.replicate, params.generate.scenario)
 
 
 @app.command()

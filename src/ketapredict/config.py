@@ -20,6 +20,8 @@ class GenerateParams(Strict):
 
     seed: Seed
     relapse_horizon_days: float = Field(gt=0)
+    # The effect model's scenario: configs/scenarios/<name>.yaml applied to configs/model.yaml.
+    scenario: str = Field(default="literature", pattern=r"^[a-z][a-z0-9_]*$")
     cohorts: dict[str, int]
 
     @field_validator("cohorts")

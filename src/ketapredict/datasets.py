@@ -55,7 +55,15 @@ def responder_table(
     active = outcomes[outcomes["is_active"]].drop_duplicates(ID)
     rows = active.merge(patients.drop(columns=["trial"]), on=ID, how="left")
     rows = rows.merge(
-        truth[[ID, "logodds_active_24h", "logodds_active_end", "logodds_control_24h"]],
+        truth[
+            [
+                ID,
+                "logodds_active_24h",
+                "logodds_active_end",
+                "logodds_control_24h",
+                "rating_noise_sd",
+            ]
+        ],
         on=ID,
     )
     base = rows["baseline_score"].to_numpy(dtype=float)
@@ -69,13 +77,14 @@ def responder_table(
         logodds = rows["logodds_active_24h"].to_numpy()
     # the score map rounds: >= threshold on the continuous scale is <= (1 - t) x baseline
     y = np.where(np.isnan(improvement), np.nan, (improvement >= threshold - 1e-9).astype(float))
+    noise = rows["rating_noise_sd"].to_numpy()
     control = rows["logodds_control_24h"].to_numpy()
-    p_control = response_probability(control, base, threshold, model)
+    p_control = response_probability(control, base, threshold, model, noise)
     if visit == "end":  # the truth has the comparator at 24 h only
         p_control = np.full(len(rows), np.nan)
     rows = rows.assign(
         y=y,
-        p_true=response_probability(logodds, base, threshold, model),
+        p_true=response_probability(logodds, base, threshold, model, noise),
         p_true_control=p_control,
     )
     return _finish(rows, "responder", {"active_periods": len(active)})

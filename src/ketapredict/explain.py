@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ketapredict.cohort.effects import EffectModel, linear_predictor
+from ketapredict.cohort.effects import EffectModel
 from ketapredict.contract import Task
 from ketapredict.features import SCHEMA
 from ketapredict.model import KetaModel
@@ -177,17 +177,28 @@ def true_contributions(
     task: Task, rows: pd.DataFrame, model: EffectModel, dose_factor: np.ndarray
 ) -> pd.DataFrame:
     """Each characteristic's true centred contribution per patient, on the generator's scale
-    (log-odds of response at 24 h, scaled by each patient's dose factor; log hazard of relapse).
-    An interaction is shared equally by its two characteristics. Missing inputs are filled
-    with the median (the generator used the complete values, which the data do not keep)."""
-    terms = model.response.terms if task == "responder" else model.relapse.terms
+    (log-odds of response at 24 h: prognostic terms as they are, predictive terms scaled by
+    each patient's dose factor; log hazard of relapse). An interaction is shared equally by its
+    two characteristics. Missing inputs are filled with the median (the generator used the
+    complete, true values, which the data do not keep)."""
     full = rows.fillna(rows.median(numeric_only=True))
     if "maintenance_per_month" in full:
         full = full.assign(on_maintenance=(full["maintenance_per_month"] > 0).astype(float))
     full = full.assign(n_sessions=full["sessions"])
-    scale = dose_factor if task == "responder" else np.ones(len(rows))
+    if task == "responder":
+        per_kg = full["route"].astype(str).map(model.per_kg).to_numpy(dtype=bool)
+        scaled = [
+            (t, np.ones(len(rows)) * t.profile(np.array([24.0]))[0])
+            for t in model.response.prognostic
+        ]
+        scaled += [
+            (t, dose_factor * t.profile(np.array([24.0]))[0] * (per_kg | (t.dosing == "any")))
+            for t in model.response.predictive
+        ]
+    else:
+        scaled = [(t, np.ones(len(rows))) for t in model.relapse.terms]
     out = pd.DataFrame(0.0, index=rows.index, columns=characteristics(task))
-    for term in terms:
+    for term, scale in scaled:
         owners = [ALIASES.get(c, c) for c in term.covariates]
         if not set(owners) <= set(out.columns):
             continue
@@ -195,7 +206,14 @@ def true_contributions(
         for owner in owners:
             out[owner] += (part - part.mean()) / len(owners)
     if task == "responder":
-        effect = model.response.drug_effect + linear_predictor(terms, full).mean()
+        predictive = sum(
+            (
+                t.coef * t.profile(np.array([24.0]))[0] * t.basis(full)
+                for t in model.response.predictive
+            ),
+            np.zeros(len(rows)),
+        )
+        effect = model.response.drug_effect + float(np.mean(predictive))
         out[TREATMENT] += (dose_factor - dose_factor.mean()) * effect
     return out
 

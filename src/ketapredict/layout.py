@@ -19,6 +19,7 @@ class Layout:
         self.trials = self.configs / "trials"
         self.population = self.configs / "population.yaml"
         self.model = self.configs / "model.yaml"
+        self.scenarios = self.configs / "scenarios"
         self.pooled = self.configs / "pooled.yaml"
         # stage outputs
         self.synthetic = root / "data" / "synthetic"
@@ -42,6 +43,15 @@ class Layout:
     def dictionary(self) -> Path:
         """The data dictionary written beside the generated tables."""
         return self.synthetic / "dictionary.csv"
+
+    def scenario(self, name: str) -> Path:
+        """A scenario: the effect model's alternative (configs/scenarios/<name>.yaml)."""
+        return self.scenarios / f"{name}.yaml"
+
+    @property
+    def synthetic_model(self) -> Path:
+        """The effect model the generate stage used, its scenario applied: the truth's rules."""
+        return self.synthetic / "effect_model.json"
 
     def synthetic_table(self, name: str) -> Path:
         """One of the generate stage's tables (patients, visits, outcomes, truth, effects)."""

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ketapredict.cohort.effects import Curve, Term, linear_predictor
+from ketapredict.cohort.effects import Curve, Term, TermBasis, linear_predictor
 
 
 def test_dose_factor_is_one_at_reference_and_saturates(specs) -> None:
@@ -45,11 +45,11 @@ def test_curve_interpolates_in_log_time_and_is_flat_outside() -> None:
 def test_linear_predictor_adds_each_term_on_its_transform() -> None:
     frame = pd.DataFrame({"age": [30.0, 50.0], "female": [1.0, 0.0], "dx": ["mdd", "ptsd"]})
     terms = [
-        Term(covariate="age", coef=0.1, center=40.0),
-        Term(covariate="age", coef=1.0, transform="hinge", knot=45.0),
-        Term(covariate="age", coef=2.0, transform="log", center=40.0),
-        Term(covariate=("age", "female"), coef=0.01),
-        Term(covariate="dx", coef=-1.0, transform="equals", value="ptsd"),
+        Term(covariate="age", coef=0.1, center=40.0, source="test"),
+        Term(covariate="age", coef=1.0, transform="hinge", knot=45.0, source="test"),
+        Term(covariate="age", coef=2.0, transform="log", center=40.0, source="test"),
+        Term(covariate=("age", "female"), coef=0.01, source="test"),
+        Term(covariate="dx", coef=-1.0, transform="equals", value="ptsd", source="test"),
     ]
     expected = [
         -1.0 + 0.0 + 2 * (np.log1p(30) - np.log1p(40)) + 0.3,
@@ -57,3 +57,25 @@ def test_linear_predictor_adds_each_term_on_its_transform() -> None:
     ]
     np.testing.assert_allclose(linear_predictor(terms, frame), expected, rtol=1e-12)
     assert [t.label for t in terms[1:]] == ["age above 45", "age", "age x female", "dx = ptsd"]
+
+
+def test_steps_caps_and_time_profiles_shape_a_term() -> None:
+    frame = pd.DataFrame({"bzd": [0.0, 8.0, 9.0], "bmi": [20.0, 35.0, 50.0]})
+    step = Term(covariate="bzd", coef=-0.7, transform="step", knot=8.0, source="test")
+    np.testing.assert_array_equal(step.basis(frame), [0.0, 0.0, 1.0])
+    assert step.label == "bzd > 8"
+    capped = Term(covariate="bmi", coef=0.1, center=28.0, cap=35.0, source="test")
+    np.testing.assert_array_equal(capped.basis(frame), [-8.0, 7.0, 7.0])
+    timed = Term(
+        covariate="bzd", coef=1.0, source="assumption: test",
+        time={"hours": [24, 168], "values": [1.0, 0.0]},
+    )  # fmt: skip
+    np.testing.assert_allclose(timed.profile(np.array([2.0, 24.0, 168.0, 500.0])), [1, 1, 0, 0])
+    assert timed.assumption and not step.assumption
+    at = TermBasis([step, timed], frame).at(np.array([24.0, 168.0]))
+    np.testing.assert_allclose(at, [[0.0, 0.0], [8.0, 0.0], [8.3, -0.7]])
+
+
+def test_a_term_without_a_source_is_rejected() -> None:
+    with pytest.raises(ValueError, match="source"):
+        Term(covariate="age", coef=0.1)

@@ -90,32 +90,50 @@ def test_a_generated_trial_applies_the_dropout_and_missingness_specs(specs) -> N
     assert c.patients["age"].notna().all()
 
 
-def _design_matrix(model, frame: pd.DataFrame) -> np.ndarray:
-    return np.column_stack([t.basis(frame) for t in model.response.terms])
+def _true_covariates(c) -> pd.DataFrame:
+    """The patients table with the recorded covariates replaced by their true values."""
+    true = c.truth.filter(like="true_").rename(columns=lambda name: name.removeprefix("true_"))
+    return c.patients.drop(columns=list(true.columns)).join(true)
+
+
+def _response_terms_at_24h(model, frame: pd.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """One column per distinct basis (a characteristic can be prognostic and predictive), and its
+    true log-odds at 24 h after one reference IV dose: coef x profile, summed."""
+    columns: dict[str, tuple[np.ndarray, float]] = {}
+    for t in model.response.prognostic + model.response.predictive:
+        basis, size = t.basis(frame), t.coef * float(t.profile(np.array([24.0]))[0])
+        if t.label in columns:
+            assert np.array_equal(columns[t.label][0], basis), t.label
+            size += columns[t.label][1]
+        columns[t.label] = (basis, size)
+    labels = list(columns)
+    X = np.column_stack([columns[k][0] for k in labels])
+    return labels, X, np.array([columns[k][1] for k in labels])
 
 
 def test_logistic_regression_recovers_the_planted_response_effects(specs) -> None:
-    """The truth table is true: fit response at 24 h on the model's own terms."""
+    """The truth table is true: without rater error, fit response at 24 h on the model's own
+    terms evaluated on the true covariates."""
     model, n = specs.model, 80_000
-    c = generate_trial(simple_trial(), specs.population, model, n, np.random.default_rng(9))
-    X = _design_matrix(model, c.patients)
+    spec = simple_trial(measurement={"rater_sd": 0.0})
+    c = generate_trial(spec, specs.population, model, n, np.random.default_rng(9))
+    labels, X, truth = _response_terms_at_24h(model, _true_covariates(c))
     y = c.outcomes["response_24h"].to_numpy()
-    Xc = np.column_stack([np.ones(n), X])
+    keep = X.std(axis=0) > 0
+    Xc = np.column_stack([np.ones(n), X[:, keep]])
     beta = np.zeros(Xc.shape[1])
     for _ in range(25):  # Newton-Raphson for the unpenalised logistic MLE and its SEs
         p = sigmoid(Xc @ beta)
         info = Xc.T @ (Xc * (p * (1 - p))[:, None])
         beta += np.linalg.solve(info, Xc.T @ (y - p))
-    se = np.sqrt(np.diag(np.linalg.inv(info)))
-    truth = np.array([t.coef for t in model.response.terms])
-    z = (beta[1:] - truth) / se[1:]
-    assert np.all(np.abs(z) < 4), dict(
-        zip([t.label for t in model.response.terms], z.round(1), strict=True)
-    )
-    strong = np.abs(truth) > 4 * se[1:]
+    se = np.sqrt(np.diag(np.linalg.inv(info)))[1:]
+    truth = truth[keep]
+    z = (beta[1:] - truth) / se
+    assert np.all(np.abs(z) < 4), dict(zip(np.array(labels)[keep], z.round(1), strict=True))
+    strong = np.abs(truth) > 4 * se
     assert strong.sum() >= 6
     assert np.all(np.sign(beta[1:][strong]) == np.sign(truth[strong]))
-    assert sigmoid(c.truth["logodds_active_24h"]).mean() == pytest.approx(y.mean(), abs=0.01)
+    assert c.truth["p_response_active_24h"].mean() == pytest.approx(y.mean(), abs=0.01)
 
 
 def test_truth_probabilities_are_calibrated(specs, cohorts) -> None:
@@ -142,7 +160,7 @@ def test_cox_model_recovers_the_planted_relapse_effects(specs) -> None:
     )  # fmt: skip
     model = specs.model
     c = generate_trial(spec, specs.population, model, 30_000, np.random.default_rng(10))
-    o = c.outcomes.merge(c.patients, on=["patient_id", "trial"])
+    o = c.outcomes.merge(_true_covariates(c), on=["patient_id", "trial"])
     o = o[o["relapse_event"].notna()].copy()
     o["n_sessions"] = o["sessions"]
     names = {t.label: t for t in model.relapse.terms if t.label != "n_sessions"}

@@ -43,6 +43,12 @@ class Trial:
     rng: np.random.Generator
     dropout_hours: np.ndarray
     blocks: np.ndarray
+    effects: truth.TrialEffects
+
+    @property
+    def rating_sd(self) -> float:
+        """The SD of one rating's error on the trial's scale."""
+        return self.spec.measurement.rater_sd * self.spec.scale_spec().factor
 
     def is_active(self, arm: Arm) -> bool:
         return self.model.drugs[arm.drug].active
@@ -103,25 +109,30 @@ def simulate_course(
 
 def _trajectory(trial: Trial, group: ArmPeriod) -> Trajectory:
     """Latent visit states around each patient's true log-odds of response at each visit."""
-    modifier = truth.response_modifier(trial.model, group.cov)
+    patients = truth.Patients.of(trial.model, group.cov, trial.effects.take(group.idx))
     hours = group.schedule.hours
-    eta = truth.response_logodds(trial.model, group.arm, hours, modifier)
-    return simulate_trajectory(eta, hours, group.latent, model=trial.model, rng=trial.rng)
+    eta = truth.response_logodds(trial.model, group.arm, hours, patients)
+    return simulate_trajectory(
+        eta, hours, group.latent, model=trial.model, rng=trial.rng, rating_sd=trial.rating_sd
+    )
 
 
 def _response(trial: Trial, group: ArmPeriod, traj: Trajectory) -> pd.DataFrame:
-    """Response and remission 24 h after the first dose and at the end of the course."""
+    """Response and remission (on the recorded scores) 24 h after the first dose and at the
+    end of the course."""
     scale = trial.spec.scale_spec()
     hours, baseline = group.schedule.hours, group.baseline
-    e = int(np.searchsorted(hours, group.schedule.end_hours))
-    j24 = int(np.searchsorted(hours, 24.0))
-    score_end, score_24 = scores_from_ystar(traj.ystar[:, [e, j24]], baseline, scale, trial.model).T
+    at = [int(np.searchsorted(hours, group.schedule.end_hours)), int(np.searchsorted(hours, 24.0))]
+    recorded = scores_from_ystar(
+        traj.ystar[:, at], baseline, scale, trial.model, traj.rating_error[:, at]
+    )
+    score_end, score_24 = recorded.T
     return pd.DataFrame(
         {
-            "response_24h": (traj.ystar[:, j24] > 0).astype(np.float64),
+            "response_24h": (score_24 <= baseline / 2).astype(np.float64),
             "remission_24h": (score_24 <= scale.remission_max).astype(np.float64),
             "pct_change_end": (baseline - score_end) / baseline,
-            "response_end": (traj.ystar[:, e] > 0).astype(np.float64),
+            "response_end": (score_end <= baseline / 2).astype(np.float64),
             "remission_end": (score_end <= scale.remission_max).astype(np.float64),
             "n_sessions": float(group.arm.sessions),
         }
@@ -195,7 +206,8 @@ def _scores(
         still = (days_after[None, :] < relapse["relapse_time_true"].to_numpy()[:, None])[responders]
         cells = np.ix_(responders, after)
         ystar[cells] = truncated_ystar(traj.eta[cells], traj.u[cells], still)
-    return scores_from_ystar(ystar, group.baseline, trial.spec.scale_spec(), trial.model)
+    scale = trial.spec.scale_spec()
+    return scores_from_ystar(ystar, group.baseline, scale, trial.model, traj.rating_error)
 
 
 def _visits(trial: Trial, group: ArmPeriod, scores: np.ndarray) -> pd.DataFrame:

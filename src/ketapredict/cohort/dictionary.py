@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ketapredict.cohort.population import PopulationSpec
+from ketapredict.cohort.truth import TRUE_COLUMNS
 
 BEFORE, DURING, AFTER, TRUTH, ID = "before", "during", "after", "truth", "id"
 
@@ -126,12 +127,22 @@ FIXED: list[tuple[str, str, str, str, str]] = [
     ),
     (
         "truth",
+        "trial_shift_expectancy",
+        "log-odds",
+        TRUTH,
+        "The trial's draw of the non-specific shift",
+    ),
+    ("truth", "trial_shift_drug", "log-odds", TRUTH, "The trial's draw of the drug-effect shift"),
+    (
+        "truth",
         "logodds_active_24h",
         "log-odds",
         TRUTH,
         "True log-odds of response 24 h after one active dose",
     ),
-    ("truth", "logodds_control_24h", "log-odds", TRUTH, "Same under the comparator"),
+    ("truth", "logodds_control_24h", "log-odds", TRUTH, "Same under the design's comparator"),
+    ("truth", "logodds_saline_24h", "log-odds", TRUTH, "Same under one IV saline infusion"),
+    ("truth", "logodds_midazolam_24h", "log-odds", TRUTH, "Same under IV midazolam 0.045 mg/kg"),
     (
         "truth",
         "logodds_active_end",
@@ -144,16 +155,32 @@ FIXED: list[tuple[str, str, str, str, str]] = [
         "p_response_active_24h",
         "probability",
         TRUTH,
-        "True P(response at 24 h) under ketamine",
+        "True P(recorded response at 24 h) under ketamine",
+    ),
+    ("truth", "p_response_control_24h", "probability", TRUTH, "Same under the design's comparator"),
+    ("truth", "p_response_saline_24h", "probability", TRUTH, "Same under one IV saline infusion"),
+    ("truth", "p_response_midazolam_24h", "probability", TRUTH, "Same under IV midazolam"),
+    (
+        "truth",
+        "p_response_active_end",
+        "probability",
+        TRUTH,
+        "True P(recorded response at end of course)",
     ),
     (
         "truth",
-        "p_response_control_24h",
-        "probability",
+        "benefit_logodds_24h",
+        "log-odds",
         TRUTH,
-        "True P(response at 24 h) under the comparator",
+        "True benefit at 24 h: active minus comparator log-odds",
     ),
-    ("truth", "p_response_active_end", "probability", TRUTH, "True P(response at end of course)"),
+    (
+        "truth",
+        "rating_noise_sd",
+        "scale points",
+        TRUTH,
+        "SD of one rating's error on the trial's scale",
+    ),
     (
         "truth",
         "relapse_lp",
@@ -163,6 +190,7 @@ FIXED: list[tuple[str, str, str, str, str]] = [
     ),
     ("truth", "p_relapse_horizon", "probability", TRUTH, "True P(relapse by the horizon)"),
     ("truth", "relapse_horizon_days", "days", TRUTH, "The horizon of p_relapse_horizon"),
+    ("truth", "benefit_risk_24h", "probability", TRUTH, "True benefit at 24 h: risk difference"),
 ]
 
 
@@ -170,8 +198,20 @@ def data_dictionary(population: PopulationSpec) -> pd.DataFrame:
     rows = [
         ("patients", name, c.unit, BEFORE, c.meaning) for name, c in population.covariates.items()
     ]
+    true = [
+        (
+            "truth",
+            f"true_{name}",
+            population.covariates[name].unit,
+            TRUTH,
+            "True value (the patients table has it as recorded)",
+        )
+        for name in TRUE_COLUMNS
+        if name in population.covariates
+    ]
     frame = pd.DataFrame(
-        FIXED[:4] + rows + FIXED[4:], columns=["table", "column", "unit", "timing", "meaning"]
+        FIXED[:4] + rows + FIXED[4:] + true,
+        columns=["table", "column", "unit", "timing", "meaning"],
     )
     return frame
 

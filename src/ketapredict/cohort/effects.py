@@ -39,20 +39,30 @@ class Curve(Strict):
 
 
 class Term(Strict):
-    """One additive term of a linear predictor: coef x transform(covariate - center)."""
+    """One additive term: coef x transform(covariate) x profile(hours), with its evidence.
+
+    Shapes: linear (centred, optionally capped: saturation), hinge (per unit above a knot),
+    step (1 above a knot), log (log(1 + x), centred), equals (a category). `time` scales the
+    term by hours since the course's first dose (absent: constant). A predictive term with
+    `dosing: per_kg` acts only when the dose is weight-based (mg/kg), e.g. a BMI effect that
+    would be an artefact of dosing by total body weight."""
 
     covariate: str | NamePair
     coef: float
-    transform: Literal["linear", "hinge", "log", "equals"] = "linear"
+    transform: Literal["linear", "hinge", "step", "log", "equals"] = "linear"
     center: float = 0.0
     knot: float | None = None
+    cap: float | None = None
     value: str | None = None
+    time: Curve | None = None
+    dosing: Literal["any", "per_kg"] = "any"
     unit: str = ""
+    source: str = Field(min_length=1, description="citation, or 'assumption: ...'")
 
     @model_validator(mode="after")
     def _check(self) -> Term:
-        if self.transform == "hinge" and self.knot is None:
-            raise ValueError("a hinge term needs a knot")
+        if self.transform in ("hinge", "step") and self.knot is None:
+            raise ValueError(f"a {self.transform} term needs a knot")
         if self.transform == "equals" and self.value is None:
             raise ValueError("an equals term needs a value")
         return self
@@ -65,11 +75,17 @@ class Term(Strict):
     def label(self) -> str:
         if self.transform == "hinge":
             return f"{self.covariate} above {self.knot:g}"
+        if self.transform == "step":
+            return f"{self.covariate} > {self.knot:g}"
         if self.transform == "equals":
             return f"{self.covariate} = {self.value}"
         if isinstance(self.covariate, tuple):
             return " x ".join(self.covariate)
         return self.covariate
+
+    @property
+    def assumption(self) -> bool:
+        return self.source.lower().startswith("assumption")
 
     def basis(self, frame: pd.DataFrame) -> np.ndarray:
         if self.transform == "equals":
@@ -77,18 +93,47 @@ class Term(Strict):
         x = np.ones(len(frame))
         for name in self.covariates:
             x = x * frame[name].to_numpy(dtype=np.float64)
+        if self.cap is not None:
+            x = np.minimum(x, self.cap)
         if self.transform == "hinge":
             return np.maximum(x - self.knot, 0.0)
+        if self.transform == "step":
+            return (x > self.knot).astype(np.float64)
         if self.transform == "log":
             return np.log1p(x) - np.log1p(self.center)
         return x - self.center
 
+    def profile(self, hours: np.ndarray) -> np.ndarray:
+        """The term's weight at each time (hours since the course's first dose)."""
+        hours = np.asarray(hours, dtype=np.float64)
+        return np.ones_like(hours) if self.time is None else self.time.at(hours)
+
 
 def linear_predictor(terms: list[Term], frame: pd.DataFrame) -> np.ndarray:
+    """Sum of time-constant terms (the relapse hazard's linear predictor)."""
     lp = np.zeros(len(frame))
     for term in terms:
         lp += term.coef * term.basis(frame)
     return lp
+
+
+class TermBasis:
+    """Terms evaluated once on patients' true covariates; `at` gives their sum at any times."""
+
+    def __init__(self, terms: list[Term], frame: pd.DataFrame) -> None:
+        self.terms = terms
+        self.basis = np.column_stack([t.basis(frame) for t in terms] or [np.zeros(len(frame))])
+
+    def at(self, hours: np.ndarray, *, per_kg: bool = True) -> np.ndarray:
+        """Sum of the terms at each time, (patients, times); per_kg False drops the terms that
+        act only under weight-based dosing."""
+        hours = np.atleast_1d(np.asarray(hours, dtype=np.float64))
+        if not self.terms:
+            return np.zeros((len(self.basis), len(hours)))
+        weights = np.array(
+            [t.coef * t.profile(hours) * (per_kg or t.dosing == "any") for t in self.terms]
+        )
+        return self.basis @ weights
 
 
 class Drug(Strict):
@@ -102,8 +147,23 @@ class Route(Strict):
     dose_unit: Literal["mg/kg", "mg"]
 
 
+class Heterogeneity(Strict):
+    """Between-trial SDs (log-odds): each trial draws its own shift of the non-specific
+    component and of the drug effect, shared by all its patients."""
+
+    expectancy_sd: float = Field(ge=0)
+    drug_sd: float = Field(ge=0)
+    source: str = Field(min_length=1)
+
+
+BACKGROUNDS = ("none", "continued", "new")
+
+
 class ResponseModel(Strict):
     expectancy: dict[str, Curve]
+    background: dict[str, Curve]
+    natural_course: Curve
+    heterogeneity: Heterogeneity
     drug_effect: float
     time_weight: Curve
     ed50: float = Field(gt=0)
@@ -111,7 +171,8 @@ class ResponseModel(Strict):
     repeat_gain: float = Field(ge=0)
     repeat_sessions: float = Field(gt=0)
     carryover_halflife_days: float = Field(gt=0)
-    terms: list[Term]
+    prognostic: list[Term]
+    predictive: list[Term]
     improve_scale: float = Field(gt=0)
     worsen_scale: float = Field(gt=0)
     visit_correlation: float = Field(ge=0, lt=1)
@@ -160,6 +221,8 @@ class EffectModel(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> EffectModel:
+        if set(self.response.background) != set(BACKGROUNDS):
+            raise ValueError(f"response.background: needs curves for {', '.join(BACKGROUNDS)}")
         for name, drug in self.drugs.items():
             if name not in DRUGS:
                 raise ValueError(f"drugs: unknown drug {name!r}; use one of {', '.join(DRUGS)}")
@@ -175,6 +238,10 @@ class EffectModel(Strict):
         r = self.routes[route]
         per_kg = dose / REFERENCE_WEIGHT_KG if r.dose_unit == "mg" else dose
         return per_kg * r.bioavailability * self.drugs[drug].potency
+
+    def per_kg(self, route: str) -> bool:
+        """Whether a route's dose is weight-based (mg/kg)."""
+        return self.routes[route].dose_unit == "mg/kg"
 
     def dose_factor(self, drug: str, route: str, dose: float) -> float:
         """Saturating (Emax) drug effect relative to the reference dose; 0 for inactive drugs."""

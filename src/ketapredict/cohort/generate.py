@@ -30,18 +30,21 @@ def generate_trial(
     id_offset: int = 0,
     horizon_days: float = 28.0,
     block_size: int | None = None,
+    typical_trial: bool = False,
 ) -> Cohort:
     """Simulate `n` randomized patients of one trial design. With `block_size`, patients
     form consecutive blocks of that size, each randomized exactly as one trial of that size
-    (how `replicate` simulates many trials in one vectorized call)."""
+    and drawing its own trial effects (how `replicate` simulates many trials in one vectorized
+    call). `typical_trial`: every trial effect 0 (the design's population value)."""
     cov = _baseline_covariates(spec, population, n, rng)
     blocks = np.arange(n) // (block_size or n)
     arms = assign_arms(spec, blocks, rng)
     latent = rng.standard_normal(n)
+    effects = truth.draw_trial_effects(model, blocks, rng, typical=typical_trial)
     dropout = _dropout(spec, cov, arms.shape[1], rng)
-    trial = Trial(spec, model, rng, dropout, blocks)
+    trial = Trial(spec, model, rng, dropout, blocks, effects)
     visits, outcomes = _simulate_periods(trial, cov, arms, latent)
-    true = truth.truth_table(spec, model, cov, outcomes, horizon_days)
+    true = truth.truth_table(spec, model, cov, outcomes, horizon_days, effects, trial.rating_sd)
     patients = mask_covariates(spec.missingness, spec.missingness.columns, cov, rng)
     return frames.finish(spec, patients, visits, outcomes, true, id_offset)
 

@@ -1,8 +1,9 @@
 """Rating-scale trajectories, response and remission, and relapse after response.
 
 At every visit y* = eta + L, L standard logistic (a Gaussian copula makes visits of one
-patient correlated), response <=> y* > 0, so P(response) = sigmoid(eta) exactly. The scale
-score is a monotone map of y*, built so that score <= baseline / 2 exactly when y* > 0.
+patient correlated), true response <=> y* > 0, so P(true response) = sigmoid(eta) exactly. The
+true score is a monotone map of y*, built so that it is <= baseline / 2 exactly when y* > 0;
+the recorded score adds the rater's error, and response is judged on the recorded score.
 """
 
 from __future__ import annotations
@@ -59,13 +60,15 @@ def noise_correlation(model: EffectModel, hours: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Trajectory:
-    """Latent visit states of one arm-period: hours (V,), eta and ystar (n, V), uniforms (n, V)."""
+    """Latent visit states of one arm-period: hours (V,), eta and ystar (n, V), uniforms (n, V),
+    and each rating's error in scale points (n, V)."""
 
     hours: np.ndarray
     eta: np.ndarray
     ystar: np.ndarray
     u: np.ndarray
     z_dissociation: np.ndarray
+    rating_error: np.ndarray
 
 
 def simulate_trajectory(
@@ -75,9 +78,11 @@ def simulate_trajectory(
     *,
     model: EffectModel,
     rng: np.random.Generator,
+    rating_sd: float = 0.0,
 ) -> Trajectory:
     """Latent states around the true log-odds `eta` (patients, visits): correlated logistic
-    noise per visit, plus the dissociation draw that shares the copula."""
+    noise per visit, plus the dissociation draw that shares the copula, and the rater's
+    independent error on each rating (SD `rating_sd` scale points)."""
     n = len(eta)
     L = np.linalg.cholesky(noise_correlation(model, hours))
     z = rng.standard_normal((n, len(hours) + 1)) @ L.T
@@ -85,7 +90,8 @@ def simulate_trajectory(
     z = np.sqrt(share) * patient_latent[:, None] + np.sqrt(1 - share) * z
     u = special.ndtr(z[:, :-1])
     ystar = eta + special.logit(u)
-    return Trajectory(hours, eta, ystar, u, z[:, -1])
+    error = rating_sd * rng.standard_normal(ystar.shape)
+    return Trajectory(hours, eta, ystar, u, z[:, -1], error)
 
 
 def truncated_ystar(eta: np.ndarray, u: np.ndarray, positive: np.ndarray) -> np.ndarray:
@@ -102,12 +108,18 @@ def response_threshold(baseline: np.ndarray) -> np.ndarray:
 
 
 def scores_from_ystar(
-    ystar: np.ndarray, baseline: np.ndarray, scale: Scale, model: EffectModel
+    ystar: np.ndarray,
+    baseline: np.ndarray,
+    scale: Scale,
+    model: EffectModel,
+    rating_error: np.ndarray | float = 0.0,
 ) -> np.ndarray:
+    """Recorded scores: the true score (monotone in y*, <= baseline / 2 exactly when y* > 0)
+    plus the rater's error, rounded and clipped to the scale."""
     m = model.response
     slope = np.where(ystar > 0, m.improve_scale, m.worsen_scale)
     improvement = response_threshold(baseline)[:, None] + slope * ystar
-    raw = baseline[:, None] * (1.0 - improvement)
+    raw = baseline[:, None] * (1.0 - improvement) + rating_error
     return np.clip(np.round(raw), 0, scale.max_score)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import Field, model_validator
 
@@ -254,9 +254,43 @@ def load_population(path: str | Path) -> PopulationSpec:
     return parse_model(PopulationSpec, data, source=str(path), error=SpecError)
 
 
-def load_effect_model(path: str | Path) -> EffectModel:
+class Scenario(Strict):
+    """An alternative truth: changes to configs/model.yaml (mappings merge key by key, a list
+    replaces the list). A hypothetical scenario goes beyond the evidence, for methods research."""
+
+    title: str
+    hypothetical: bool
+    description: str
+    changes: dict[str, Any] = {}
+
+
+def _overlay(base: Any, changes: dict[str, Any], where: str) -> Any:
+    out = dict(base)
+    for key, value in changes.items():
+        if key not in out:
+            raise SpecError(f"{where}.{key}: no such key in the effect model; check the spelling")
+        if isinstance(value, dict) and isinstance(out[key], dict):
+            out[key] = _overlay(out[key], value, f"{where}.{key}")
+        else:
+            out[key] = value
+    return out
+
+
+def load_effect_model(path: str | Path, scenario: str | Path | None = None) -> EffectModel:
+    """The effect model, with a scenario's changes applied when one is given."""
     data = load_yaml(path, error=SpecError)
-    return parse_model(EffectModel, data, source=str(path), error=SpecError)
+    source = str(path)
+    if scenario is not None:
+        raw = load_yaml(scenario, error=SpecError)
+        changes = parse_model(Scenario, raw, source=str(scenario), error=SpecError).changes
+        data = _overlay(data, changes, f"{scenario}: changes")
+        source = f"{path} with {scenario}"
+    return parse_model(EffectModel, data, source=source, error=SpecError)
+
+
+def read_effect_model(path: str | Path) -> EffectModel:
+    """The effect model a generate stage wrote down (data/synthetic/effect_model.json)."""
+    return EffectModel.model_validate_json(Path(path).read_text())
 
 
 def load_trials(
@@ -275,11 +309,14 @@ def load_trials(
 
 
 class SpecFiles(Protocol):
-    """Where the specs live: the trials folder, the population and the effect model files."""
+    """Where the specs live: the trials folder, the population and effect model files, and
+    the scenarios."""
 
     trials: Path
     population: Path
     model: Path
+
+    def scenario(self, name: str) -> Path: ...
 
 
 @dataclass(frozen=True)
@@ -291,8 +328,16 @@ class Specs:
     trials: dict[str, TrialSpec]
 
 
-def load_specs(files: SpecFiles) -> Specs:
-    """Load and cross-check the population, the effect model and every trial spec."""
+def load_specs(files: SpecFiles, scenario: str = "literature") -> Specs:
+    """Load and cross-check the population, the effect model under `scenario` and every trial
+    spec."""
+    path = files.scenario(scenario)
+    if not path.is_file():
+        known = sorted(p.stem for p in path.parent.glob("*.yaml"))
+        raise SpecError(
+            f"params.yaml: generate.scenario: no scenario {scenario!r} ({path} is missing); "
+            f"available: {', '.join(known) or 'none'}"
+        )
     population = load_population(files.population)
-    model = load_effect_model(files.model)
+    model = load_effect_model(files.model, path)
     return Specs(population, model, load_trials(files.trials, population, model))

@@ -2,52 +2,134 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy import special
 
 from ketapredict.cohort import frames
-from ketapredict.cohort.effects import EffectModel, Term, linear_predictor
+from ketapredict.cohort.effects import EffectModel, Term, TermBasis, linear_predictor
 from ketapredict.cohort.outcomes import end_of_course_hours, response_threshold
 from ketapredict.cohort.specs import Arm, TrialSpec
 
 
-def response_modifier(model: EffectModel, frame: pd.DataFrame) -> np.ndarray:
-    """Each patient's true shift of the drug effect (log-odds), from the response terms."""
-    return linear_predictor(model.response.terms, frame)
+@dataclass(frozen=True)
+class TrialEffects:
+    """Each patient's trial-level shifts (log-odds): of the non-specific component, and of
+    the drug effect. Patients of one trial share them."""
+
+    expectancy: np.ndarray
+    drug: np.ndarray
+
+    def take(self, idx: np.ndarray) -> TrialEffects:
+        return TrialEffects(self.expectancy[idx], self.drug[idx])
+
+
+def draw_trial_effects(
+    model: EffectModel, blocks: np.ndarray, rng: np.random.Generator, *, typical: bool = False
+) -> TrialEffects:
+    """One draw per trial (block) of the heterogeneity model; `typical`: every shift 0, the
+    design's typical trial (its population value)."""
+    h = model.response.heterogeneity
+    count = int(blocks.max()) + 1 if len(blocks) else 0
+    z = rng.standard_normal((count, 2))
+    if typical:
+        z[:] = 0.0
+    return TrialEffects(h.expectancy_sd * z[blocks, 0], h.drug_sd * z[blocks, 1])
+
+
+@dataclass(frozen=True)
+class Patients:
+    """What the truth needs of a set of patients: true covariates, the prognostic and
+    predictive terms evaluated on them, and their trial's shifts."""
+
+    covariates: pd.DataFrame
+    prognostic: TermBasis
+    predictive: TermBasis
+    effects: TrialEffects
+
+    @classmethod
+    def of(cls, model: EffectModel, covariates: pd.DataFrame, effects: TrialEffects) -> Patients:
+        r = model.response
+        return cls(
+            covariates, TermBasis(r.prognostic, covariates), TermBasis(r.predictive, covariates),
+            effects,
+        )  # fmt: skip
+
+
+def background_logodds(
+    model: EffectModel, arm: Arm, covariates: pd.DataFrame, hours: np.ndarray
+) -> np.ndarray:
+    """The arm's oral antidepressant (a continued one only where the patient takes one) and
+    the natural course, per patient and visit."""
+    r = model.response
+    curve = r.background[arm.background].at(hours)[None, :]
+    if arm.background == "continued":
+        curve = curve * covariates["antidepressant"].to_numpy(dtype=np.float64)[:, None]
+    return curve + r.natural_course.at(hours)[None, :]
+
+
+def response_logodds(
+    model: EffectModel, arm: Arm, hours: np.ndarray, patients: Patients
+) -> np.ndarray:
+    """True log-odds of response (improvement >= 50 %, before rater noise) on `arm` at each
+    visit time, per patient, shape (patients, visits): the non-specific part (expectancy,
+    background, natural course, prognostic terms, the trial's shift) plus the session-weighted,
+    dose-scaled drug effect (with the trial's shift and the predictive terms)."""
+    hours = np.atleast_1d(np.asarray(hours, dtype=np.float64))
+    r = model.response
+    expectancy = r.expectancy[model.drugs[arm.drug].expectancy].at(hours)[None, :]
+    eta = (
+        expectancy
+        + background_logodds(model, arm, patients.covariates, hours)
+        + patients.prognostic.at(hours)
+        + patients.effects.expectancy[:, None]
+    )
+    dose_factor = model.dose_factor(arm.drug, arm.route, arm.dose)
+    if dose_factor == 0:
+        return eta
+    weight = model.session_weight(hours, np.asarray(arm.session_hours())) * dose_factor
+    drug = r.drug_effect + patients.effects.drug[:, None]
+    drug = drug + patients.predictive.at(hours, per_kg=model.per_kg(arm.route))
+    return eta + weight[None, :] * drug
+
+
+# Gauss-Hermite nodes and weights for expectations over a standard normal rater error.
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(16)
+_WEIGHTS = _WEIGHTS / np.sqrt(2.0 * np.pi)
+
+
+def _latent_shift(gap: np.ndarray, model: EffectModel) -> np.ndarray:
+    """The latent y* at which the improvement exceeds the response cut-off by `gap`."""
+    slope = np.where(gap >= 0, model.response.improve_scale, model.response.worsen_scale)
+    return gap / slope
+
+
+def response_probability(
+    logodds: np.ndarray,
+    baseline: np.ndarray,
+    threshold: float,
+    model: EffectModel,
+    noise_sd: np.ndarray | float = 0.0,
+) -> np.ndarray:
+    """P(recorded improvement >= threshold) from the true log-odds of response, inverting the
+    generator's score map and integrating over the rater's error (SD `noise_sd` in scale
+    points, Gauss-Hermite); exact for the rounded scores at threshold 0.5."""
+    baseline = np.asarray(baseline, dtype=np.float64)
+    gap = np.zeros_like(baseline) if threshold == 0.5 else threshold - response_threshold(baseline)
+    noise = np.broadcast_to(np.asarray(noise_sd, dtype=np.float64), baseline.shape)
+    if not np.any(noise > 0):
+        return special.expit(logodds - _latent_shift(gap, model))
+    p = np.zeros(np.broadcast(logodds, baseline).shape)
+    for x, w in zip(_NODES, _WEIGHTS, strict=True):
+        p += w * special.expit(logodds - _latent_shift(gap + noise * x / baseline, model))
+    return p
 
 
 def relapse_lp(model: EffectModel, frame: pd.DataFrame) -> np.ndarray:
     """Each patient's true relapse linear predictor (log hazard ratio), from the relapse terms."""
     return linear_predictor(model.relapse.terms, frame)
-
-
-def response_logodds(
-    model: EffectModel, arm: Arm, hours: np.ndarray, modifier: np.ndarray
-) -> np.ndarray:
-    """True log-odds of response (improvement >= 50 %) on `arm` at each visit time, per patient:
-    expectancy plus the session-weighted, dose-scaled drug effect. Shape (patients, visits)."""
-    weight = model.session_weight(hours, np.asarray(arm.session_hours()))
-    dose_factor = model.dose_factor(arm.drug, arm.route, arm.dose)
-    curve = model.response.expectancy[model.drugs[arm.drug].expectancy]
-    eta = np.empty((len(modifier), len(hours)))
-    for j, h in enumerate(hours):
-        base = float(curve.at(h))
-        eta[:, j] = base + weight[j] * dose_factor * (model.response.drug_effect + modifier)
-    return eta
-
-
-def response_probability(
-    logodds: np.ndarray, baseline: np.ndarray, threshold: float, model: EffectModel
-) -> np.ndarray:
-    """P(improvement >= threshold) from the true log-odds of response (improvement >= 50 %),
-    inverting the generator's score map; exact for the rounded scores at threshold 0.5."""
-    if threshold == 0.5:
-        return special.expit(logodds)
-    c = response_threshold(baseline)
-    gap = threshold - c
-    slope = np.where(gap >= 0, model.response.improve_scale, model.response.worsen_scale)
-    return special.expit(logodds - gap / slope)
 
 
 def relapse_probability(model: EffectModel, lp: np.ndarray, horizon_days: float) -> np.ndarray:
@@ -68,121 +150,265 @@ def reference_arms(spec: TrialSpec, model: EffectModel) -> tuple[str, str | None
     return active[0], spec.control or next(inactive, None)
 
 
+# The standard comparators every patient's benefit is also given against: one IV infusion
+# of saline, or of midazolam 0.045 mg/kg (the active placebo of the ketamine trials).
+STANDARD_COMPARATORS = {
+    "saline": Arm(name="saline", drug="saline", route="iv", dose=0.0),
+    "midazolam": Arm(name="midazolam", drug="midazolam", route="iv", dose=0.045),
+}
+# Covariates the truth keeps as they truly were (the patients table has them as recorded).
+TRUE_COLUMNS = (
+    "family_history_aud", "prior_suicide_attempt", "benzodiazepine_mg", "bmi", "age",
+    "n_failed_trials", "baseline_madrs", "episode_months", "anxious_depression",
+    "comorbid_ptsd", "antidepressant",
+)  # fmt: skip
+
+
 def truth_table(
     spec: TrialSpec,
     model: EffectModel,
     covariates: pd.DataFrame,
     outcomes: pd.DataFrame,
     horizon_days: float,
+    effects: TrialEffects,
+    noise_sd: float,
 ) -> pd.DataFrame:
-    """Per patient: true response probabilities under the active arm and the comparator
-    (counterfactual for both), at 24 h after the first dose and at the end of the course,
-    and the true relapse linear predictor and probability by the horizon."""
+    """Per patient, every quantity counterfactual: true log-odds and probabilities of recorded
+    response on the design's active arm (24 h and end of course), under the design's comparator
+    and under each standard comparator at 24 h, the true benefit (risk and log-odds
+    difference), the trial's shifts, the relapse truth and the true covariate values."""
     n = len(covariates)
-    modifier = response_modifier(model, covariates)
+    patients = Patients.of(model, covariates, effects)
     ref_active, ref_control = reference_arms(spec, model)
     active_rows = outcomes[outcomes["is_active"]].drop_duplicates("patient")
     own = pd.Series(ref_active, index=range(n), dtype=object)
     own[active_rows["patient"].to_numpy()] = active_rows["arm"].astype(str).to_numpy()
-    control = spec.arm(ref_control) if ref_control else _NO_CONTROL
-    eta_24, eta_end = _active_logodds(spec, model, own, modifier)
-    eta_control = _logodds_at(model, control, 24.0, modifier)
+    background = spec.arm(ref_active).background
+    control = spec.arm(ref_control) if ref_control else STANDARD_COMPARATORS["saline"]
+    control = control.model_copy(update={"background": background})
+    eta_24, eta_end = _active_logodds(spec, model, own, patients)
+    eta = {"control": _logodds_at(model, control, 24.0, patients)}
+    for name, arm in STANDARD_COMPARATORS.items():
+        arm = arm.model_copy(update={"background": background})
+        eta[name] = _logodds_at(model, arm, 24.0, patients)
+    baseline = _baseline_scores(outcomes, n)
+    noise = np.full(n, noise_sd)
+
+    def p(logodds: np.ndarray) -> np.ndarray:
+        return response_probability(logodds, baseline, 0.5, model, noise)
+
+    p_24 = p(eta_24)
     lp = np.full(n, np.nan)
     lp[active_rows["patient"].to_numpy()] = active_rows["relapse_lp"].to_numpy()
-    return pd.DataFrame(
-        {
-            "patient": np.arange(n),
-            "active_arm": pd.Categorical(own.to_numpy()),
-            "control_arm": frames.category(control.name, n),
-            "logodds_active_24h": eta_24,
-            "logodds_control_24h": eta_control,
-            "logodds_active_end": eta_end,
-            "p_response_active_24h": special.expit(eta_24),
-            "p_response_control_24h": special.expit(eta_control),
-            "p_response_active_end": special.expit(eta_end),
-            "relapse_lp": lp,
-            "p_relapse_horizon": relapse_probability(model, lp, horizon_days),
-            "relapse_horizon_days": horizon_days,
-        }
-    )
+    columns = {
+        "patient": np.arange(n),
+        "active_arm": pd.Categorical(own.to_numpy()),
+        "control_arm": frames.category(control.name, n),
+        "trial_shift_expectancy": effects.expectancy,
+        "trial_shift_drug": effects.drug,
+        "logodds_active_24h": eta_24,
+        "logodds_control_24h": eta["control"],
+        "logodds_saline_24h": eta["saline"],
+        "logodds_midazolam_24h": eta["midazolam"],
+        "logodds_active_end": eta_end,
+        "p_response_active_24h": p_24,
+        "p_response_control_24h": p(eta["control"]),
+        "p_response_saline_24h": p(eta["saline"]),
+        "p_response_midazolam_24h": p(eta["midazolam"]),
+        "p_response_active_end": p(eta_end),
+        "benefit_logodds_24h": eta_24 - eta["control"],
+        "rating_noise_sd": noise,
+        "relapse_lp": lp,
+        "p_relapse_horizon": relapse_probability(model, lp, horizon_days),
+        "relapse_horizon_days": horizon_days,
+    }
+    columns["benefit_risk_24h"] = p_24 - columns["p_response_control_24h"]
+    for name in TRUE_COLUMNS:
+        if name in covariates:
+            columns[f"true_{name}"] = covariates[name].to_numpy(dtype=np.float64)
+    return pd.DataFrame(columns)
 
 
-# The comparator of a design without a concurrent control: an IV saline infusion.
-_NO_CONTROL = Arm(name="saline", drug="saline", route="iv", dose=0.0)
+def _baseline_scores(outcomes: pd.DataFrame, n: int) -> np.ndarray:
+    """Each patient's baseline score on the trial's scale: their active period's if they had
+    one, else their first period's."""
+    first = outcomes.drop_duplicates("patient")
+    baseline = np.empty(n)
+    baseline[first["patient"].to_numpy()] = first["baseline_score"].to_numpy()
+    active = outcomes[outcomes["is_active"]].drop_duplicates("patient")
+    baseline[active["patient"].to_numpy()] = active["baseline_score"].to_numpy()
+    return baseline
 
 
 def _active_logodds(
-    spec: TrialSpec, model: EffectModel, own: pd.Series, modifier: np.ndarray
+    spec: TrialSpec, model: EffectModel, own: pd.Series, patients: Patients
 ) -> tuple[np.ndarray, np.ndarray]:
     """True log-odds on each patient's own active arm at 24 h and at the end of its course."""
-    eta_24, eta_end = np.empty(len(own)), np.empty(len(own))
+    n = len(own)
+    eta_24, eta_end = np.empty(n), np.empty(n)
     for name in own.unique():
         arm, rows = spec.arm(name), (own == name).to_numpy()
-        eta_24[rows] = _logodds_at(model, arm, 24.0, modifier[rows])
-        eta_end[rows] = _logodds_at(model, arm, end_of_course_hours(spec, arm), modifier[rows])
+        end = end_of_course_hours(spec, arm)
+        both = response_logodds(model, arm, np.array([24.0, end]), patients)
+        eta_24[rows], eta_end[rows] = both[rows, 0], both[rows, 1]
     return eta_24, eta_end
 
 
-def _logodds_at(model: EffectModel, arm: Arm, hours: float, modifier: np.ndarray) -> np.ndarray:
-    return response_logodds(model, arm, np.array([hours]), modifier)[:, 0]
+def _logodds_at(model: EffectModel, arm: Arm, hours: float, patients: Patients) -> np.ndarray:
+    return response_logodds(model, arm, np.array([hours]), patients)[:, 0]
 
 
-RESPONSE_SCALE = "log-odds of response at 24 h after one IV 0.5 mg/kg ketamine session"
+RESPONSE_SCALE = "log-odds of response"
 RELAPSE_SCALE = "log hazard ratio of relapse after response (Weibull proportional hazards)"
 
 
-def _term_rows(terms: list[Term], outcome: str, scale: str) -> list[dict[str, object]]:
+def _shape(t: Term) -> str:
+    """The term's shape in words: transform, cap, dosing and time profile."""
+    parts = [t.transform]
+    if t.transform in ("hinge", "step"):
+        parts[0] += f" at {t.knot:g}"
+    if t.cap is not None:
+        parts.append(f"capped at {t.cap:g}")
+    if t.dosing == "per_kg":
+        parts.append("weight-based dosing only")
+    if t.time is not None:
+        pairs = ", ".join(
+            f"{v:g} at {h:g} h" for h, v in zip(t.time.hours, t.time.values, strict=True)
+        )
+        parts.append(f"x ({pairs})")
+    return "; ".join(parts)
+
+
+def _term_rows(terms: list[Term], outcome: str, role: str, scale: str) -> list[dict[str, object]]:
     return [
         {
             "outcome": outcome,
+            "role": role,
             "kind": "interaction" if len(t.covariates) > 1 else "characteristic",
             "characteristic": "+".join(t.covariates),
             "term": t.label,
             "transform": t.transform,
-            "center": t.knot if t.transform == "hinge" else t.center,
+            "center": t.knot if t.transform in ("hinge", "step") else t.center,
             "size": t.coef,
             "unit": t.unit,
+            "shape": _shape(t),
             "scale": scale,
+            "source": t.source,
+            "assumption": t.assumption,
         }
         for t in terms
     ]
 
 
 def _row(
-    outcome: str, kind: str, name: str, size: float, unit: str, scale: str
+    outcome: str, role: str, name: str, size: float, unit: str, scale: str, source: str
 ) -> dict[str, object]:
     return {
         "outcome": outcome,
-        "kind": kind,
+        "role": role,
+        "kind": role,
         "characteristic": name,
         "term": name,
         "transform": "",
         "center": 0.0,
         "size": float(size),
         "unit": unit,
+        "shape": "",
         "scale": scale,
+        "source": source,
+        "assumption": source.lower().startswith("assumption"),
     }
 
 
+CALIBRATED = "calibrated to the tuned published targets (scripts/calibrate.py)"
+
+
 def effects_table(model: EffectModel) -> pd.DataFrame:
-    """One row per true effect (characteristic, outcome, size on the model's scale)."""
+    """One row per true effect: outcome, role (prognostic: every arm; predictive: modifies the
+    drug effect; treatment, non-specific, heterogeneity, relapse, adverse), size and source."""
     r = model.response
-    rows = _term_rows(r.terms, "response", RESPONSE_SCALE)
+    rows = _term_rows(r.prognostic, "response", "prognostic", RESPONSE_SCALE)
+    rows += _term_rows(r.predictive, "response", "predictive", RESPONSE_SCALE)
     rows.append(
-        _row("response", "treatment", "drug_effect", r.drug_effect, "log-odds", RESPONSE_SCALE)
+        _row(
+            "response",
+            "treatment",
+            "drug_effect",
+            r.drug_effect,
+            "log-odds at 24 h",
+            RESPONSE_SCALE,
+            CALIBRATED,
+        )
     )
-    rows.append(_row("response", "treatment", "ed50", r.ed50, "mg/kg IV-equivalent", "Emax dose"))
+    rows.append(
+        _row(
+            "response",
+            "treatment",
+            "ed50",
+            r.ed50,
+            "mg/kg IV-equivalent",
+            "Emax dose",
+            "Fava 2020 Mol Psychiatry 25:1592 (0.5 and 1.0 mg/kg separate, 0.1 does not)",
+        )
+    )
+    h = r.heterogeneity
+    rows.append(
+        _row(
+            "response",
+            "heterogeneity",
+            "trial_sd_drug",
+            h.drug_sd,
+            "SD between trials",
+            RESPONSE_SCALE,
+            h.source,
+        )
+    )
+    rows.append(
+        _row(
+            "response",
+            "heterogeneity",
+            "trial_sd_expectancy",
+            h.expectancy_sd,
+            "SD between trials",
+            RESPONSE_SCALE,
+            h.source,
+        )
+    )
     for name, curve in r.expectancy.items():
         rows.append(
             _row(
                 "response",
-                "expectancy",
-                name,
+                "non-specific",
+                f"expectancy:{name}",
                 float(curve.at(24.0)),
                 "log-odds at 24 h",
-                "expectancy",
+                RESPONSE_SCALE,
+                CALIBRATED,
             )
         )
+    for name, curve in r.background.items():
+        rows.append(
+            _row(
+                "response",
+                "non-specific",
+                f"background:{name}",
+                float(curve.at(672.0)),
+                "log-odds at day 28",
+                RESPONSE_SCALE,
+                "configs/model.yaml response.background",
+            )
+        )
+    rows.append(
+        _row(
+            "response",
+            "non-specific",
+            "natural_course",
+            float(r.natural_course.at(2016.0)),
+            "log-odds at 12 weeks",
+            RESPONSE_SCALE,
+            "Posternak 2001; Whiteford 2013 (derived)",
+        )
+    )
     for name, route in model.routes.items():
         rows.append(
             _row(
@@ -192,22 +418,53 @@ def effects_table(model: EffectModel) -> pd.DataFrame:
                 route.bioavailability,
                 "fraction",
                 "bioavailability",
+                "configs/model.yaml routes",
             )
         )
     for name, drug in model.drugs.items():
         if drug.active:
             rows.append(
-                _row("response", "treatment", f"drug:{name}", drug.potency, "x racemic", "potency")
+                _row(
+                    "response",
+                    "treatment",
+                    f"drug:{name}",
+                    drug.potency,
+                    "x racemic",
+                    "potency",
+                    CALIBRATED,
+                )
             )
-    rows += _term_rows(model.relapse.terms, "relapse", RELAPSE_SCALE)
+    rows += _term_rows(model.relapse.terms, "relapse", "relapse", RELAPSE_SCALE)
     rel = model.relapse
-    rows.append(_row("relapse", "baseline", "weibull_shape", rel.weibull_shape, "", "Weibull"))
-    rows.append(_row("relapse", "baseline", "median_days", rel.median_days, "days", "Weibull"))
+    rows.append(
+        _row("relapse", "baseline", "weibull_shape", rel.weibull_shape, "", "Weibull", "assumption")
+    )
+    rows.append(
+        _row("relapse", "baseline", "median_days", rel.median_days, "days", "Weibull", CALIBRATED)
+    )
     a = model.adverse
     for name, rates in a.events.items():
         rows.append(
-            _row(f"ae_{name}", "treatment", "active", rates.active, "per session", "probability")
+            _row(
+                f"ae_{name}",
+                "adverse",
+                "active",
+                rates.active,
+                "per session",
+                "probability",
+                "trials.md section 4",
+            )
         )
     for name, rate in a.cumulative_per_session.items():
-        rows.append(_row(f"ae_{name}", "treatment", "per_session", rate, "per session", "hazard"))
+        rows.append(
+            _row(
+                f"ae_{name}",
+                "adverse",
+                "per_session",
+                rate,
+                "per session",
+                "hazard",
+                "assumption anchored on trials.md section 4",
+            )
+        )
     return pd.DataFrame(rows)

@@ -46,11 +46,21 @@ def _split(cohort: Cohort, size: int, count: int) -> list[Cohort]:
 
 
 def simulate_trials(
-    world: World, name: str, n: int, replications: int, rng: np.random.Generator
+    world: World,
+    name: str,
+    n: int,
+    replications: int,
+    rng: np.random.Generator,
+    *,
+    typical: bool = False,
 ) -> list[Cohort]:
-    """`replications` independent trials of size n, simulated in one vectorized call."""
+    """`replications` independent trials of size n, simulated in one vectorized call, each
+    drawing its own trial effects (`typical`: none, the design's typical trial)."""
     spec = world.trials[name]
-    big = generate_trial(spec, world.population, world.model, n * replications, rng, block_size=n)
+    big = generate_trial(
+        spec, world.population, world.model, n * replications, rng, block_size=n,
+        typical_trial=typical,
+    )  # fmt: skip
     return _split(big, n, replications)
 
 
@@ -66,19 +76,26 @@ def replicate_trial(
 
 
 def population_values(world: World, name: str, *, n: int, seed: int) -> dict[str, float]:
-    """The design's value of each target at a very large size (its population value)."""
+    """The design's value of each target at a very large size in its typical trial (every
+    trial effect 0): its population value."""
     spec = world.trials[name]
-    (cohort,) = simulate_trials(world, name, n, 1, _rng(seed, name, "population"))
+    (cohort,) = simulate_trials(world, name, n, 1, _rng(seed, name, "population"), typical=True)
     return {t.label: compute(t, cohort, enrolled=spec.published_n) for t in spec.published}
 
 
 def _pooled_trials(
-    world: World, designs: list[str], n: int, replications: int, rng: np.random.Generator
+    world: World,
+    designs: list[str],
+    n: int,
+    replications: int,
+    rng: np.random.Generator,
+    *,
+    typical: bool = False,
 ) -> list[Cohort]:
     """Meta-samples: each replication pools the designs, n split evenly between them."""
     sizes = np.diff(np.linspace(0, n, len(designs) + 1).round().astype(int))
     per_design = [
-        simulate_trials(world, name, int(size), replications, rng)
+        simulate_trials(world, name, int(size), replications, rng, typical=typical)
         for name, size in zip(designs, sizes, strict=True)
     ]
     return [
@@ -96,7 +113,9 @@ def replicate_pooled(
     key = "+".join(designs) + f"/{n}"
     samples = _pooled_trials(world, designs, n, replications, _rng(seed, key))
     values = [[compute(p.target, c, enrolled=n) for c in samples] for p in group]
-    (big,) = _pooled_trials(world, designs, population_n, 1, _rng(seed, key, "population"))
+    (big,) = _pooled_trials(
+        world, designs, population_n, 1, _rng(seed, key, "population"), typical=True
+    )
     return values, [compute(p.target, big, enrolled=n) for p in group]
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from ketapredict import explain as ex
 from ketapredict import tracking
 from ketapredict.baseline import load_baseline
-from ketapredict.cohort.specs import load_effect_model
+from ketapredict.cohort.specs import read_effect_model
 from ketapredict.contract import ID, TASKS, Task
 from ketapredict.features import build_features, feature_names
 from ketapredict.io import (
@@ -72,7 +72,7 @@ def explain_task(paths: Layout, task: Task) -> Explanation:
     shap_values = ex.tree_shap(model, X)
     per = ex.by_characteristic(shap_values, task)
     imp = ex.importance(per)
-    effects = load_effect_model(paths.model)
+    effects = read_effect_model(paths.synthetic_model)
     dose = np.array(
         [
             effects.dose_factor(d, r, x)

@@ -6,7 +6,7 @@ import logging
 
 import pandas as pd
 
-from ketapredict.cohort.specs import load_effect_model
+from ketapredict.cohort.specs import read_effect_model
 from ketapredict.config import FeaturesParams
 from ketapredict.contract import TASKS
 from ketapredict.datasets import TaskTable, assign_split, relapse_table, responder_table
@@ -25,7 +25,7 @@ def build(paths: Layout, params: FeaturesParams) -> dict[str, TaskTable]:
         read_parquet(paths.synthetic_table(name))
         for name in ("patients", "visits", "outcomes", "truth")
     )
-    model = load_effect_model(paths.model)
+    model = read_effect_model(paths.synthetic_model)
     label = params.responder_label
     tables = {
         "responder": responder_table(

@@ -38,12 +38,17 @@ def build(params: GenerateParams, specs: Specs) -> Cohort:
 
 
 def run(paths: Layout, params: GenerateParams) -> Cohort:
-    specs = load_specs(paths)
+    specs = load_specs(paths, params.scenario)
     cohort = build(params, specs)
-    meta = {"ketapredict_version": __version__, "seed": str(params.seed)}
+    meta = {
+        "ketapredict_version": __version__,
+        "seed": str(params.seed),
+        "scenario": params.scenario,
+    }
     for name in COHORT_TABLES:
         write_parquet(getattr(cohort, name), paths.synthetic_table(name), metadata=meta)
     write_parquet(effects_table(specs.model), paths.synthetic_table("effects"), metadata=meta)
+    write_text(specs.model.model_dump_json(indent=1) + "\n", paths.synthetic_model)
     write_text(data_dictionary(specs.population).to_csv(index=False), paths.dictionary)
     log.info(
         "generated %d patients, %d visits from %d designs",

@@ -95,10 +95,11 @@ def simulate(world: World, pooled: list[PooledTarget], params: ReplicateParams) 
     return records
 
 
-def run(paths: Layout, params: ReplicateParams) -> list[Record]:
+def run(paths: Layout, params: ReplicateParams, scenario: str = "literature") -> list[Record]:
+    """Replicate every preset under the effect model's `scenario`."""
     from ketapredict import tracking
 
-    specs = load_specs(paths)
+    specs = load_specs(paths, scenario)
     require_patients(params.population_size, what="replicate.population_size")
     world = World(specs.population, specs.model, specs.trials)
     records = simulate(world, load_pooled(paths.pooled, set(specs.trials)), params)
@@ -108,7 +109,9 @@ def run(paths: Layout, params: ReplicateParams) -> list[Record]:
     write_text(to_markdown(records, **options), paths.replication_md)
     write_text(to_html(records, **options), paths.replication_html)
     with tracking.start_run(
-        root=paths.root, stage="replicate", params={"replicate": params.model_dump()}
+        root=paths.root,
+        stage="replicate",
+        params={"replicate": params.model_dump(), "generate.scenario": scenario},
     ):
         tracking.log_metrics(totals)
         for path in (paths.replication, paths.replication_md, paths.replication_html):
