@@ -51,6 +51,27 @@ def test_every_preset_loads(specs) -> None:
             lambda d: d.update(dropout={"rate": 0.1, "mechanism": "mar", "depends_on": "iq"}),
             "undefined covariate 'iq'",
         ),
+        (
+            lambda d: d.update(
+                measurement={"misclassified": {"age": {"sensitivity": 0.9, "specificity": 0.9}}}
+            ),
+            r"measurement\.misclassified\.age: only a 0/1 \(bernoulli\) covariate",
+        ),
+        (
+            lambda d: d.update(measurement={"noisy": {"female": {"cv": 0.2}}}),
+            r"measurement\.noisy\.female: multiplicative noise needs a non-negative",
+        ),
+        (
+            lambda d: d.update(measurement={"noisy": {"weight_kg": {"cv": 0.2}}}),
+            r"measurement\.noisy: undefined covariate 'weight_kg'",
+        ),
+        (lambda d: d.update(measurement={"rater_sd": -1.0}), r"measurement\.rater_sd"),
+        (
+            lambda d: d.update(
+                measurement={"misclassified": {"female": {"sensitivity": 1.2, "specificity": 1}}}
+            ),
+            r"measurement\.misclassified\.female\.sensitivity",
+        ),
     ],
 )
 def test_bad_parallel_spec_is_rejected(tmp_path, specs, change, message) -> None:
@@ -147,3 +168,9 @@ def test_a_boolean_is_not_a_count(tmp_path, specs) -> None:
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(SpecError, match="published_n: Input should be a valid integer"):
         load_trial(path, specs.population, specs.model)
+
+
+def test_a_trial_records_with_literature_error_unless_it_says_otherwise(specs) -> None:
+    trial = specs.trials["murrough2013"].measurement
+    assert trial.rater_sd == 1.6
+    assert trial.misclassified["family_history_aud"].sensitivity == 0.6

@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol
 from pydantic import Field, model_validator
 
 from ketapredict.cohort.effects import DRUGS, ROUTES, EffectModel
+from ketapredict.cohort.measurement import Measurement
 from ketapredict.cohort.population import Inclusion, Override, PopulationSpec, apply_overrides
 from ketapredict.cohort.scales import SCALES, Scale
 from ketapredict.errors import SpecError
@@ -164,6 +165,7 @@ class TrialSpec(Strict):
     follow_up_min_days: float | None = Field(default=None, gt=0)
     dropout: Dropout = Dropout()
     missingness: Missingness = Missingness()
+    measurement: Measurement = Measurement()
     published: list[Target] = []
 
     @model_validator(mode="after")
@@ -228,6 +230,7 @@ class TrialSpec(Strict):
         for name in named:
             if name not in known:
                 raise ValueError(f"undefined covariate {name!r}")
+        self.measurement.check_columns(population)
         for arm in self.arms:
             if arm.drug not in model.drugs or arm.route not in model.routes:
                 raise ValueError(f"arm {arm.name!r}: drug or route missing from the effect model")
