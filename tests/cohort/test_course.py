@@ -7,6 +7,7 @@ import pandas as pd
 
 from ketapredict.cohort.course import ArmPeriod, Trial, schedule, simulate_course
 from ketapredict.cohort.population import draw_covariates
+from ketapredict.cohort.truth import draw_trial_effects
 from tests.conftest import simple_trial
 
 
@@ -26,7 +27,9 @@ def _course(specs, dropout_hours: np.ndarray, seed: int = 1):
     n = len(dropout_hours)
     rng = np.random.default_rng(seed)
     cov = draw_covariates(specs.population, n, rng)
-    trial = Trial(spec, specs.model, rng, dropout_hours, np.zeros(n, dtype=int))
+    blocks = np.zeros(n, dtype=int)
+    effects = draw_trial_effects(specs.model, blocks, rng)
+    trial = Trial(spec, specs.model, rng, dropout_hours, blocks, effects)
     group = ArmPeriod(
         arm=spec.arms[0],
         period=0,

@@ -26,7 +26,7 @@ def _load(tmp_path: Path, data: dict[str, Any], specs) -> None:
 def test_every_preset_loads(specs) -> None:
     assert set(specs.trials) == {
         "berman2000", "zarate2006", "murrough2013", "feder2014",
-        "murrough2013_serial", "sustain1", "realworld",
+        "murrough2013_serial", "sustain1", "realworld", "transform2",
     }  # fmt: skip
     for spec in specs.trials.values():
         assert spec.sources, f"{spec.name} cites no source"

@@ -173,7 +173,8 @@ def _relapse(trial: Trial, group: ArmPeriod, course: pd.DataFrame) -> pd.DataFra
     out.loc[at_risk, "relapse_time_true"] = t
     out.loc[at_risk, "relapse_lp"] = lp
     out.loc[rows, "relapse_event"] = (t <= censor)[followed].astype(float)
-    out.loc[rows, "relapse_days"] = np.round(np.minimum(t, censor)[followed], 2)
+    # recorded to the hundredth of a day, never 0 (an event at the end assessment itself)
+    out.loc[rows, "relapse_days"] = np.maximum(np.round(np.minimum(t, censor)[followed], 2), 0.01)
     return out
 
 

@@ -1,7 +1,9 @@
 """Walk one trial spec into patients, visits, outcomes and truth; pool several into a cohort.
 
 Steps, in the order they draw from the trial's generator: baseline covariates, treatment
-assignment, patient latent, dropout, each arm-period's course (`course.py`), missing values."""
+assignment, patient latent, trial effects, dropout, each arm-period's course (`course.py`),
+the recorded covariates (measurement error), missing values. Outcomes and the truth use the
+true covariates; the patients table has them as recorded."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from ketapredict.cohort.assign import assign_arms
 from ketapredict.cohort.course import ArmPeriod, Trial, schedule, simulate_course
 from ketapredict.cohort.effects import EffectModel
 from ketapredict.cohort.frames import COHORT_TABLES, Cohort
+from ketapredict.cohort.measurement import observe
 from ketapredict.cohort.missing import draw_dropout, mask_covariates
 from ketapredict.cohort.population import PopulationSpec, inclusion_filter, sample_population
 from ketapredict.cohort.specs import TrialSpec, population_for
@@ -45,7 +48,8 @@ def generate_trial(
     trial = Trial(spec, model, rng, dropout, blocks, effects)
     visits, outcomes = _simulate_periods(trial, cov, arms, latent)
     true = truth.truth_table(spec, model, cov, outcomes, horizon_days, effects, trial.rating_sd)
-    patients = mask_covariates(spec.missingness, spec.missingness.columns, cov, rng)
+    recorded = observe(cov, spec.measurement, rng)
+    patients = mask_covariates(spec.missingness, spec.missingness.columns, recorded, rng)
     return frames.finish(spec, patients, visits, outcomes, true, id_offset)
 
 
