@@ -52,6 +52,10 @@ def test_every_preset_loads(specs) -> None:
             "undefined covariate 'iq'",
         ),
         (
+            lambda d: d.update(dropout={"rate": 0.1, "mechanism": "mnar", "depends_on": "age"}),
+            "MNAR depends on unobserved values",
+        ),
+        (
             lambda d: d.update(
                 measurement={"misclassified": {"age": {"sensitivity": 0.9, "specificity": 0.9}}}
             ),
