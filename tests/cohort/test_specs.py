@@ -178,3 +178,4 @@ def test_a_trial_records_with_literature_error_unless_it_says_otherwise(specs) -
     trial = specs.trials["murrough2013"].measurement
     assert trial.rater_sd == 1.6
     assert trial.misclassified["family_history_aud"].sensitivity == 0.6
+    assert specs.trials["realworld"].measurement.rater_sd == 4.0
