@@ -70,3 +70,43 @@ def test_missing_values_follow_rate_and_mechanism_and_spare_the_driver(covariate
     assert both.mean() < 0.03, "columns are masked independently"
     assert masked["age"].notna().all() and masked["female"].notna().all()
     assert covariates["bmi"].notna().all(), "the input is left as it was"
+
+
+def test_mnar_values_go_missing_more_often_where_they_are_high(covariates) -> None:
+    rule = Missingness(rate=0.1, mechanism="mnar", strength=1.0, columns=["bmi", "episode_months"])
+    masked = mask_covariates(rule, rule.columns, covariates, np.random.default_rng(9))
+    for column in rule.columns:
+        miss = masked[column].isna().to_numpy()
+        assert miss.mean() == pytest.approx(0.1, abs=0.01), column
+        fit = LogisticRegression(C=1e6).fit(_z(covariates[column])[:, None], miss)
+        assert fit.coef_[0, 0] == pytest.approx(1.0, abs=0.1), column
+    p = missing_probability(rule, covariates, propensity=np.zeros(N))
+    assert p.mean() == pytest.approx(0.1, abs=1e-8)
+
+
+def test_mnar_dropout_takes_the_patients_with_the_worst_outlook(covariates) -> None:
+    latent = np.random.default_rng(10).standard_normal(N)
+    rule = Dropout(rate=0.2, mechanism="mnar", strength=0.5)
+    when = draw_dropout(
+        rule, covariates, np.full(N, 100.0), np.random.default_rng(6), propensity=latent
+    )
+    dropped = np.isfinite(when)
+    assert dropped.mean() == pytest.approx(0.2, abs=0.01)
+    assert latent[dropped].mean() < latent[~dropped].mean() - 0.2
+    fit = LogisticRegression(C=1e6).fit(-latent[:, None], dropped)
+    assert fit.coef_[0, 0] == pytest.approx(0.5, abs=0.08)
+
+
+def test_mnar_dropout_without_the_propensity_is_refused(covariates) -> None:
+    rule = Dropout(rate=0.2, mechanism="mnar")
+    with pytest.raises(ValueError, match="propensity"):
+        draw_dropout(rule, covariates, np.full(N, 100.0), np.random.default_rng(6))
+
+
+def test_mcar_and_mar_ignore_the_propensity(covariates) -> None:
+    horizon = np.full(N, 100.0)
+    noise = np.random.default_rng(12).standard_normal(N)
+    for rule in (Dropout(rate=0.3), Dropout(rate=0.2, mechanism="mar", depends_on="age")):
+        plain = draw_dropout(rule, covariates, horizon, np.random.default_rng(7))
+        given = draw_dropout(rule, covariates, horizon, np.random.default_rng(7), propensity=noise)
+        np.testing.assert_array_equal(plain, given)

@@ -52,6 +52,10 @@ def test_every_preset_loads(specs) -> None:
             "undefined covariate 'iq'",
         ),
         (
+            lambda d: d.update(dropout={"rate": 0.1, "mechanism": "mnar", "depends_on": "age"}),
+            "MNAR depends on unobserved values",
+        ),
+        (
             lambda d: d.update(
                 measurement={"misclassified": {"age": {"sensitivity": 0.9, "specificity": 0.9}}}
             ),
@@ -174,3 +178,4 @@ def test_a_trial_records_with_literature_error_unless_it_says_otherwise(specs) -
     trial = specs.trials["murrough2013"].measurement
     assert trial.rater_sd == 1.6
     assert trial.misclassified["family_history_aud"].sensitivity == 0.6
+    assert specs.trials["realworld"].measurement.rater_sd == 4.0

@@ -1,4 +1,4 @@
-"""Dropout and missing covariate values, MCAR or MAR on an observed covariate."""
+"""Dropout and missing covariate values: MCAR, MAR on an observed covariate, or MNAR."""
 
 from __future__ import annotations
 
@@ -9,17 +9,29 @@ from scipy import optimize, special
 from ketapredict.cohort.specs import Dropout
 
 
-def missing_probability(rule: Dropout, covariates: pd.DataFrame) -> np.ndarray:
-    """Per-patient probability; under MAR its logit rises `strength` per SD of the covariate
-    and its intercept is solved so the mean equals the configured rate."""
+def missing_probability(
+    rule: Dropout, covariates: pd.DataFrame, *, propensity: np.ndarray | None = None
+) -> np.ndarray:
+    """Per-patient probability, averaging to the configured rate. Under MAR its logit rises
+    `strength` per SD of the covariate `depends_on`; under MNAR, per SD of minus `propensity`,
+    an unobserved outcome propensity (higher = better outcome), so non-responders drop out."""
+    if rule.mechanism == "mnar" and propensity is None:
+        raise ValueError("MNAR dropout depends on the outcome propensity; pass propensity=")
     n = len(covariates)
     if rule.rate == 0 or n == 0:
         return np.zeros(n)
     if rule.mechanism == "mcar":
         return np.full(n, rule.rate)
-    x = covariates[rule.depends_on].to_numpy(dtype=np.float64)
-    sd = np.nanstd(x)
-    z = np.nan_to_num((x - np.nanmean(x)) / (sd if sd > 0 else 1.0))
+    if rule.mechanism == "mnar":
+        return _calibrated(rule, -np.asarray(propensity, dtype=np.float64))
+    return _calibrated(rule, covariates[rule.depends_on].to_numpy(dtype=np.float64))
+
+
+def _calibrated(rule: Dropout, driver: np.ndarray) -> np.ndarray:
+    """Logit rising `strength` per SD of the driver, its intercept solved so the mean
+    equals the rate."""
+    sd = np.nanstd(driver)
+    z = np.nan_to_num((driver - np.nanmean(driver)) / (sd if sd > 0 else 1.0))
     slope = rule.strength * z
 
     def gap(a: float) -> float:
@@ -30,10 +42,17 @@ def missing_probability(rule: Dropout, covariates: pd.DataFrame) -> np.ndarray:
 
 
 def draw_dropout(
-    rule: Dropout, covariates: pd.DataFrame, horizon_hours: np.ndarray, rng: np.random.Generator
+    rule: Dropout,
+    covariates: pd.DataFrame,
+    horizon_hours: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    propensity: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Hours since enrolment at which each patient drops out (inf for completers)."""
-    drops = rng.random(len(covariates)) < missing_probability(rule, covariates)
+    """Hours since enrolment at which each patient drops out (inf for completers); MNAR
+    dropout needs the patients' outcome `propensity`."""
+    p = missing_probability(rule, covariates, propensity=propensity)
+    drops = rng.random(len(covariates)) < p
     when = rng.random(len(covariates)) * horizon_hours
     return np.where(drops, when, np.inf)
 
@@ -41,12 +60,20 @@ def draw_dropout(
 def mask_covariates(
     rule: Dropout, columns: list[str], covariates: pd.DataFrame, rng: np.random.Generator
 ) -> pd.DataFrame:
-    """Blank each listed column independently for a rate-share of patients (never the driver)."""
+    """Blank each listed column independently for a rate-share of patients (never the MAR
+    driver); under MNAR a column is more often missing where its own value is high."""
     out = covariates.copy()
-    p = missing_probability(rule, covariates)
+    shared = None if rule.mechanism == "mnar" else missing_probability(rule, covariates)
     for column in columns:
         if column == rule.depends_on:
             continue
+        p = _own_value_probability(rule, covariates[column]) if shared is None else shared
         hit = rng.random(len(out)) < p
         out.loc[hit, column] = np.nan
     return out
+
+
+def _own_value_probability(rule: Dropout, values: pd.Series) -> np.ndarray:
+    if rule.rate == 0 or len(values) == 0:
+        return np.zeros(len(values))
+    return _calibrated(rule, values.to_numpy(dtype=np.float64))

@@ -79,8 +79,12 @@ class Visits(Strict):
 
 
 class Dropout(Strict):
+    """Who drops out: at random (mcar), by an observed covariate (mar, `depends_on`), or by
+    the unobserved outcome propensity (mnar: non-responders drop out). `strength` is the rise
+    in log-odds per SD of the driver."""
+
     rate: float = Field(default=0.0, ge=0, lt=1)
-    mechanism: Literal["mcar", "mar"] = "mcar"
+    mechanism: Literal["mcar", "mar", "mnar"] = "mcar"
     depends_on: str | None = None
     strength: float = 1.0
 
@@ -88,10 +92,14 @@ class Dropout(Strict):
     def _check(self) -> Dropout:
         if self.mechanism == "mar" and self.depends_on is None:
             raise ValueError("MAR needs depends_on: the observed covariate it depends on")
+        if self.mechanism == "mnar" and self.depends_on is not None:
+            raise ValueError("MNAR depends on unobserved values, not on depends_on; remove it")
         return self
 
 
 class Missingness(Dropout):
+    """Missing covariate values; under mnar each column by its own true value."""
+
     columns: list[str] = []
 
 
