@@ -44,7 +44,7 @@ def generate_trial(
     arms = assign_arms(spec, blocks, rng)
     latent = rng.standard_normal(n)
     effects = truth.draw_trial_effects(model, blocks, rng, typical=typical_trial)
-    dropout = _dropout(spec, cov, arms.shape[1], rng)
+    dropout = _dropout(spec, cov, arms.shape[1], rng, latent)
     trial = Trial(spec, model, rng, dropout, blocks, effects)
     visits, outcomes = _simulate_periods(trial, cov, arms, latent)
     true = truth.truth_table(spec, model, cov, outcomes, horizon_days, effects, trial.rating_sd)
@@ -65,11 +65,16 @@ def _baseline_covariates(
 
 
 def _dropout(
-    spec: TrialSpec, cov: pd.DataFrame, n_periods: int, rng: np.random.Generator
+    spec: TrialSpec,
+    cov: pd.DataFrame,
+    n_periods: int,
+    rng: np.random.Generator,
+    latent: np.ndarray,
 ) -> np.ndarray:
-    """Hours after enrolment at which each patient drops out of the whole trial (inf: never)."""
+    """Hours after enrolment at which each patient drops out of the whole trial (inf: never);
+    MNAR dropout follows the patient latent (higher: better outcomes at every visit)."""
     horizon = 24.0 * (spec.washout_days * (n_periods - 1) + _course_days(spec))
-    return draw_dropout(spec.dropout, cov, np.full(len(cov), horizon), rng)
+    return draw_dropout(spec.dropout, cov, np.full(len(cov), horizon), rng, propensity=latent)
 
 
 def _course_days(spec: TrialSpec) -> float:
