@@ -33,6 +33,7 @@ class Layout:
         self.models = root / "models"
         self.metrics = self.reports / "metrics.json"
         self.truth_recovery = self.reports / "explain" / "truth_recovery.json"
+        self.truth_summary = self.reports / "truth.json"
         self.model_card = self.reports / "model_card.md"
         self.model_card_html = self.reports / "model_card.html"
         # MLflow's store when MLFLOW_TRACKING_URI is not set

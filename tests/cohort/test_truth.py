@@ -16,12 +16,12 @@ from ketapredict.cohort.truth import (
     Patients,
     TrialEffects,
     draw_trial_effects,
-    effects_table,
     reference_arms,
     relapse_probability,
     response_logodds,
     response_probability,
 )
+from ketapredict.cohort.truth_summary import summarize
 from ketapredict.layout import Layout
 from tests.conftest import simple_trial
 
@@ -162,23 +162,13 @@ def test_without_heterogeneity_every_patient_of_a_trial_gains_the_same(root, spe
     assert rho < 0.9, "benefit and response on ketamine rank patients differently"
 
 
-def test_effects_table_rows_match_the_model_terms(specs) -> None:
-    m = specs.model
-    table = effects_table(m)
-    for role, terms in (
-        ("prognostic", m.response.prognostic),
-        ("predictive", m.response.predictive),
-        ("relapse", m.relapse.terms),
-    ):
-        rows = table[table["role"] == role]
-        assert rows["term"].tolist() == [t.label for t in terms]
-        assert rows["size"].tolist() == [t.coef for t in terms]
-        assert rows["source"].tolist() == [t.source for t in terms]
-    assert table["source"].str.len().gt(0).all(), "every effect says where it comes from"
-    assert table.loc[table["source"].str.startswith("assumption"), "assumption"].all()
-    drug = table.set_index("characteristic").loc["drug_effect"]
-    assert drug["size"] == m.response.drug_effect and drug["outcome"] == "response"
-    for name, rates in m.adverse.events.items():
-        row = table[table["outcome"] == f"ae_{name}"]
-        assert row["size"].tolist() == [rates.active]
-    assert isinstance(table, pd.DataFrame) and table["scale"].notna().all()
+def test_the_truth_summary_reports_what_separates_benefit_from_response(specs) -> None:
+    spec = specs.trials["murrough2013"]
+    c = generate_trial(spec, specs.population, specs.model, 3000, np.random.default_rng(6))
+    summary = summarize(c)
+    design = summary["designs"]["murrough2013"]
+    assert design["patients"] == 3000
+    assert design["p_response_control_24h_sd"] > 0.01
+    assert design["spearman_benefit_vs_p_active"] < 0.9
+    assert 0.55 < design["oracle_auroc_24h"] < 0.85
+    assert summary["pooled"]["patients"] == 3000

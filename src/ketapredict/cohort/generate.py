@@ -2,7 +2,7 @@
 
 Steps, in the order they draw from the trial's generator: baseline covariates, treatment
 assignment, patient latent, trial effects, dropout, each arm-period's course (`course.py`),
-the recorded covariates (measurement error), missing values. Outcomes and the truth use the
+missing values, the recorded covariates (measurement error). Outcomes and the truth use the
 true covariates; the patients table has them as recorded."""
 
 from __future__ import annotations
@@ -48,8 +48,9 @@ def generate_trial(
     trial = Trial(spec, model, rng, dropout, blocks, effects)
     visits, outcomes = _simulate_periods(trial, cov, arms, latent)
     true = truth.truth_table(spec, model, cov, outcomes, horizon_days, effects, trial.rating_sd)
-    recorded = observe(cov, spec.measurement, rng)
-    patients = mask_covariates(spec.missingness, spec.missingness.columns, recorded, rng)
+    # missingness acts on the true values (MNAR: a value's own), then what is left is recorded
+    masked = mask_covariates(spec.missingness, spec.missingness.columns, cov, rng)
+    patients = observe(masked, spec.measurement, rng)
     return frames.finish(spec, patients, visits, outcomes, true, id_offset)
 
 

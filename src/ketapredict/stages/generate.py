@@ -6,13 +6,14 @@ import logging
 
 from ketapredict import __version__
 from ketapredict.cohort.dictionary import data_dictionary
+from ketapredict.cohort.effects_table import effects_table
 from ketapredict.cohort.frames import COHORT_TABLES, Cohort
 from ketapredict.cohort.generate import generate_cohort
 from ketapredict.cohort.specs import Specs, load_specs
-from ketapredict.cohort.truth import effects_table
+from ketapredict.cohort.truth_summary import summarize
 from ketapredict.config import GenerateParams
 from ketapredict.errors import ConfigError
-from ketapredict.io import write_parquet, write_text
+from ketapredict.io import write_json, write_parquet, write_text
 from ketapredict.layout import Layout
 from ketapredict.memory import require_patients
 
@@ -50,6 +51,7 @@ def run(paths: Layout, params: GenerateParams) -> Cohort:
     write_parquet(effects_table(specs.model), paths.synthetic_table("effects"), metadata=meta)
     write_text(specs.model.model_dump_json(indent=1) + "\n", paths.synthetic_model)
     write_text(data_dictionary(specs.population).to_csv(index=False), paths.dictionary)
+    write_json({"scenario": params.scenario, **summarize(cohort)}, paths.truth_summary)
     log.info(
         "generated %d patients, %d visits from %d designs",
         len(cohort.patients),
