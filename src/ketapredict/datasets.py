@@ -42,6 +42,13 @@ def _subgroups(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(sex=sex, age_band=bands.astype(str))
 
 
+# What the responder table takes from the truth: log-odds, rater error and each arm's spread.
+_RESPONSE_TRUTH = (
+    "logodds_active_24h", "logodds_active_end", "logodds_control_24h", "rating_noise_sd",
+    "change_spread_active", "change_spread_control",
+)  # fmt: skip
+
+
 def responder_table(
     patients: pd.DataFrame,
     visits: pd.DataFrame,
@@ -54,18 +61,7 @@ def responder_table(
 ) -> TaskTable:
     active = outcomes[outcomes["is_active"]].drop_duplicates(ID)
     rows = active.merge(patients.drop(columns=["trial"]), on=ID, how="left")
-    rows = rows.merge(
-        truth[
-            [
-                ID,
-                "logodds_active_24h",
-                "logodds_active_end",
-                "logodds_control_24h",
-                "rating_noise_sd",
-            ]
-        ],
-        on=ID,
-    )
+    rows = rows.merge(truth[[ID, *_RESPONSE_TRUTH]], on=ID)
     base = rows["baseline_score"].to_numpy(dtype=float)
     if visit == "end":
         improvement = rows["pct_change_end"].to_numpy(dtype=float)
@@ -79,12 +75,15 @@ def responder_table(
     y = np.where(np.isnan(improvement), np.nan, (improvement >= threshold - 1e-9).astype(float))
     noise = rows["rating_noise_sd"].to_numpy()
     control = rows["logodds_control_24h"].to_numpy()
-    p_control = response_probability(control, base, threshold, model, noise)
+    spread = rows["change_spread_active"].to_numpy()
+    p_control = response_probability(
+        control, base, threshold, model, noise, rows["change_spread_control"].to_numpy()
+    )
     if visit == "end":  # the truth has the comparator at 24 h only
         p_control = np.full(len(rows), np.nan)
     rows = rows.assign(
         y=y,
-        p_true=response_probability(logodds, base, threshold, model, noise),
+        p_true=response_probability(logodds, base, threshold, model, noise, spread),
         p_true_control=p_control,
     )
     return _finish(rows, "responder", {"active_periods": len(active)})

@@ -81,14 +81,16 @@ def test_response_probability_matches_the_simulated_score_map(specs) -> None:
     n, baseline = 200_000, np.full(200_000, 31.0)
     eta = rng.normal(0, 1.2, n)
     ystar = (eta + rng.logistic(size=n))[:, None]
-    for noise_sd in (0.0, 3.0):
+    for noise_sd, spread in ((0.0, 1.0), (3.0, 1.0), (3.0, 0.6)):
         error = noise_sd * rng.standard_normal((n, 1))
-        scores = scores_from_ystar(ystar, baseline, SCALES["madrs"], specs.model, error)[:, 0]
+        scores = scores_from_ystar(ystar, baseline, SCALES["madrs"], specs.model, error, spread)[
+            :, 0
+        ]
         improvement = (baseline - scores) / baseline
         for threshold in (0.3, 0.5, 0.7):
-            p = response_probability(eta, baseline, threshold, specs.model, noise_sd)
+            p = response_probability(eta, baseline, threshold, specs.model, noise_sd, spread)
             observed = (improvement >= threshold - 1e-9).mean()
-            assert p.mean() == pytest.approx(observed, abs=0.01), (noise_sd, threshold)
+            assert p.mean() == pytest.approx(observed, abs=0.01), (noise_sd, spread, threshold)
     assert (response_probability(eta, baseline, 0.5, specs.model) == special.expit(eta)).all()
     noisy = response_probability(eta, baseline, 0.5, specs.model, 3.0)
     assert np.std(noisy) < np.std(special.expit(eta)), "rater error blurs who responds"

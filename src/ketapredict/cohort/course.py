@@ -124,8 +124,9 @@ def _response(trial: Trial, group: ArmPeriod, traj: Trajectory) -> pd.DataFrame:
     hours, baseline = group.schedule.hours, group.baseline
     at = [int(np.searchsorted(hours, group.schedule.end_hours)), int(np.searchsorted(hours, 24.0))]
     recorded = scores_from_ystar(
-        traj.ystar[:, at], baseline, scale, trial.model, traj.rating_error[:, at]
-    )
+        traj.ystar[:, at], baseline, scale, trial.model, traj.rating_error[:, at],
+        group.arm.change_spread,
+    )  # fmt: skip
     score_end, score_24 = recorded.T
     return pd.DataFrame(
         {
@@ -208,7 +209,9 @@ def _scores(
         cells = np.ix_(responders, after)
         ystar[cells] = truncated_ystar(traj.eta[cells], traj.u[cells], still)
     scale = trial.spec.scale_spec()
-    return scores_from_ystar(ystar, group.baseline, scale, trial.model, traj.rating_error)
+    return scores_from_ystar(
+        ystar, group.baseline, scale, trial.model, traj.rating_error, group.arm.change_spread
+    )
 
 
 def _visits(trial: Trial, group: ArmPeriod, scores: np.ndarray) -> pd.DataFrame:

@@ -181,6 +181,8 @@ FIXED: list[tuple[str, str, str, str, str]] = [
         TRUTH,
         "SD of one rating's error on the trial's scale",
     ),
+    ("truth", "change_spread_active", "ratio", TRUTH, "Spread of change on the active arm"),
+    ("truth", "change_spread_control", "ratio", TRUTH, "Spread of change on the comparator"),
     (
         "truth",
         "relapse_lp",

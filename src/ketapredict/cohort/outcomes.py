@@ -113,11 +113,13 @@ def scores_from_ystar(
     scale: Scale,
     model: EffectModel,
     rating_error: np.ndarray | float = 0.0,
+    spread: float = 1.0,
 ) -> np.ndarray:
-    """Recorded scores: the true score (monotone in y*, <= baseline / 2 exactly when y* > 0)
-    plus the rater's error, rounded and clipped to the scale."""
+    """Recorded scores: the true score (monotone in y*, <= baseline / 2 exactly when y* > 0;
+    `spread` scales its distance from that cut-off) plus the rater's error, rounded and
+    clipped to the scale."""
     m = model.response
-    slope = np.where(ystar > 0, m.improve_scale, m.worsen_scale)
+    slope = spread * np.where(ystar > 0, m.improve_scale, m.worsen_scale)
     improvement = response_threshold(baseline)[:, None] + slope * ystar
     raw = baseline[:, None] * (1.0 - improvement) + rating_error
     return np.clip(np.round(raw), 0, scale.max_score)

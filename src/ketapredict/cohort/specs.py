@@ -39,6 +39,10 @@ class Arm(Strict):
     # (add-on designs such as TRANSFORM and SUSTAIN-1 induction); "continued" -- each patient's
     # own, already failing antidepressant kept unchanged; "none" -- antidepressant-free.
     background: Literal["none", "continued", "new"] = "continued"
+    # Spread of the change from baseline on this arm relative to the shared score map (1: as
+    # every arm); set from a published SD of change. Response probabilities without rater
+    # error do not depend on it.
+    change_spread: float = Field(default=1.0, gt=0.2, le=3.0)
 
     @model_validator(mode="after")
     def _check(self) -> Arm:

@@ -100,10 +100,10 @@ _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(16)
 _WEIGHTS = _WEIGHTS / np.sqrt(2.0 * np.pi)
 
 
-def _latent_shift(gap: np.ndarray, model: EffectModel) -> np.ndarray:
+def _latent_shift(gap: np.ndarray, model: EffectModel, spread: np.ndarray | float) -> np.ndarray:
     """The latent y* at which the improvement exceeds the response cut-off by `gap`."""
     slope = np.where(gap >= 0, model.response.improve_scale, model.response.worsen_scale)
-    return gap / slope
+    return gap / (slope * spread)
 
 
 def response_probability(
@@ -112,18 +112,20 @@ def response_probability(
     threshold: float,
     model: EffectModel,
     noise_sd: np.ndarray | float = 0.0,
+    spread: np.ndarray | float = 1.0,
 ) -> np.ndarray:
     """P(recorded improvement >= threshold) from the true log-odds of response, inverting the
-    generator's score map and integrating over the rater's error (SD `noise_sd` in scale
-    points, Gauss-Hermite); exact for the rounded scores at threshold 0.5."""
+    generator's score map (with the arm's `spread`) and integrating over the rater's error (SD
+    `noise_sd` in scale points, Gauss-Hermite); exact for the rounded scores at 0.5."""
     baseline = np.asarray(baseline, dtype=np.float64)
     gap = np.zeros_like(baseline) if threshold == 0.5 else threshold - response_threshold(baseline)
     noise = np.broadcast_to(np.asarray(noise_sd, dtype=np.float64), baseline.shape)
     if not np.any(noise > 0):
-        return special.expit(logodds - _latent_shift(gap, model))
+        return special.expit(logodds - _latent_shift(gap, model, spread))
     p = np.zeros(np.broadcast(logodds, baseline).shape)
     for x, w in zip(_NODES, _WEIGHTS, strict=True):
-        p += w * special.expit(logodds - _latent_shift(gap + noise * x / baseline, model))
+        shift = _latent_shift(gap + noise * x / baseline, model, spread)
+        p += w * special.expit(logodds - shift)
     return p
 
 
@@ -193,11 +195,12 @@ def truth_table(
         eta[name] = _logodds_at(model, arm, 24.0, patients)
     baseline = _baseline_scores(outcomes, n)
     noise = np.full(n, noise_sd)
+    spread = own.map(lambda name: spec.arm(name).change_spread).to_numpy(dtype=np.float64)
 
-    def p(logodds: np.ndarray) -> np.ndarray:
-        return response_probability(logodds, baseline, 0.5, model, noise)
+    def p(logodds: np.ndarray, spread: np.ndarray | float = 1.0) -> np.ndarray:
+        return response_probability(logodds, baseline, 0.5, model, noise, spread)
 
-    p_24 = p(eta_24)
+    p_24 = p(eta_24, spread)
     lp = np.full(n, np.nan)
     lp[active_rows["patient"].to_numpy()] = active_rows["relapse_lp"].to_numpy()
     columns = {
@@ -212,12 +215,14 @@ def truth_table(
         "logodds_midazolam_24h": eta["midazolam"],
         "logodds_active_end": eta_end,
         "p_response_active_24h": p_24,
-        "p_response_control_24h": p(eta["control"]),
+        "p_response_control_24h": p(eta["control"], control.change_spread),
         "p_response_saline_24h": p(eta["saline"]),
         "p_response_midazolam_24h": p(eta["midazolam"]),
-        "p_response_active_end": p(eta_end),
+        "p_response_active_end": p(eta_end, spread),
         "benefit_logodds_24h": eta_24 - eta["control"],
         "rating_noise_sd": noise,
+        "change_spread_active": spread,
+        "change_spread_control": np.full(n, control.change_spread),
         "relapse_lp": lp,
         "p_relapse_horizon": relapse_probability(model, lp, horizon_days),
         "relapse_horizon_days": horizon_days,
