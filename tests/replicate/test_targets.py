@@ -192,6 +192,9 @@ def test_counts_are_per_enrolled_patient() -> None:
     count = t(statistic="count")
     assert compute(count, c, enrolled=6) == pytest.approx(2.0)
     assert compute(count, c, enrolled=600) == pytest.approx(200.0)
+    assert compute(t(statistic="count", arm="placebo"), c, enrolled=60) == pytest.approx(10.0)
+    c.outcomes["withdrawal_arm"] = ""
+    assert compute(t(statistic="count", arm="midazolam"), c, enrolled=6) == pytest.approx(3.0)
 
 
 def test_bad_targets_are_rejected() -> None:

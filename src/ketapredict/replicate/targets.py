@@ -154,8 +154,11 @@ def _patients(cohort: Cohort, t: Target) -> pd.DataFrame:
 
 
 def _randomized(cohort: Cohort, t: Target) -> float:
-    """Patients randomized after induction, per patient enrolled (scaled by `compute`)."""
-    rows = _arm_rows(t, cohort.outcomes, None)
+    """Patients randomized after induction -- or to `arm`, if named -- per patient enrolled
+    (scaled by `compute`)."""
+    rows = _arm_rows(t, cohort.outcomes, t.arm)
+    if t.arm is not None:
+        return float(rows[ID].nunique()) / max(len(cohort.patients), 1)
     return float((rows["withdrawal_arm"].astype(str) != "").sum()) / max(len(cohort.patients), 1)
 
 
