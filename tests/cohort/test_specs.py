@@ -46,6 +46,11 @@ def test_every_preset_loads(specs) -> None:
         ),
         (lambda d: d.update(colour="red"), "colour: unknown key"),
         (lambda d: d["visits"].update(hours=[2, 4]), "must include 24"),
+        (
+            lambda d: d["published"][4].update(threshold=0.3),
+            "threshold applies to response_rate and odds_ratio only, not 'mean_change'",
+        ),
+        (lambda d: d["published"][0].update(threshold=50), r"published\.0\.threshold"),
         (lambda d: d.update(dropout={"rate": 0.1, "mechanism": "mar"}), "depends_on"),
         (
             lambda d: d.update(dropout={"rate": 0.1, "mechanism": "mar", "depends_on": "iq"}),
