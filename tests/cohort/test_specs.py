@@ -26,10 +26,20 @@ def _load(tmp_path: Path, data: dict[str, Any], specs) -> None:
 def test_every_preset_loads(specs) -> None:
     assert set(specs.trials) == {
         "berman2000", "zarate2006", "murrough2013", "feder2014",
-        "murrough2013_serial", "sustain1", "realworld", "transform2",
+        "murrough2013_serial", "sustain1", "realworld", "transform2", "feder2021",
+        "fava2020",
     }  # fmt: skip
     for spec in specs.trials.values():
         assert spec.sources, f"{spec.name} cites no source"
+
+
+def test_the_new_presets_use_their_own_scales_and_response_cut_off(specs) -> None:
+    feder, fava = specs.trials["feder2021"], specs.trials["fava2020"]
+    assert (feder.scale_spec().label, fava.scale_spec().label) == ("CAPS-5", "HAM-D-6")
+    assert {t.threshold for t in feder.published if t.statistic == "response_rate"} == {0.3}
+    assert [a.dose for a in fava.arms] == [0.1, 0.2, 0.5, 1.0, 0.045]
+    assert {a.background for a in fava.arms} == {"continued"}
+    assert [round(a.allocation * fava.published_n) for a in fava.arms] == [18, 20, 22, 20, 19]
 
 
 @pytest.mark.parametrize(
@@ -46,6 +56,11 @@ def test_every_preset_loads(specs) -> None:
         ),
         (lambda d: d.update(colour="red"), "colour: unknown key"),
         (lambda d: d["visits"].update(hours=[2, 4]), "must include 24"),
+        (
+            lambda d: d["published"][4].update(threshold=0.3),
+            "threshold applies to response_rate and odds_ratio only, not 'mean_change'",
+        ),
+        (lambda d: d["published"][0].update(threshold=50), r"published\.0\.threshold"),
         (lambda d: d.update(dropout={"rate": 0.1, "mechanism": "mar"}), "depends_on"),
         (
             lambda d: d.update(dropout={"rate": 0.1, "mechanism": "mar", "depends_on": "iq"}),

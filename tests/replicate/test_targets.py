@@ -7,8 +7,10 @@ import pandas as pd
 import pytest
 
 from ketapredict.cohort.frames import Cohort
+from ketapredict.cohort.generate import generate_trial
 from ketapredict.cohort.specs import Target
 from ketapredict.replicate.targets import PooledTarget, compute
+from tests.conftest import simple_trial
 
 BASELINE = [30.0, 32.0, 28.0, 30.0, 34.0, 26.0]
 SCORE_24 = [10, 15, 20, 25, 12, 30]
@@ -27,6 +29,7 @@ def _cohort() -> Cohort:
             "withdrawal_arm": ["", "", "", "", "", ""],
             "baseline_score": BASELINE,
             "response_end": [1.0, 1.0, 0.0, 0.0, 1.0, np.nan],
+            "pct_change_end": [0.6, 0.55, 0.2, 0.3, 0.5, np.nan],
             "remission_end": [1.0, 0.0, 0.0, 0.0, 0.0, np.nan],
             "on_maintenance": [0.0, 1.0, 0.0, 0.0, 0.0, 0.0],
             "relapse_event": [1.0, 0.0, np.nan, np.nan, 1.0, np.nan],
@@ -62,6 +65,76 @@ def test_response_and_remission_rates() -> None:
     assert compute(
         t(statistic="response_rate", arm="midazolam", visit="end"), c, enrolled=6
     ) == pytest.approx(1 / 2)
+
+
+def test_a_threshold_counts_improvement_from_the_visit_scores() -> None:
+    c = _cohort()
+    improvement = 1 - np.divide(SCORE_24, BASELINE)  # 0.67 0.53 0.29 | 0.17 0.65 -0.15
+    for threshold in (0.1, 0.25, 0.3, 0.5, 0.6):
+        for arm, rows in (("ketamine", slice(0, 3)), ("midazolam", slice(3, 6))):
+            rate = t(statistic="response_rate", arm=arm, visit="24h", threshold=threshold)
+            expected = np.mean(improvement[rows] >= threshold)
+            assert compute(rate, c, enrolled=6) == pytest.approx(expected), (arm, threshold)
+
+
+def test_a_score_exactly_at_the_threshold_responds() -> None:
+    c = _cohort()
+    at_24h = (c.visits["patient_id"] == 4) & (c.visits["visit"] == "24h")
+    c.visits.loc[at_24h, "score"] = 21  # baseline 30: exactly 30 % better
+    rate = t(statistic="response_rate", arm="midazolam", visit="24h", threshold=0.3)
+    assert compute(rate, c, enrolled=6) == pytest.approx(2 / 3)
+
+
+def test_a_lower_threshold_never_lowers_the_rate_and_050_is_the_default() -> None:
+    c = _cohort()
+    for arm in ("ketamine", "midazolam"):
+        for visit in ("24h", "end"):
+            rate = {
+                thr: compute(
+                    t(statistic="response_rate", arm=arm, visit=visit, threshold=thr),
+                    c,
+                    enrolled=6,
+                )
+                for thr in (0.3, 0.5)
+            }
+            assert rate[0.3] >= rate[0.5]
+            default = compute(t(statistic="response_rate", arm=arm, visit=visit), c, enrolled=6)
+            assert rate[0.5] == pytest.approx(default), (arm, visit)
+
+
+def test_a_threshold_at_the_end_of_the_course_uses_its_improvement() -> None:
+    c = _cohort()  # end of course: ketamine 0.6 0.55 0.2, midazolam 0.3 0.5 (one unknown)
+    rate = t(statistic="response_rate", arm="ketamine", visit="end", threshold=0.3)
+    assert compute(rate, c, enrolled=6) == pytest.approx(2 / 3)
+    rate = t(statistic="response_rate", arm="midazolam", visit="end", threshold=0.25)
+    assert compute(rate, c, enrolled=6) == pytest.approx(1.0)
+    rate = t(statistic="response_rate", arm="midazolam", visit="end", threshold=0.4)
+    assert compute(rate, c, enrolled=6) == pytest.approx(1 / 2)
+
+
+def test_thresholds_order_the_rates_of_a_generated_trial(specs) -> None:
+    arm = {"name": "ketamine", "drug": "ketamine", "route": "iv", "dose": 0.5}
+    spec = simple_trial(arms=[{**arm, "sessions": 3, "interval_days": 2}])
+    c = generate_trial(spec, specs.population, specs.model, 400, np.random.default_rng(7))
+    for visit in ("24h", "end"):
+        rate = {
+            thr: compute(
+                t(statistic="response_rate", arm="ketamine", visit=visit, threshold=thr),
+                c,
+                enrolled=400,
+            )
+            for thr in (0.2, 0.3, 0.5, 0.7)
+        }
+        assert rate[0.2] >= rate[0.3] >= rate[0.5] >= rate[0.7], visit
+        assert rate[0.3] > rate[0.5] > 0, visit  # a 30 % cut-off admits partial responders
+        default = compute(t(statistic="response_rate", arm="ketamine", visit=visit), c, enrolled=1)
+        assert rate[0.5] == pytest.approx(default), visit  # 50 % is the generator's response
+
+
+def test_an_odds_ratio_with_a_threshold() -> None:
+    c = _cohort()  # at 25 %: ketamine 3 of 3, midazolam 1 of 3 -> a zero cell, +0.5 each
+    o = t(statistic="odds_ratio", arm="ketamine", versus="midazolam", visit="24h", threshold=0.25)
+    assert compute(o, c, enrolled=6) == pytest.approx((3.5 / 0.5) / (1.5 / 2.5))
 
 
 def test_mean_change_and_difference() -> None:
@@ -119,6 +192,9 @@ def test_counts_are_per_enrolled_patient() -> None:
     count = t(statistic="count")
     assert compute(count, c, enrolled=6) == pytest.approx(2.0)
     assert compute(count, c, enrolled=600) == pytest.approx(200.0)
+    assert compute(t(statistic="count", arm="placebo"), c, enrolled=60) == pytest.approx(10.0)
+    c.outcomes["withdrawal_arm"] = ""
+    assert compute(t(statistic="count", arm="midazolam"), c, enrolled=6) == pytest.approx(3.0)
 
 
 def test_bad_targets_are_rejected() -> None:
@@ -126,6 +202,11 @@ def test_bad_targets_are_rejected() -> None:
         t(statistic="odds_ratio", arm="ketamine", visit="24h")
     with pytest.raises(ValueError, match="statistic"):
         t(statistic="median_response")
+    with pytest.raises(ValueError, match="threshold applies to response_rate and odds_ratio"):
+        t(statistic="remission_rate", arm="ketamine", visit="24h", threshold=0.3)
+    for bad in (0.0, 1.0, 30):
+        with pytest.raises(ValueError, match="threshold"):
+            t(statistic="response_rate", arm="ketamine", visit="24h", threshold=bad)
     pooled = PooledTarget.model_validate(
         {
             "label": "L",

@@ -128,6 +128,9 @@ class Target(Strict):
     column: str | None = None
     group: Literal[GROUPS] = "all"  # type: ignore[valid-type]
     at_days: float | None = Field(default=None, gt=0)
+    # Response as improvement >= this fraction of baseline (e.g. 0.3 for a 30 % CAPS-5 drop);
+    # None = the usual >= 50 %.
+    threshold: float | None = Field(default=None, gt=0, lt=1)
     verified: bool = True
     tuned: bool = False
     source: str = ""
@@ -148,6 +151,10 @@ class Target(Strict):
         for key in needs:
             if getattr(self, key) is None:
                 raise ValueError(f"statistic {self.statistic!r} needs {key!r}")
+        if self.threshold is not None and self.statistic not in ("response_rate", "odds_ratio"):
+            raise ValueError(
+                f"threshold applies to response_rate and odds_ratio only, not {self.statistic!r}"
+            )
         return self
 
 

@@ -67,6 +67,31 @@ def _end_or_visit(
     return stats.proportion(_visit_rows(cohort, rows, t.visit)[visit_col].to_numpy(dtype=float))
 
 
+def _improved(improvement: pd.Series, threshold: float) -> np.ndarray:
+    """1 where the fraction of improvement reaches the threshold, NaN where it is unknown; the
+    tolerance keeps a score exactly at the threshold (21 of a baseline 30 at 30 %) a responder."""
+    x = improvement.to_numpy(dtype=float)
+    return np.where(np.isnan(x), np.nan, (x >= threshold - 1e-9).astype(float))
+
+
+def _responded(rows: pd.DataFrame, threshold: float | None) -> np.ndarray:
+    """Response at a visit: the generator's flag (>= 50 %), or improvement >= the threshold
+    computed from the visit scores, as the paper did."""
+    if threshold is None:
+        return rows["response"].to_numpy(dtype=float)
+    return _improved(-rows["change"] / rows["baseline_score"], threshold)
+
+
+def _response_rate(cohort: Cohort, t: Target) -> float:
+    """Share responding at the visit (or the end of the course) among those assessed."""
+    if t.threshold is None:
+        return _end_or_visit(cohort, t, t.arm, "response_end", "response")
+    rows = _arm_rows(t, cohort.outcomes, t.arm)
+    if t.visit == "end":
+        return stats.proportion(_improved(rows["pct_change_end"], t.threshold))
+    return stats.proportion(_responded(_visit_rows(cohort, rows, t.visit), t.threshold))
+
+
 def _change(cohort: Cohort, t: Target, arm: str | None) -> np.ndarray:
     rows = _arm_rows(t, cohort.outcomes, arm)
     return _visit_rows(cohort, rows, t.visit)["change"].to_numpy(dtype=float)
@@ -106,7 +131,7 @@ def _ancova(cohort: Cohort, t: Target) -> float:
 
 def _odds_ratio(cohort: Cohort, t: Target) -> float:
     d = _two_arms(cohort, t)
-    return stats.odds_ratio(d["response"].to_numpy(float), d["group"].to_numpy(float))
+    return stats.odds_ratio(_responded(d, t.threshold), d["group"].to_numpy(float))
 
 
 def _relapse(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -129,13 +154,16 @@ def _patients(cohort: Cohort, t: Target) -> pd.DataFrame:
 
 
 def _randomized(cohort: Cohort, t: Target) -> float:
-    """Patients randomized after induction, per patient enrolled (scaled by `compute`)."""
-    rows = _arm_rows(t, cohort.outcomes, None)
+    """Patients randomized after induction -- or to `arm`, if named -- per patient enrolled
+    (scaled by `compute`)."""
+    rows = _arm_rows(t, cohort.outcomes, t.arm)
+    if t.arm is not None:
+        return float(rows[ID].nunique()) / max(len(cohort.patients), 1)
     return float((rows["withdrawal_arm"].astype(str) != "").sum()) / max(len(cohort.patients), 1)
 
 
 STATISTICS: dict[str, Callable[[Cohort, Target], float]] = {
-    "response_rate": lambda c, t: _end_or_visit(c, t, t.arm, "response_end", "response"),
+    "response_rate": _response_rate,
     "remission_rate": lambda c, t: _end_or_visit(c, t, t.arm, "remission_end", "remission"),
     "mean_change": lambda c, t: stats.mean(_change(c, t, t.arm)),
     "sd_change": lambda c, t: stats.sd(_change(c, t, t.arm)),
