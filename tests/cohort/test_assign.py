@@ -51,8 +51,8 @@ def test_open_label_puts_everyone_on_the_one_arm(rng) -> None:
     assert (arms == 0).all()
 
 
-def _course(response_end: list[float]) -> pd.DataFrame:
-    return pd.DataFrame({"response_end": response_end, "remission_end": 0.0})
+def _course(eligible: list[float]) -> pd.DataFrame:
+    return pd.DataFrame({"withdrawal_eligible": eligible, "remission_end": 0.0})
 
 
 def test_withdrawal_randomizes_only_eligible_responders_within_blocks(specs, rng) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ketapredict.cohort.course import ArmPeriod, Trial, schedule, simulate_course
+from ketapredict.cohort.generate import generate_trial
 from ketapredict.cohort.population import draw_covariates
 from ketapredict.cohort.truth import draw_trial_effects
 from tests.conftest import simple_trial
@@ -61,3 +62,19 @@ def test_the_same_draws_give_the_same_course(specs) -> None:
     first, second = _course(specs, dropout), _course(specs, dropout)
     for a, b in zip(first[:2], second[:2], strict=True):
         pd.testing.assert_frame_equal(a, b)
+
+
+def test_withdrawal_needs_a_stable_response_and_a_patient_still_there(specs) -> None:
+    spec = specs.trials["sustain1"]
+    assert spec.withdrawal.stable_days == 14
+    c = generate_trial(spec, specs.population, specs.model, 3000, np.random.default_rng(8))
+    o, v = c.outcomes, c.visits
+    randomized = o.loc[o["withdrawal_arm"].astype(str) != "", "patient_id"]
+    end = o["end_hours"].iloc[0]
+    left = o.set_index("patient_id").loc[randomized, "dropout_day"]
+    assert (left.isna() | (left * 24 >= end - 12)).all(), "nobody who left is randomized"
+    window = v[(v["hours"] >= end - 14 * 24) & (v["hours"] <= end)]
+    stable = window.groupby("patient_id")["response"].all()
+    assert stable.loc[randomized].all(), "every randomized patient responded throughout"
+    responders_at_end = o.loc[o["response_end"] == 1, "patient_id"]
+    assert len(randomized) < len(responders_at_end), "stability is stricter than the end"

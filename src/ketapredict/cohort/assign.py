@@ -51,7 +51,7 @@ def assign_maintenance(
     interval = np.full(n, np.inf)
     withdrawal_arm = np.full(n, "", dtype=object)
     if spec.withdrawal is not None and arm.name == spec.arms[0].name:
-        eligible = course[f"{spec.withdrawal.eligible}_end"].to_numpy() == 1
+        eligible = course["withdrawal_eligible"].to_numpy() == 1
         shares = [spec.arm(name).allocation for name in spec.withdrawal.arms]
         pick = blocked_allocation(shares, blocks[eligible], rng)
         chosen = [spec.arm(spec.withdrawal.arms[k]) for k in pick]

@@ -121,15 +121,15 @@ def _response(trial: Trial, group: ArmPeriod, traj: Trajectory) -> pd.DataFrame:
     """Response and remission (on the recorded scores) 24 h after the first dose and at the
     end of the course."""
     scale = trial.spec.scale_spec()
-    hours, baseline = group.schedule.hours, group.baseline
-    at = [int(np.searchsorted(hours, group.schedule.end_hours)), int(np.searchsorted(hours, 24.0))]
+    hours, baseline, end = group.schedule.hours, group.baseline, group.schedule.end_hours
     recorded = scores_from_ystar(
-        traj.ystar[:, at], baseline, scale, trial.model, traj.rating_error[:, at],
-        group.arm.change_spread,
-    )  # fmt: skip
-    score_end, score_24 = recorded.T
+        traj.ystar, baseline, scale, trial.model, traj.rating_error, group.arm.change_spread
+    )
+    score_end = recorded[:, int(np.searchsorted(hours, end))]
+    score_24 = recorded[:, int(np.searchsorted(hours, 24.0))]
     return pd.DataFrame(
         {
+            "withdrawal_eligible": _eligible(trial, group, recorded),
             "response_24h": (score_24 <= baseline / 2).astype(np.float64),
             "remission_24h": (score_24 <= scale.remission_max).astype(np.float64),
             "pct_change_end": (baseline - score_end) / baseline,
@@ -138,6 +138,22 @@ def _response(trial: Trial, group: ArmPeriod, traj: Trajectory) -> pd.DataFrame:
             "n_sessions": float(group.arm.sessions),
         }
     )
+
+
+def _eligible(trial: Trial, group: ArmPeriod, recorded: np.ndarray) -> np.ndarray:
+    """Randomized withdrawal: still in the trial at the end of induction, and responding (or
+    remitted) at every visit of its last `stable_days`, up to the end assessment."""
+    rule, hours, end = trial.spec.withdrawal, group.schedule.hours, group.schedule.end_hours
+    if rule is None:
+        return np.zeros(len(recorded))
+    window = (hours <= end) & (hours >= end - 24.0 * rule.stable_days)
+    scores = recorded[:, window]
+    if rule.eligible == "response":
+        met = scores <= group.baseline[:, None] / 2
+    else:
+        met = scores <= trial.spec.scale_spec().remission_max
+    present = trial.dropout_hours[group.idx] >= group.schedule.start_hours + end
+    return (met.all(axis=1) & present).astype(np.float64)
 
 
 def _adverse_events(

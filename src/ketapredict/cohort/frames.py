@@ -105,7 +105,7 @@ def outcome_rows(
             "end_hours": np.full(n, end_hours),
         }
     )
-    course = course.drop(columns=["n_sessions"]).assign(
+    course = course.drop(columns=["n_sessions", "withdrawal_eligible"]).assign(
         withdrawal_arm=pd.Categorical(course["withdrawal_arm"])
     )
     relapse = relapse.drop(columns=["relapse_time_true"])

@@ -64,6 +64,9 @@ class Withdrawal(Strict):
 
     eligible: Literal["response", "remission"] = "response"
     arms: list[str] = Field(min_length=2)
+    # Stable: eligible only if responding (or remitted) at every visit in the last
+    # `stable_days` days of induction, not only at its end.
+    stable_days: float = Field(default=0.0, ge=0)
 
 
 class Visits(Strict):
