@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ketapredict.cohort.effects import EffectModel
+from ketapredict.cohort.effects import EffectModel, TermBasis
 from ketapredict.contract import Task
 from ketapredict.features import SCHEMA
 from ketapredict.model import KetaModel
@@ -185,18 +185,16 @@ def true_contributions(
     if "maintenance_per_month" in full:
         full = full.assign(on_maintenance=(full["maintenance_per_month"] > 0).astype(float))
     full = full.assign(n_sessions=full["sessions"])
+    at_24h = np.array([24.0])
     if task == "responder":
         per_kg = full["route"].astype(str).map(model.per_kg).to_numpy(dtype=bool)
-        scaled = [
-            (t, np.ones(len(rows)) * t.profile(np.array([24.0]))[0])
-            for t in model.response.prognostic
-        ]
+        scaled = [(t, t.profile(at_24h)) for t in model.response.prognostic]
         scaled += [
-            (t, dose_factor * t.profile(np.array([24.0]))[0] * (per_kg | (t.dosing == "any")))
+            (t, dose_factor * t.profile(at_24h) * (per_kg | (t.dosing == "any")))
             for t in model.response.predictive
         ]
     else:
-        scaled = [(t, np.ones(len(rows))) for t in model.relapse.terms]
+        scaled = [(t, np.ones(1)) for t in model.relapse.terms]
     out = pd.DataFrame(0.0, index=rows.index, columns=characteristics(task))
     for term, scale in scaled:
         owners = [ALIASES.get(c, c) for c in term.covariates]
@@ -206,14 +204,8 @@ def true_contributions(
         for owner in owners:
             out[owner] += (part - part.mean()) / len(owners)
     if task == "responder":
-        predictive = sum(
-            (
-                t.coef * t.profile(np.array([24.0]))[0] * t.basis(full)
-                for t in model.response.predictive
-            ),
-            np.zeros(len(rows)),
-        )
-        effect = model.response.drug_effect + float(np.mean(predictive))
+        predictive = TermBasis(model.response.predictive, full).at(at_24h)
+        effect = model.response.drug_effect + float(predictive.mean())
         out[TREATMENT] += (dose_factor - dose_factor.mean()) * effect
     return out
 
