@@ -26,7 +26,8 @@ from ruamel.yaml import YAML
 from scipy import optimize
 
 from ketapredict.cohort.effects import EffectModel
-from ketapredict.cohort.specs import load_specs
+from ketapredict.cohort.effects_table import effects_markdown
+from ketapredict.cohort.specs import load_effect_model, load_specs
 from ketapredict.layout import Layout, find_root
 from ketapredict.replicate.simulate import World, population_values, replicate_trial
 
@@ -142,6 +143,19 @@ def _yaml() -> YAML:
     return y
 
 
+README_START = "<!-- table of terms: scripts/calibrate.py --readme-only regenerates it -->"
+README_END = "<!-- end of the table of terms -->"
+
+
+def write_readme_table(paths: Layout) -> None:
+    """Rewrite the README's table of every term from configs/model.yaml."""
+    readme = paths.root / "README.md"
+    text = readme.read_text()
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    table = effects_markdown(load_effect_model(paths.model))
+    readme.write_text(f"{text[:start]}\n{table}\n{text[end:]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -149,8 +163,14 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=8000, help="patients per design per evaluation")
     parser.add_argument("--max-evals", type=int, default=300)
     parser.add_argument("--write", action="store_true", help="rewrite configs/model.yaml")
+    parser.add_argument(
+        "--readme-only", action="store_true", help="only regenerate the README's table of terms"
+    )
     args = parser.parse_args()
     paths = Layout(find_root(Path(__file__).parent))
+    if args.readme_only:
+        write_readme_table(paths)
+        return
     specs = load_specs(paths)
     raw = _yaml().load(paths.model.read_text())
     targets = [(s.name, t) for s in specs.trials.values() for t in s.published if t.tuned]
@@ -195,6 +215,7 @@ def main() -> None:
             gs[1](raw, float(v))
         with paths.model.open("w") as fh:
             _yaml().dump(raw, fh)
+        write_readme_table(paths)
 
 
 if __name__ == "__main__":

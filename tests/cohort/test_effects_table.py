@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ketapredict.cohort.effects_table import effects_table
+from ketapredict.cohort.effects_table import effects_markdown, effects_table
 
 
 def test_effects_table_rows_match_the_model_terms(specs) -> None:
@@ -27,3 +27,8 @@ def test_effects_table_rows_match_the_model_terms(specs) -> None:
         row = table[table["outcome"] == f"ae_{name}"]
         assert row["size"].tolist() == [rates.active]
     assert isinstance(table, pd.DataFrame) and table["scale"].notna().all()
+
+
+def test_the_readme_lists_every_term_as_the_model_has_it(root, specs) -> None:
+    readme = (root / "README.md").read_text()
+    assert effects_markdown(specs.model) in readme, "regenerate the README's table of terms"

@@ -216,3 +216,18 @@ def effects_table(model: EffectModel) -> pd.DataFrame:
             )
         )
     return pd.DataFrame(rows)
+
+
+def effects_markdown(model: EffectModel) -> str:
+    """The README's table of every covariate term: role, term, size, shape, source."""
+    table = effects_table(model)
+    terms = table[table["role"].isin(["prognostic", "predictive", "relapse"])]
+    lines = [
+        "| role | term | size | unit | shape | source |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in terms.itertuples():
+        lines.append(
+            f"| {r.role} | `{r.term}` | {r.size:+.4g} | {r.unit} | {r.shape} | {r.source} |"
+        )
+    return "\n".join(lines)
