@@ -121,6 +121,7 @@ PARAMETERS: dict[str, tuple[tuple[Callable[[dict], float], Setter], float, float
         0.5,
     ),
     "expectancy_inert_24h": (_shift_curve(("response", "expectancy", "inert")), -4, -0.5),
+    "expectancy_spray_24h": (_shift_curve(("response", "expectancy", "spray")), -4, 0.5),
     "time_weight_2h": (_knot(("response", "time_weight"), 2), 0.4, 1.4),
     "background_new_672h": (_scale_curve(("response", "background", "new"), 672), 0.3, 4.0),
     "improve_scale": (_value(("response", "improve_scale")), 0.05, 0.3),

@@ -8,6 +8,7 @@ import pytest
 
 from ketapredict import features
 from ketapredict.cohort.dictionary import data_dictionary
+from ketapredict.config import load_params
 from ketapredict.contract import TASKS
 from ketapredict.errors import DataError, LeakageError
 from ketapredict.features import SCHEMA, Feature, build_features, check_no_leakage, feature_names
@@ -82,10 +83,11 @@ def test_missing_input_column_is_named() -> None:
         build_features(pd.DataFrame({"bmi": [1.0]}), "responder")
 
 
-def test_every_trained_treatment_is_listed_with_its_doses(specs) -> None:
-    """TRAINED_DOSES covers every active arm of the trial presets (the training cohorts),
-    and its doses are possible ones."""
-    for spec in specs.trials.values():
+def test_every_trained_treatment_is_listed_with_its_doses(root, specs) -> None:
+    """TRAINED_DOSES covers every active arm of the default cohort's designs (the training
+    data), and its doses are possible ones."""
+    cohorts = load_params(root / "params.yaml").generate.cohorts
+    for spec in (specs.trials[name] for name in cohorts):
         for arm in spec.arms:
             if not specs.model.drugs[arm.drug].active:
                 continue

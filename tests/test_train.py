@@ -4,6 +4,7 @@ large independent sample of the same population."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict
 
 import numpy as np
@@ -40,7 +41,21 @@ CANDIDATE = {"num_leaves": 4, "learning_rate": 0.1, "min_child_samples": 50, "re
              "feature_fraction": 0.9}  # fmt: skip
 
 
+def _one_population(specs):
+    """The specs without between-trial heterogeneity: every cohort of a design is then a
+    sample of one population (with it, each seed is another trial, and a model validated
+    internally in one trial meets another trial's shifts outside -- what internal validation
+    cannot see)."""
+    r = specs.model.response
+    flat = r.heterogeneity.model_copy(update={"expectancy_sd": 0.0, "drug_sd": 0.0})
+    model = specs.model.model_copy(
+        update={"response": r.model_copy(update={"heterogeneity": flat})}
+    )
+    return dataclasses.replace(specs, model=model)
+
+
 def _cohort(specs, seed: int, n: int):
+    specs = _one_population(specs)
     params = GenerateParams(seed=seed, relapse_horizon_days=28, cohorts={"realworld": n})
     c = build(params, specs)
     table = responder_table(
