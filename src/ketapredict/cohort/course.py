@@ -142,11 +142,13 @@ def _response(trial: Trial, group: ArmPeriod, traj: Trajectory) -> pd.DataFrame:
 
 def _eligible(trial: Trial, group: ArmPeriod, recorded: np.ndarray) -> np.ndarray:
     """Randomized withdrawal: still in the trial at the end of induction, and responding (or
-    remitted) at every visit of its last `stable_days`, up to the end assessment."""
+    remitted) at every visit of its last `stable_days`, up to the end assessment, and at each
+    gate visit."""
     rule, hours, end = trial.spec.withdrawal, group.schedule.hours, group.schedule.end_hours
     if rule is None:
         return np.zeros(len(recorded))
     window = (hours <= end) & (hours >= end - 24.0 * rule.stable_days)
+    window |= np.isin(hours, rule.gate_hours)
     scores = recorded[:, window]
     if rule.eligible == "response":
         met = scores <= group.baseline[:, None] / 2

@@ -67,6 +67,9 @@ class Withdrawal(Strict):
     # Stable: eligible only if responding (or remitted) at every visit in the last
     # `stable_days` days of induction, not only at its end.
     stable_days: float = Field(default=0.0, ge=0)
+    # Earlier gates: hours after the first dose at which the patient must also respond (or
+    # be remitted), e.g. the end of an induction before an optimization phase.
+    gate_hours: list[float] = []
 
 
 class Visits(Strict):
