@@ -76,5 +76,8 @@ def test_withdrawal_needs_a_stable_response_and_a_patient_still_there(specs) -> 
     window = v[(v["hours"] >= end - 14 * 24) & (v["hours"] <= end)]
     stable = window.groupby("patient_id")["response"].all()
     assert stable.loc[randomized].all(), "every randomized patient responded throughout"
+    assert spec.withdrawal.gate_hours == [672]
+    gate = v[v["hours"] == 672].set_index("patient_id")["response"]
+    assert gate.loc[randomized].all(), "and at the end of the 4-week induction"
     responders_at_end = o.loc[o["response_end"] == 1, "patient_id"]
     assert len(randomized) < len(responders_at_end), "stability is stricter than the end"
