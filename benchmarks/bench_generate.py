@@ -28,6 +28,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         paths = Layout(root)
         paths.synthetic = Path(tmp)
+        paths.truth_summary = Path(tmp) / "truth.json"
         start = time.perf_counter()
         cohort = stage.run(paths, params)
         seconds = time.perf_counter() - start
