@@ -143,7 +143,7 @@ def relapse_probability(model: EffectModel, lp: np.ndarray, horizon_days: float)
 
 def reference_arms(spec: TrialSpec, model: EffectModel) -> tuple[str, str | None]:
     """The design's active arm and its comparator (None: no concurrent control)."""
-    active = [a.name for a in spec.arms if model.drugs[a.drug].active]
+    active = [a.name for a in spec.all_arms() if model.drugs[a.drug].active]
     if not active:
         raise ValueError(f"trial {spec.name!r} has no active (ketamine or esketamine) arm")
     if spec.design == "randomized_withdrawal":
@@ -253,7 +253,7 @@ def _active_logodds(
     eta_24, eta_end = np.empty(n), np.empty(n)
     for name in own.unique():
         arm, rows = spec.arm(name), (own == name).to_numpy()
-        end = end_of_course_hours(spec, arm)
+        end = end_of_course_hours(spec.schedule_spec(name), arm)
         both = response_logodds(model, arm, np.array([24.0, end]), patients)
         eta_24[rows], eta_end[rows] = both[rows, 0], both[rows, 1]
     return eta_24, eta_end
