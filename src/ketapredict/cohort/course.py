@@ -77,15 +77,18 @@ class ArmPeriod:
     schedule: Schedule
 
 
-def schedule(spec: TrialSpec, arm: Arm, period: int, *, last: bool) -> Schedule:
-    """Visit times and follow-up of one arm-period; a period before another ends at washout."""
-    limit = np.inf if last else 24.0 * spec.washout_days
+def schedule(
+    spec: TrialSpec, arm: Arm, *, start_hours: float, limit_hours: float = np.inf
+) -> Schedule:
+    """Visit times and follow-up of one arm-period starting `start_hours` after enrolment; a
+    stage followed by another ends `limit_hours` after its start (at the washout or the next
+    phase)."""
     end = end_of_course_hours(spec, arm)
     return Schedule(
-        hours=visit_hours(spec, arm, limit),
+        hours=visit_hours(spec, arm, limit_hours),
         end_hours=end,
-        start_hours=period * 24.0 * spec.washout_days,
-        follow_days=min(spec.follow_up_days, (limit - end) / 24.0),
+        start_hours=start_hours,
+        follow_days=min(spec.follow_up_days, (limit_hours - end) / 24.0),
     )
 
 
