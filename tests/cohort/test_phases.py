@@ -152,3 +152,14 @@ def test_a_randomized_withdrawal_cannot_have_phases(tmp_path, specs) -> None:
     data["phases"] = _phase_data()["phases"]
     with pytest.raises(SpecError, match=r"phases: a randomized_withdrawal design cannot"):
         _load(tmp_path, data, specs)
+
+
+def test_the_same_seed_gives_the_same_phases_and_exits(specs) -> None:
+    data = _phase_data(dropout=0.2)
+    data["phases"][0]["arm"]["exit"] = {"after_session": 1, "min_improvement": 0.25}
+    spec = TrialSpec.model_validate(data)
+    first, again = _generate(specs, spec, n=400), _generate(specs, spec, n=400)
+    for table in ("patients", "visits", "outcomes", "truth"):
+        pd.testing.assert_frame_equal(getattr(first, table), getattr(again, table))
+    course = first.outcomes[first.outcomes["period"] == 3]
+    assert set(course["sessions"]) == {1.0, 6.0}, "exits work inside a phase"
