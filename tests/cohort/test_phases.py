@@ -137,6 +137,7 @@ def test_dropout_carries_across_the_phases(specs, chained) -> None:
         (lambda d: d["phases"][1]["arm"].update(name="course"), "arm names must be unique"),
         (lambda d: d["phases"][1]["visits"].update(hours=[168]), r"must include 24"),
         (lambda d: d["phases"][1].update(gap_days=0), r"phases\.1\.gap_days"),
+        (lambda d: d.update(follow_up_min_days=3), r"follow_up_min_days: a design with phases"),
     ],
 )
 def test_a_bad_phase_is_a_one_line_error_naming_the_key(tmp_path, specs, change, message) -> None:

@@ -183,6 +183,11 @@ class TrialSpec(Strict):
                 "phases: a randomized_withdrawal design cannot have phases (its withdrawal is "
                 "its second stage); use a crossover, parallel or open_label design"
             )
+        if self.phases and self.follow_up_min_days:
+            raise ValueError(
+                "follow_up_min_days: a design with phases follows each stage up to the next "
+                "one; remove follow_up_min_days"
+            )
         seen = [p.name for p in self.phases]
         if len(set(seen)) != len(seen):
             raise ValueError("phases: phase names must be unique")
