@@ -17,6 +17,7 @@ from ketapredict.errors import SpecError
 from tests.conftest import trial_data
 
 COURSE = {"name": "course", "drug": "ketamine", "route": "iv", "dose": 0.5, "sessions": 6}
+SECOND_WEEK_EXIT = {"after_session": 2, "min_improvement": 0.2}  # no maintenance visit in week 2
 
 
 def _phase_data(gap_days: float = 14.0, dropout: float = 0.0, **first: Any) -> dict[str, Any]:
@@ -138,6 +139,10 @@ def test_dropout_carries_across_the_phases(specs, chained) -> None:
         (lambda d: d["phases"][1]["visits"].update(hours=[168]), r"must include 24"),
         (lambda d: d["phases"][1].update(gap_days=0), r"phases\.1\.gap_days"),
         (lambda d: d.update(follow_up_min_days=3), r"follow_up_min_days: a design with phases"),
+        (
+            lambda d: d["phases"][1]["arm"].update(exit=SECOND_WEEK_EXIT),
+            r"phases\.1\.arm\.exit: no visit between session 2 and the next",
+        ),
     ],
 )
 def test_a_bad_phase_is_a_one_line_error_naming_the_key(tmp_path, specs, change, message) -> None:

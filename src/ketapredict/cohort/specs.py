@@ -204,9 +204,8 @@ class TrialSpec(Strict):
         """An exit is decided at a visit between the exit session and the next one."""
         where = [(f"arms.{i}", a, self.visits, "visits") for i, a in enumerate(self.arms)]
         where += [
-            (f"phases.{i}.arm", p.arm, p.visits, f"phases.{i}.visits")
+            (f"phases.{i}.arm", self.arm(p.arm_name), p.visits, f"phases.{i}.visits")
             for i, p in enumerate(self.phases)
-            if isinstance(p.arm, Arm)
         ]
         for key, arm, visits, visits_key in where:
             if arm.exit is None:
