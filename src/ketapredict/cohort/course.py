@@ -160,7 +160,7 @@ def _response(trial: Trial, group: ArmPeriod, traj: Trajectory, stops: exits.Sto
     score_24 = recorded[:, int(np.searchsorted(hours, 24.0))]
     return pd.DataFrame(
         {
-            "withdrawal_eligible": _eligible(trial, group, recorded) * ~stops.exited,
+            "withdrawal_eligible": np.where(stops.exited, 0.0, _eligible(trial, group, recorded)),
             "response_24h": (score_24 <= baseline / 2).astype(np.float64),
             "remission_24h": (score_24 <= scale.remission_max).astype(np.float64),
             "pct_change_end": (baseline - score_end) / baseline,
