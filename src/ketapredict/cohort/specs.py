@@ -248,6 +248,10 @@ class TrialSpec(Strict):
         return dataclasses.replace(scale, remission_max=self.remission_max)
 
     def arm(self, name: str) -> Arm:
+        """The arm of that name: of the randomized part, else the one a phase defines."""
+        for arm in self.arms:
+            if arm.name == name:
+                return arm
         return next(a for a in self.all_arms() if a.name == name)
 
     def check_references(self, population: PopulationSpec, model: EffectModel) -> None:

@@ -195,7 +195,8 @@ def truth_table(
         eta[name] = _logodds_at(model, arm, 24.0, patients)
     baseline = _baseline_scores(outcomes, n)
     noise = np.full(n, noise_sd)
-    spread = own.map({a.name: a.change_spread for a in spec.arms}).to_numpy(dtype=np.float64)
+    spreads = {a.name: a.change_spread for a in spec.all_arms()}
+    spread = own.map(spreads).to_numpy(dtype=np.float64)
 
     def p(logodds: np.ndarray, spread: np.ndarray | float = 1.0) -> np.ndarray:
         return response_probability(logodds, baseline, 0.5, model, noise, spread)
