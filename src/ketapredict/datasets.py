@@ -1,7 +1,8 @@
 """Task tables from the generated cohort: who is in, the label, the oracle truth, the split.
 
-Responder: patients in their active (ketamine/esketamine) period; label = response at the
-configured visit and threshold; weight 1. Relapse: responders at the end of an active course;
+Responder: patients in their first active (ketamine/esketamine) period; label = response at
+the configured visit and threshold; weight 1. Relapse: responders at the end of that period's
+course (the period the truth describes; a design with phases can have later active periods);
 label = relapse within the horizon. Censoring is handled by inverse probability of censoring
 weighting (IPCW): a responder censored before the horizon without relapse has no label and
 weight 0; the others are weighted 1 / G, G the Kaplan-Meier probability of remaining
@@ -97,7 +98,8 @@ def relapse_table(
     horizon_days: float,
     model: EffectModel,
 ) -> TaskTable:
-    at_risk = outcomes[outcomes["relapse_event"].notna()]
+    first_active = outcomes[outcomes["is_active"]].drop_duplicates(ID)
+    at_risk = first_active[first_active["relapse_event"].notna()]
     rows = at_risk.merge(patients.drop(columns=["trial"]), on=ID, how="left")
     rows = rows.merge(truth[[ID, "relapse_lp"]], on=ID)
     event, days = rows["relapse_event"].to_numpy(), rows["relapse_days"].to_numpy()

@@ -15,8 +15,8 @@ from tests.conftest import simple_trial
 def test_a_period_followed_by_another_ends_at_the_washout(specs) -> None:
     spec = specs.trials["zarate2006"]  # crossover, 7-day washout, visits to day 7
     arm = spec.arms[0]
-    first = schedule(spec, arm, 0, last=False)
-    second = schedule(spec, arm, 1, last=True)
+    first = schedule(spec, arm, start_hours=0.0, limit_hours=7 * 24.0)
+    second = schedule(spec, arm, start_hours=7 * 24.0)
     assert first.hours.max() < 7 * 24 <= second.hours.max()
     assert first.start_hours == 0 and second.start_hours == 7 * 24
     assert first.end_hours == second.end_hours == 24.0
@@ -38,7 +38,7 @@ def _course(specs, dropout_hours: np.ndarray, seed: int = 1):
         cov=cov,
         baseline=np.full(n, 30.0),
         latent=rng.standard_normal(n),
-        schedule=schedule(spec, spec.arms[0], 0, last=True),
+        schedule=schedule(spec, spec.arms[0], start_hours=0.0),
     )
     return simulate_course(trial, group)
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy.special import expit as sigmoid
 
+from ketapredict.cohort import phases
 from ketapredict.cohort.generate import generate_trial
 from ketapredict.cohort.scales import SCALES
 from tests.conftest import simple_trial
@@ -53,17 +54,27 @@ def test_parallel_allocation_is_exact(specs, cohorts) -> None:
     assert counts["ketamine"] == 2000 and counts["midazolam"] == 1000
 
 
+def _period_days(spec) -> tuple[dict[int, float], dict[int, float]]:
+    """Per period number: days from enrolment to its first dose, and its follow-up days."""
+    n_periods = len(spec.sequences[0].arms) if spec.design == "crossover" else 1
+    starts = {k: h / 24.0 for k, h in phases.period_starts(spec, n_periods).items()}
+    follow = {k: spec.follow_up_days for k in range(1, n_periods + 1)}
+    follow.update({n_periods + 1 + j: p.follow_up_days for j, p in enumerate(spec.phases)})
+    return starts, follow
+
+
 def test_relapse_exists_only_for_responders_and_respects_censoring(specs, cohorts) -> None:
     for name, cohort in cohorts.items():
         out = cohort.outcomes
+        starts, follow = _period_days(specs.trials[name])
         has = out["relapse_event"].notna()
         assert (out.loc[has, "response_end"] == 1).all(), name
         assert out.loc[has, "is_active"].all(), name
         days = out.loc[has, "relapse_days"]
-        assert (days > 0).all() and (days <= specs.trials[name].follow_up_days + 1e-9).all(), name
+        assert (days > 0).all() and (days <= out.loc[has, "period"].map(follow) + 1e-9).all(), name
         dropped = has & out["dropout_day"].notna()
         after_drop = out.loc[dropped, "relapse_days"] + out.loc[dropped, "end_hours"] / 24
-        first_dose = (out.loc[dropped, "period"] - 1) * specs.trials[name].washout_days
+        first_dose = out.loc[dropped, "period"].map(starts)
         assert (after_drop + first_dose <= out.loc[dropped, "dropout_day"] + 0.02).all(), name
     assert cohorts["sustain1"].outcomes["relapse_event"].notna().sum() > 500
 

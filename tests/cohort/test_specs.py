@@ -27,7 +27,7 @@ def test_every_preset_loads(specs) -> None:
     assert set(specs.trials) == {
         "berman2000", "zarate2006", "murrough2013", "feder2014",
         "murrough2013_serial", "sustain1", "realworld", "transform2", "feder2021",
-        "fava2020",
+        "fava2020", "phillips2019",
     }  # fmt: skip
     for spec in specs.trials.values():
         assert spec.sources, f"{spec.name} cites no source"

@@ -19,9 +19,12 @@ def simulate_adverse_events(
     cumulative_sessions: np.ndarray,
     model: EffectModel,
     rng: np.random.Generator,
+    *,
+    sessions: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per patient of one arm-period; z_dissociation is the copula draw it shares
-    with the visit noise, which makes more dissociation go with more improvement."""
+    with the visit noise, which makes more dissociation go with more improvement. `sessions`:
+    each patient's sessions given, where a course can stop early (else the arm's)."""
     a = model.adverse
     n = len(z_dissociation)
     active = model.drugs[arm.drug].active
@@ -39,7 +42,7 @@ def simulate_adverse_events(
             p = float(special.expit(logit))
         else:
             p = rates.control.get(arm.drug, 0.0)
-        p_none = np.prod([1 - p * rates.attenuation**k for k in range(arm.sessions)])
+        p_none = _none_in(p, rates.attenuation, arm.sessions, sessions)
         out[f"ae_{name}"] = (rng.random(n) < 1 - p_none).astype(np.float64)
     bp_scale = ratio if active else 0.0
     out["sbp_rise"] = np.round(
@@ -52,3 +55,19 @@ def simulate_adverse_events(
         exposure = cumulative_sessions * (ratio if active else 0.0)
         out[f"ae_{name}"] = (rng.random(n) < -np.expm1(-rate * exposure)).astype(np.float64)
     return pd.DataFrame(out)
+
+
+def _none_in(
+    p: float, attenuation: float, planned: int, sessions: np.ndarray | None
+) -> float | np.ndarray:
+    """P(no event in any session), per-session probability p attenuating with each session:
+    for the planned course, or per patient for the sessions each was given."""
+
+    def none(count: int) -> float:
+        return float(np.prod([1 - p * attenuation**k for k in range(count)]))
+
+    if sessions is None:
+        return none(planned)
+    counts = np.unique(sessions)
+    table = np.array([none(int(c)) for c in counts])
+    return table[np.searchsorted(counts, sessions)]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ketapredict.cohort import frames, truth
+from ketapredict.cohort import exits, frames, truth
 from ketapredict.cohort.adverse import simulate_adverse_events
 from ketapredict.cohort.assign import assign_maintenance
 from ketapredict.cohort.effects import EffectModel
@@ -77,15 +77,18 @@ class ArmPeriod:
     schedule: Schedule
 
 
-def schedule(spec: TrialSpec, arm: Arm, period: int, *, last: bool) -> Schedule:
-    """Visit times and follow-up of one arm-period; a period before another ends at washout."""
-    limit = np.inf if last else 24.0 * spec.washout_days
+def schedule(
+    spec: TrialSpec, arm: Arm, *, start_hours: float, limit_hours: float = np.inf
+) -> Schedule:
+    """Visit times and follow-up of one arm-period starting `start_hours` after enrolment; a
+    stage followed by another ends `limit_hours` after its start (at the washout or the next
+    phase)."""
     end = end_of_course_hours(spec, arm)
     return Schedule(
-        hours=visit_hours(spec, arm, limit),
+        hours=visit_hours(spec, arm, limit_hours),
         end_hours=end,
-        start_hours=period * 24.0 * spec.washout_days,
-        follow_days=min(spec.follow_up_days, (limit - end) / 24.0),
+        start_hours=start_hours,
+        follow_days=min(spec.follow_up_days, (limit_hours - end) / 24.0),
     )
 
 
@@ -94,16 +97,19 @@ def simulate_course(
 ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     """Visits and outcome rows of one arm-period, and each patient's improvement at the end."""
     traj = _trajectory(trial, group)
-    course = _response(trial, group, traj)
+    traj, stops = _early_exit(trial, group, traj)
+    course = _response(trial, group, traj, stops)
     plan = assign_maintenance(trial.spec, group.arm, course, trial.blocks[group.idx], trial.rng)
+    if stops.exited.any():  # those who stopped the course continue no sessions after it
+        plan.loc[stops.exited, ["maintenance_per_month", "on_maintenance"]] = 0.0
     course = pd.concat([course, plan], axis=1)
     ae = _adverse_events(trial, group, traj, course)
     course["cadss_peak"] = ae["cadss_peak"].to_numpy()
     relapse = _relapse(trial, group, course)
     scores = _scores(trial, group, traj, course, relapse)
     visits = _visits(trial, group, scores)
-    course = _censor_at_dropout(trial, group, course)
-    outcome = _outcome_rows(trial, group, course, relapse, ae)
+    course = _censor_at_dropout(trial, group, course, stops)
+    outcome = _outcome_rows(trial, group, course, relapse, ae, stops)
     return visits, outcome, course["pct_change_end"].fillna(0).to_numpy()
 
 
@@ -117,25 +123,50 @@ def _trajectory(trial: Trial, group: ArmPeriod) -> Trajectory:
     )
 
 
-def _response(trial: Trial, group: ArmPeriod, traj: Trajectory) -> pd.DataFrame:
+def _early_exit(trial: Trial, group: ArmPeriod, traj: Trajectory) -> tuple[Trajectory, exits.Stops]:
+    """Patients still in the trial whose recorded improvement at the exit visit is below the
+    arm's cut-off stop there; after it their log-odds lose the sessions never given."""
+    arm, hours = group.arm, group.schedule.hours
+    stops = exits.Stops.planned(arm, hours, group.schedule.end_hours, len(group.idx))
+    if arm.exit is None:
+        return traj, stops
+    j = exits.decision_column(arm, hours)
+    recorded = scores_from_ystar(
+        traj.ystar[:, [j]], group.baseline, trial.spec.scale_spec(), trial.model,
+        traj.rating_error[:, [j]], arm.change_spread,
+    )[:, 0]  # fmt: skip
+    improvement = (group.baseline - recorded) / group.baseline
+    present = trial.dropout_hours[group.idx] >= group.schedule.start_hours + hours[j]
+    exited = present & (improvement < arm.exit.min_improvement)
+    rows = np.flatnonzero(exited)
+    if rows.size == 0:
+        return traj, stops
+    patients = truth.Patients.of(
+        trial.model, group.cov.iloc[rows], trial.effects.take(group.idx[rows])
+    )
+    eta = truth.response_logodds(trial.model, exits.shortened(arm), hours, patients)
+    return exits.reexpose(traj, rows, j, eta), stops.with_exits(exited, arm, hours)
+
+
+def _response(trial: Trial, group: ArmPeriod, traj: Trajectory, stops: exits.Stops) -> pd.DataFrame:
     """Response and remission (on the recorded scores) 24 h after the first dose and at the
-    end of the course."""
+    end of the course (for those who stopped early, at their exit visit)."""
     scale = trial.spec.scale_spec()
-    hours, baseline, end = group.schedule.hours, group.baseline, group.schedule.end_hours
+    hours, baseline = group.schedule.hours, group.baseline
     recorded = scores_from_ystar(
         traj.ystar, baseline, scale, trial.model, traj.rating_error, group.arm.change_spread
     )
-    score_end = recorded[:, int(np.searchsorted(hours, end))]
+    score_end = recorded[np.arange(len(recorded)), stops.end_column]
     score_24 = recorded[:, int(np.searchsorted(hours, 24.0))]
     return pd.DataFrame(
         {
-            "withdrawal_eligible": _eligible(trial, group, recorded),
+            "withdrawal_eligible": np.where(stops.exited, 0.0, _eligible(trial, group, recorded)),
             "response_24h": (score_24 <= baseline / 2).astype(np.float64),
             "remission_24h": (score_24 <= scale.remission_max).astype(np.float64),
             "pct_change_end": (baseline - score_end) / baseline,
             "response_end": (score_end <= baseline / 2).astype(np.float64),
             "remission_end": (score_end <= scale.remission_max).astype(np.float64),
-            "n_sessions": float(group.arm.sessions),
+            "n_sessions": stops.sessions,
         }
     )
 
@@ -163,10 +194,12 @@ def _adverse_events(
 ) -> pd.DataFrame:
     """Adverse events of the course and of the sessions continued during follow-up."""
     per_month = course["maintenance_per_month"].to_numpy()
-    cumulative = group.arm.sessions + per_month * group.schedule.follow_days / 30.4
+    sessions = course["n_sessions"].to_numpy()
+    cumulative = sessions + per_month * group.schedule.follow_days / 30.4
     return simulate_adverse_events(
-        group.arm, traj.z_dissociation, cumulative, trial.model, trial.rng
-    )
+        group.arm, traj.z_dissociation, cumulative, trial.model, trial.rng,
+        sessions=sessions if group.arm.exit else None,
+    )  # fmt: skip
 
 
 def _relapse(trial: Trial, group: ArmPeriod, course: pd.DataFrame) -> pd.DataFrame:
@@ -249,18 +282,25 @@ def _visits(trial: Trial, group: ArmPeriod, scores: np.ndarray) -> pd.DataFrame:
     )
 
 
-def _censor_at_dropout(trial: Trial, group: ArmPeriod, course: pd.DataFrame) -> pd.DataFrame:
+def _censor_at_dropout(
+    trial: Trial, group: ArmPeriod, course: pd.DataFrame, stops: exits.Stops
+) -> pd.DataFrame:
     """Course outcomes assessed after the patient dropped out are missing."""
     course = course.copy()
     gone = trial.dropout_hours[group.idx]
     for column, hours in _ASSESSED:
-        at = group.schedule.end_hours if hours is None else hours
+        at = stops.end_hours if hours is None else hours
         course.loc[group.schedule.start_hours + at > gone, column] = np.nan
     return course
 
 
 def _outcome_rows(
-    trial: Trial, group: ArmPeriod, course: pd.DataFrame, relapse: pd.DataFrame, ae: pd.DataFrame
+    trial: Trial,
+    group: ArmPeriod,
+    course: pd.DataFrame,
+    relapse: pd.DataFrame,
+    ae: pd.DataFrame,
+    stops: exits.Stops,
 ) -> pd.DataFrame:
     """One outcome row per patient of the arm-period, with the day they dropped out."""
     outcome = frames.outcome_rows(
@@ -272,7 +312,7 @@ def _outcome_rows(
         course,
         relapse,
         ae,
-        group.schedule.end_hours,
+        stops.end_hours,
     )
     dropout = trial.dropout_hours[group.idx]
     outcome["dropout_day"] = np.where(np.isfinite(dropout), np.round(dropout / 24.0, 2), np.nan)

@@ -19,7 +19,13 @@ FIXED: list[tuple[str, str, str, str, str]] = [
     ("patients", "hypertension", "0/1", BEFORE, "Systolic >= 140 or diastolic >= 90 mmHg"),
     ("visits", "patient_id", "", ID, "Patient identifier"),
     ("visits", "trial", "", BEFORE, "Trial design"),
-    ("visits", "period", "", BEFORE, "Treatment period (crossover: 1, 2, ...; otherwise 1)"),
+    (
+        "visits",
+        "period",
+        "",
+        BEFORE,
+        "Treatment period (crossover: 1, 2, ...; phases count on; otherwise 1)",
+    ),
     ("visits", "arm", "", BEFORE, "Arm received in this period"),
     ("visits", "hours", "h", AFTER, "Hours since the period's first dose (0 = baseline)"),
     ("visits", "visit", "", AFTER, "Visit label (baseline, 40min, 2h, 24h, d7, ...)"),
@@ -41,7 +47,13 @@ FIXED: list[tuple[str, str, str, str, str]] = [
     ("outcomes", "route", "", BEFORE, "Planned route: iv, im, intranasal, oral"),
     ("outcomes", "dose", "mg/kg or mg", BEFORE, "Planned dose per session (mg for intranasal)"),
     ("outcomes", "is_active", "bool", BEFORE, "Ketamine or esketamine in this period"),
-    ("outcomes", "sessions", "count", BEFORE, "Planned sessions in the course"),
+    (
+        "outcomes",
+        "sessions",
+        "count",
+        BEFORE,
+        "Sessions given: as planned, fewer after an early exit",
+    ),
     ("outcomes", "interval_days", "days", BEFORE, "Planned days between sessions"),
     ("outcomes", "baseline_score", "points", BEFORE, "Period baseline on the trial's scale"),
     (
@@ -49,7 +61,7 @@ FIXED: list[tuple[str, str, str, str, str]] = [
         "end_hours",
         "h",
         BEFORE,
-        "When the end-of-course visit is (24 h after the last dose)",
+        "End-of-course assessment (24 h after the last dose; the exit visit after an early exit)",
     ),
     (
         "outcomes",

@@ -87,8 +87,11 @@ def outcome_rows(
     course: pd.DataFrame,
     relapse: pd.DataFrame,
     ae: pd.DataFrame,
-    end_hours: float,
+    end_hours: np.ndarray,
 ) -> pd.DataFrame:
+    """One row per patient of an arm-period: the planned treatment, the sessions given and
+    when the end-of-course assessment was, then the course outcomes, relapse and adverse
+    events."""
     n = len(idx)
     head = pd.DataFrame(
         {
@@ -99,10 +102,10 @@ def outcome_rows(
             "route": category(arm.route, n),
             "dose": np.full(n, arm.dose),
             "is_active": np.full(n, active),
-            "sessions": np.full(n, float(arm.sessions)),
+            "sessions": course["n_sessions"].to_numpy(dtype=np.float64),
             "interval_days": np.full(n, arm.interval_days),
             "baseline_score": baseline,
-            "end_hours": np.full(n, end_hours),
+            "end_hours": np.asarray(end_hours, dtype=np.float64),
         }
     )
     course = course.drop(columns=["n_sessions", "withdrawal_eligible"]).assign(

@@ -12,7 +12,7 @@ import zlib
 import numpy as np
 import pandas as pd
 
-from ketapredict.cohort import frames, truth
+from ketapredict.cohort import frames, phases, truth
 from ketapredict.cohort.assign import assign_arms
 from ketapredict.cohort.course import ArmPeriod, Trial, schedule, simulate_course
 from ketapredict.cohort.effects import EffectModel
@@ -72,9 +72,12 @@ def _dropout(
     rng: np.random.Generator,
     latent: np.ndarray,
 ) -> np.ndarray:
-    """Hours after enrolment at which each patient drops out of the whole trial (inf: never);
-    MNAR dropout follows the patient latent (higher: better outcomes at every visit)."""
+    """Hours after enrolment at which each patient drops out of the whole trial, phases
+    included (inf: never); MNAR dropout follows the patient latent (higher: better outcomes at
+    every visit)."""
     horizon = 24.0 * (spec.washout_days * (n_periods - 1) + _course_days(spec))
+    if spec.phases:
+        horizon = phases.trial_hours(spec, n_periods)
     return draw_dropout(spec.dropout, cov, np.full(len(cov), horizon), rng, propensity=latent)
 
 
@@ -85,14 +88,16 @@ def _course_days(spec: TrialSpec) -> float:
 def _simulate_periods(
     trial: Trial, cov: pd.DataFrame, arms: np.ndarray, latent: np.ndarray
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Visits and outcomes of every arm in every period; a later period's baseline keeps the
-    part of an active period's improvement that has not washed out."""
+    """Visits and outcomes of every arm in every period, then of the phases after them; a
+    later period's baseline keeps the part of an active period's improvement that has not
+    washed out."""
     spec = trial.spec
     n, n_periods = arms.shape
     baseline = np.round(spec.scale_spec().factor * cov["baseline_madrs"].to_numpy())
     carry = np.zeros(n)
     visit_parts, outcome_parts = [], []
-    for period in range(n_periods):
+    windows = phases.period_windows(spec, n_periods)
+    for period, (start, limit) in enumerate(windows):
         for a, arm in enumerate(spec.arms):
             idx = np.flatnonzero(arms[:, period] == a)
             if idx.size == 0:
@@ -104,13 +109,17 @@ def _simulate_periods(
                 cov=cov.iloc[idx].reset_index(drop=True),
                 baseline=np.maximum(np.round(baseline[idx] * (1 - carry[idx])), 1.0),
                 latent=latent[idx],
-                schedule=schedule(spec, arm, period, last=period == n_periods - 1),
+                schedule=schedule(spec, arm, start_hours=start, limit_hours=limit),
             )
             visits, outcome, improvement = simulate_course(trial, group)
             visit_parts.append(visits)
             outcome_parts.append(outcome)
             if trial.is_active(arm) and n_periods > 1:
                 carry[idx] = _carryover(trial, improvement)
+    if spec.phases:
+        randomized = frames.concat(outcome_parts)
+        later = phases.simulate_phases(trial, cov, latent, randomized, n_periods)
+        visit_parts, outcome_parts = visit_parts + later[0], outcome_parts + later[1]
     outcomes = frames.concat(outcome_parts).sort_values(["patient", "period"], kind="stable")
     visits = frames.concat(visit_parts).sort_values(["patient", "period", "hours"], kind="stable")
     return visits, outcomes

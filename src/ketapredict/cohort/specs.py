@@ -9,7 +9,9 @@ from typing import Any, Literal, Protocol
 
 from pydantic import Field, model_validator
 
-from ketapredict.cohort.effects import DRUGS, ROUTES, EffectModel
+from ketapredict.cohort.arms import Arm
+from ketapredict.cohort.design import Phase, Sequence, Visits, Withdrawal
+from ketapredict.cohort.effects import EffectModel
 from ketapredict.cohort.measurement import Measurement
 from ketapredict.cohort.population import Inclusion, Override, PopulationSpec, apply_overrides
 from ketapredict.cohort.scales import SCALES, Scale
@@ -17,75 +19,6 @@ from ketapredict.errors import SpecError
 from ketapredict.validation import Strict, load_yaml, parse_model
 
 DESIGNS = ("parallel", "crossover", "open_label", "randomized_withdrawal")
-
-
-class Maintenance(Strict):
-    """Sessions continued after the course, every `interval_days`, for a share of patients."""
-
-    interval_days: float = Field(gt=0)
-    probability: float = Field(default=1.0, ge=0, le=1)
-
-
-class Arm(Strict):
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    drug: Literal[DRUGS]  # type: ignore[valid-type]
-    route: Literal[ROUTES]  # type: ignore[valid-type]
-    dose: float = Field(ge=0, description="mg/kg (IV, IM, oral) or mg (intranasal)")
-    sessions: int = Field(default=1, ge=1, le=200)
-    interval_days: float = Field(default=0.0, ge=0)
-    maintenance: Maintenance | None = None
-    allocation: float = Field(default=1.0, gt=0, le=1)
-    # Oral antidepressant alongside the arm: "new" -- started with the course in every patient
-    # (add-on designs such as TRANSFORM and SUSTAIN-1 induction); "continued" -- each patient's
-    # own, already failing antidepressant kept unchanged; "none" -- antidepressant-free.
-    background: Literal["none", "continued", "new"] = "continued"
-    # Spread of the change from baseline on this arm relative to the shared score map (1: as
-    # every arm); set from a published SD of change. Response probabilities without rater
-    # error do not depend on it.
-    change_spread: float = Field(default=1.0, gt=0.2, le=3.0)
-
-    @model_validator(mode="after")
-    def _check(self) -> Arm:
-        if self.sessions > 1 and self.interval_days <= 0:
-            raise ValueError(f"arm {self.name!r}: several sessions need interval_days > 0")
-        return self
-
-    def session_hours(self) -> list[float]:
-        return [24.0 * self.interval_days * k for k in range(self.sessions)]
-
-
-class Sequence(Strict):
-    arms: list[str] = Field(min_length=2)
-    allocation: float = Field(gt=0, le=1)
-
-
-class Withdrawal(Strict):
-    """Randomized withdrawal: who is eligible at the end of induction, and the arms after it."""
-
-    eligible: Literal["response", "remission"] = "response"
-    arms: list[str] = Field(min_length=2)
-    # Stable: eligible only if responding (or remitted) at every visit in the last
-    # `stable_days` days of induction, not only at its end.
-    stable_days: float = Field(default=0.0, ge=0)
-    # Earlier gates: hours after the first dose at which the patient must also respond (or
-    # be remitted), e.g. the end of an induction before an optimization phase.
-    gate_hours: list[float] = []
-
-
-class Visits(Strict):
-    """Visit times: hours after the first dose, hours after the last, days of follow-up."""
-
-    hours: list[float] = Field(min_length=1)
-    after_last_hours: list[float] = Field(default=[24.0], min_length=1)
-    follow_up_days: list[float] = []
-
-    @model_validator(mode="after")
-    def _check(self) -> Visits:
-        if 24.0 not in self.hours:
-            raise ValueError("visits.hours must include 24 (response at 24 h is the default label)")
-        if min(self.hours + self.after_last_hours + self.follow_up_days) <= 0:
-            raise ValueError("visit times must be positive")
-        return self
 
 
 class Dropout(Strict):
@@ -188,6 +121,7 @@ class TrialSpec(Strict):
     visits: Visits
     follow_up_days: float = Field(default=7.0, gt=0)
     follow_up_min_days: float | None = Field(default=None, gt=0)
+    phases: list[Phase] = []
     dropout: Dropout = Dropout()
     missingness: Missingness = Missingness()
     measurement: Measurement = Measurement()
@@ -196,11 +130,15 @@ class TrialSpec(Strict):
     @model_validator(mode="after")
     def _check(self) -> TrialSpec:
         names = [a.name for a in self.arms]
-        if len(set(names)) != len(names):
-            raise ValueError("arm names must be unique")
+        every = [a.name for a in self.all_arms()]
+        if len(set(every)) != len(every):
+            raise ValueError("arm names must be unique (phases' own arms included)")
         for ref in self._references():
             if ref not in names:
                 raise ValueError(f"undefined arm {ref!r}; defined arms: {', '.join(names)}")
+        for ref in [ref for t in self.published for ref in (t.arm, t.versus) if ref]:
+            if ref not in every:
+                raise ValueError(f"undefined arm {ref!r}; defined arms: {', '.join(every)}")
         shares = {
             "parallel": [a.allocation for a in self.arms],
             "crossover": [s.allocation for s in self.sequences],
@@ -209,11 +147,13 @@ class TrialSpec(Strict):
         if shares is not None and abs(sum(shares) - 1.0) > 1e-3:
             raise ValueError(f"{self.design} allocation adds up to {sum(shares):.4g}, not 1")
         self._check_design()
+        self._check_phases()
+        self._check_exits()
         return self
 
     def _references(self) -> list[str]:
+        """Arms the randomized part names: sequences, withdrawal arms, the control."""
         refs = [a for s in self.sequences for a in s.arms] + self._withdrawal_arms()
-        refs += [ref for t in self.published for ref in (t.arm, t.versus) if ref]
         return refs + ([self.control] if self.control else [])
 
     def _withdrawal_arms(self) -> list[str]:
@@ -237,6 +177,69 @@ class TrialSpec(Strict):
         if self.follow_up_min_days and self.follow_up_min_days > self.follow_up_days:
             raise ValueError("follow_up_min_days exceeds follow_up_days")
 
+    def _check_phases(self) -> None:
+        if self.phases and self.design == "randomized_withdrawal":
+            raise ValueError(
+                "phases: a randomized_withdrawal design cannot have phases (its withdrawal is "
+                "its second stage); use a crossover, parallel or open_label design"
+            )
+        if self.phases and self.follow_up_min_days:
+            raise ValueError(
+                "follow_up_min_days: a design with phases follows each stage up to the next "
+                "one; remove follow_up_min_days"
+            )
+        seen = [p.name for p in self.phases]
+        if len(set(seen)) != len(seen):
+            raise ValueError("phases: phase names must be unique")
+        known = [a.name for a in self.arms]
+        for i, phase in enumerate(self.phases):
+            if isinstance(phase.arm, str) and phase.arm not in known:
+                raise ValueError(
+                    f"phases.{i}.arm: undefined arm {phase.arm!r}; defined arms: "
+                    f"{', '.join(known)} (or define the arm in the phase)"
+                )
+            known.append(phase.arm_name)
+
+    def _check_exits(self) -> None:
+        """An exit is decided at a visit between the exit session and the next one."""
+        where = [(f"arms.{i}", a, self.visits, "visits") for i, a in enumerate(self.arms)]
+        where += [
+            (f"phases.{i}.arm", self.arm(p.arm_name), p.visits, f"phases.{i}.visits")
+            for i, p in enumerate(self.phases)
+        ]
+        for key, arm, visits, visits_key in where:
+            if arm.exit is None:
+                continue
+            low, high = arm.exit_window()
+            if not any(low < h < high for h in visits.hours):
+                raise ValueError(
+                    f"{key}.exit: no visit between session {arm.exit.after_session} and the "
+                    f"next ({low:g} h and {high:g} h after the first dose) to decide the exit "
+                    f"at; add one to {visits_key}.hours"
+                )
+
+    def all_arms(self) -> list[Arm]:
+        """The randomized part's arms, then the arms the phases define."""
+        return list(self.arms) + [p.arm for p in self.phases if isinstance(p.arm, Arm)]
+
+    def phase_view(self, phase: Phase) -> TrialSpec:
+        """The trial as one phase sees it: the phase's visits and follow-up, nothing
+        randomized after it."""
+        update = {
+            "visits": phase.visits,
+            "follow_up_days": phase.follow_up_days,
+            "follow_up_min_days": None,
+            "withdrawal": None,
+        }
+        return self.model_copy(update=update)
+
+    def schedule_spec(self, arm_name: str) -> TrialSpec:
+        """The spec an arm's course is scheduled by: the trial's own for a randomized arm,
+        else the view of the first phase that gives it."""
+        if any(a.name == arm_name for a in self.arms):
+            return self
+        return self.phase_view(next(p for p in self.phases if p.arm_name == arm_name))
+
     def scale_spec(self) -> Scale:
         """The trial's scale, with its own remission cut-off if it defined one."""
         scale = SCALES[self.scale]
@@ -245,7 +248,11 @@ class TrialSpec(Strict):
         return dataclasses.replace(scale, remission_max=self.remission_max)
 
     def arm(self, name: str) -> Arm:
-        return next(a for a in self.arms if a.name == name)
+        """The arm of that name: of the randomized part, else the one a phase defines."""
+        for arm in self.arms:
+            if arm.name == name:
+                return arm
+        return next(a for a in self.all_arms() if a.name == name)
 
     def check_references(self, population: PopulationSpec, model: EffectModel) -> None:
         """Cross-file checks: covariates named here exist; drugs and routes are modelled."""
@@ -256,7 +263,7 @@ class TrialSpec(Strict):
             if name not in known:
                 raise ValueError(f"undefined covariate {name!r}")
         self.measurement.check_columns(population)
-        for arm in self.arms:
+        for arm in self.all_arms():
             if arm.drug not in model.drugs or arm.route not in model.routes:
                 raise ValueError(f"arm {arm.name!r}: drug or route missing from the effect model")
 

@@ -143,7 +143,7 @@ def relapse_probability(model: EffectModel, lp: np.ndarray, horizon_days: float)
 
 def reference_arms(spec: TrialSpec, model: EffectModel) -> tuple[str, str | None]:
     """The design's active arm and its comparator (None: no concurrent control)."""
-    active = [a.name for a in spec.arms if model.drugs[a.drug].active]
+    active = [a.name for a in spec.all_arms() if model.drugs[a.drug].active]
     if not active:
         raise ValueError(f"trial {spec.name!r} has no active (ketamine or esketamine) arm")
     if spec.design == "randomized_withdrawal":
@@ -195,7 +195,8 @@ def truth_table(
         eta[name] = _logodds_at(model, arm, 24.0, patients)
     baseline = _baseline_scores(outcomes, n)
     noise = np.full(n, noise_sd)
-    spread = own.map({a.name: a.change_spread for a in spec.arms}).to_numpy(dtype=np.float64)
+    spreads = {a.name: a.change_spread for a in spec.all_arms()}
+    spread = own.map(spreads).to_numpy(dtype=np.float64)
 
     def p(logodds: np.ndarray, spread: np.ndarray | float = 1.0) -> np.ndarray:
         return response_probability(logodds, baseline, 0.5, model, noise, spread)
@@ -253,7 +254,7 @@ def _active_logodds(
     eta_24, eta_end = np.empty(n), np.empty(n)
     for name in own.unique():
         arm, rows = spec.arm(name), (own == name).to_numpy()
-        end = end_of_course_hours(spec, arm)
+        end = end_of_course_hours(spec.schedule_spec(name), arm)
         both = response_logodds(model, arm, np.array([24.0, end]), patients)
         eta_24[rows], eta_end[rows] = both[rows, 0], both[rows, 1]
     return eta_24, eta_end
