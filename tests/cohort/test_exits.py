@@ -41,8 +41,9 @@ def test_exiters_stop_after_the_exit_session_and_are_assessed_there(both) -> Non
     decision = 120.0  # the last visit between session 2 (84 h) and session 3 (168 h)
     at = stopped.visits[stopped.visits["hours"] == decision].set_index("patient_id")
     improvement = 1 - at["score"] / o.loc[at.index, "baseline_score"]
-    exited = o["sessions"] == 2
-    assert set(o["sessions"]) == {2.0, 6.0} and 0.1 < exited.mean() < 0.6
+    exited = o["sessions_given"] == 2
+    assert set(o["sessions_given"]) == {2.0, 6.0} and 0.1 < exited.mean() < 0.6
+    assert (o["sessions"] == 6).all(), "the planned course, known before it starts"
     assert (improvement[exited.loc[at.index]] < 0.25).all()
     assert (improvement[~exited.loc[at.index]] >= 0.25).all()
     assert (o.loc[exited, "end_hours"] == decision).all()
@@ -52,8 +53,8 @@ def test_exiters_stop_after_the_exit_session_and_are_assessed_there(both) -> Non
     assert o.loc[exited, "relapse_event"].isna().all()
     # who dropped out before the exit visit is not an exiter: they were never assessed there
     gone = o["dropout_day"] * 24 < decision
-    assert (o.loc[gone, "sessions"] == 6).all() and gone.any()
-    assert (planned.outcomes["sessions"] == 6).all()
+    assert (o.loc[gone, "sessions_given"] == 6).all() and gone.any()
+    assert (planned.outcomes["sessions_given"] == 6).all()
 
 
 def test_exiters_lose_only_the_sessions_never_given(both) -> None:
@@ -65,7 +66,7 @@ def test_exiters_lose_only_the_sessions_never_given(both) -> None:
     key = ["patient_id", "hours"]
     a = planned.visits.set_index(key)["score"]
     b = stopped.visits.set_index(key)["score"]
-    exiters = stopped.outcomes.loc[stopped.outcomes["sessions"] == 2, "patient_id"]
+    exiters = stopped.outcomes.loc[stopped.outcomes["sessions_given"] == 2, "patient_id"]
     hours = b.index.get_level_values("hours")
     mine = b.index.get_level_values("patient_id").isin(exiters)
     end = spec.arms[0].session_hours()[-1] + 24

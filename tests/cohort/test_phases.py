@@ -170,4 +170,4 @@ def test_the_same_seed_gives_the_same_phases_and_exits(specs) -> None:
     for table in ("patients", "visits", "outcomes", "truth"):
         pd.testing.assert_frame_equal(getattr(first, table), getattr(again, table))
     course = first.outcomes[first.outcomes["period"] == 3]
-    assert set(course["sessions"]) == {1.0, 6.0}, "exits work inside a phase"
+    assert set(course["sessions_given"]) == {1.0, 6.0}, "exits work inside a phase"

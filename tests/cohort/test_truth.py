@@ -139,7 +139,8 @@ def test_truth_table_is_consistent_and_counterfactual(specs) -> None:
     )
     for when in ("active_24h", "control_24h", "active_end"):
         p, eta = t[f"p_response_{when}"], t[f"logodds_{when}"]
-        assert ((p > 0) & (p < 1)).all() and p.corr(eta, method="spearman") > 0.999
+        # monotone in the log-odds up to the rater error's scale (error / baseline)
+        assert ((p > 0) & (p < 1)).all() and p.corr(eta, method="spearman") > 0.99
     assert set(t["control_arm"].astype(str)) == {"saline"}
     assert t["trial_shift_drug"].nunique() == 1, "one trial, one draw"
     lp = t["relapse_lp"].to_numpy()

@@ -89,9 +89,9 @@ def outcome_rows(
     ae: pd.DataFrame,
     end_hours: np.ndarray,
 ) -> pd.DataFrame:
-    """One row per patient of an arm-period: the planned treatment, the sessions given and
-    when the end-of-course assessment was, then the course outcomes, relapse and adverse
-    events."""
+    """One row per patient of an arm-period: the planned treatment (known before it starts),
+    the sessions given and when the end-of-course assessment was (known only during it: an
+    early exit shortens both), then the course outcomes, relapse and adverse events."""
     n = len(idx)
     head = pd.DataFrame(
         {
@@ -102,8 +102,9 @@ def outcome_rows(
             "route": category(arm.route, n),
             "dose": np.full(n, arm.dose),
             "is_active": np.full(n, active),
-            "sessions": course["n_sessions"].to_numpy(dtype=np.float64),
+            "sessions": np.full(n, float(arm.sessions)),
             "interval_days": np.full(n, arm.interval_days),
+            "sessions_given": course["n_sessions"].to_numpy(dtype=np.float64),
             "baseline_score": baseline,
             "end_hours": np.asarray(end_hours, dtype=np.float64),
         }
