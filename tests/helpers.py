@@ -18,6 +18,7 @@ TINY_PARAMS: dict[str, Any] = {
     "generate": {
         "seed": 7,
         "relapse_horizon_days": 28,
+        "scenario": "literature",
         "cohorts": {"zarate2006": 80, "murrough2013": 150, "sustain1": 300, "realworld": 800},
     },
     "replicate": {"seed": 1, "replications": 10, "population_size": 2000},
