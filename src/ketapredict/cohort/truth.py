@@ -95,8 +95,10 @@ def response_logodds(
     return eta + weight[None, :] * drug
 
 
-# Gauss-Hermite nodes and weights for expectations over a standard normal rater error.
-_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(16)
+# Gauss-Hermite nodes and weights for expectations over a standard normal rater error; 12
+# nodes are within 1e-5 of the exact probability while the error is under 1.5 logit units
+# (trials: about 0.6; the registry at a low baseline: up to 3, within 2e-3).
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(12)
 _WEIGHTS = _WEIGHTS / np.sqrt(2.0 * np.pi)
 
 
@@ -123,9 +125,15 @@ def response_probability(
     if not np.any(noise > 0):
         return special.expit(logodds - _latent_shift(gap, model, spread))
     p = np.zeros(np.broadcast(logodds, baseline).shape)
+    error = noise / baseline  # one rater SD, as a fraction of the baseline
+    if threshold == 0.5:  # the shift's sign is the node's: one slope per node
+        m = model.response
+        for x, w in zip(_NODES, _WEIGHTS, strict=True):
+            slope = (m.improve_scale if x >= 0 else m.worsen_scale) * spread
+            p += w * special.expit(logodds - (x / slope) * error)
+        return p
     for x, w in zip(_NODES, _WEIGHTS, strict=True):
-        shift = _latent_shift(gap + noise * x / baseline, model, spread)
-        p += w * special.expit(logodds - shift)
+        p += w * special.expit(logodds - _latent_shift(gap + x * error, model, spread))
     return p
 
 

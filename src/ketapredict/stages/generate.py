@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from ketapredict import __version__
 from ketapredict.cohort.dictionary import data_dictionary
@@ -16,6 +17,7 @@ from ketapredict.errors import ConfigError
 from ketapredict.io import write_json, write_parquet, write_text
 from ketapredict.layout import Layout
 from ketapredict.memory import require_patients
+from ketapredict.parallel import default_workers
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +48,20 @@ def run(paths: Layout, params: GenerateParams) -> Cohort:
         "seed": str(params.seed),
         "scenario": params.scenario,
     }
-    for name in COHORT_TABLES:
-        write_parquet(getattr(cohort, name), paths.synthetic_table(name), metadata=meta)
-    write_parquet(effects_table(specs.model), paths.synthetic_table("effects"), metadata=meta)
+    tables = {name: getattr(cohort, name) for name in COHORT_TABLES}
+    tables["effects"] = effects_table(specs.model)
+    # pyarrow writes outside the GIL: the tables are written while the truth is summarized
+    with ThreadPoolExecutor(max_workers=default_workers()) as pool:
+        writes = [
+            pool.submit(write_parquet, frame, paths.synthetic_table(name), metadata=meta)
+            for name, frame in tables.items()
+        ]
+        summary = summarize(cohort)
+        for write in writes:
+            write.result()
     write_text(specs.model.model_dump_json(indent=1) + "\n", paths.synthetic_model)
     write_text(data_dictionary(specs.population).to_csv(index=False), paths.dictionary)
-    write_json({"scenario": params.scenario, **summarize(cohort)}, paths.truth_summary)
+    write_json({"scenario": params.scenario, **summary}, paths.truth_summary)
     log.info(
         "generated %d patients, %d visits from %d designs",
         len(cohort.patients),
