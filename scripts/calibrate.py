@@ -76,10 +76,7 @@ def _knot(path: tuple[str, ...], hours: float) -> tuple[Callable[[dict], float],
 
 def _scale_curve(path: tuple[str, ...], hours: float) -> tuple[Callable[[dict], float], Setter]:
     """A curve's value at one knot; setting it scales the whole curve (its shape kept)."""
-
-    def get(d: dict) -> float:
-        c = _dig(d, path)
-        return float(c["values"][c["hours"].index(hours)])
+    get, _ = _knot(path, hours)
 
     def put(d: dict, v: float) -> None:
         c = _dig(d, path)
@@ -205,7 +202,8 @@ def main() -> None:
         max_nfev=args.max_evals, x_scale=np.maximum(np.abs(x0), 0.1),
     )  # fmt: skip
     print(f"sum of squares {np.sum(r0**2):.1f} -> {np.sum(fit.fun**2):.1f} "
-          f"({fit.nfev} evaluations, {time.perf_counter() - start:.0f} s): {fit.message}")  # fmt: skip
+          f"({fit.nfev} evaluations, {time.perf_counter() - start:.0f} s): "
+          f"{fit.message}")  # fmt: skip
     for (name, t), a, b in zip(targets, r0, fit.fun, strict=True):
         print(f"  {name:20s} {t.label[:58]:58s} z {a:+6.2f} -> {b:+6.2f}")
     print("fitted parameters:")

@@ -98,7 +98,7 @@ def simulate_course(
     """Visits and outcome rows of one arm-period, and each patient's improvement at the end."""
     traj = _trajectory(trial, group)
     traj, stops = _early_exit(trial, group, traj)
-    course = _response(trial, group, traj, stops)
+    course, recorded = _response(trial, group, traj, stops)
     plan = assign_maintenance(trial.spec, group.arm, course, trial.blocks[group.idx], trial.rng)
     if stops.exited.any():  # those who stopped the course continue no sessions after it
         plan.loc[stops.exited, ["maintenance_per_month", "on_maintenance"]] = 0.0
@@ -106,7 +106,7 @@ def simulate_course(
     ae = _adverse_events(trial, group, traj, course)
     course["cadss_peak"] = ae["cadss_peak"].to_numpy()
     relapse = _relapse(trial, group, course)
-    scores = _scores(trial, group, traj, course, relapse)
+    scores = _scores(trial, group, traj, course, relapse, recorded)
     visits = _visits(trial, group, scores)
     course = _censor_at_dropout(trial, group, course, stops)
     outcome = _outcome_rows(trial, group, course, relapse, ae, stops)
@@ -148,9 +148,12 @@ def _early_exit(trial: Trial, group: ArmPeriod, traj: Trajectory) -> tuple[Traje
     return exits.reexpose(traj, rows, j, eta), stops.with_exits(exited, arm, hours)
 
 
-def _response(trial: Trial, group: ArmPeriod, traj: Trajectory, stops: exits.Stops) -> pd.DataFrame:
+def _response(
+    trial: Trial, group: ArmPeriod, traj: Trajectory, stops: exits.Stops
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Response and remission (on the recorded scores) 24 h after the first dose and at the
-    end of the course (for those who stopped early, at their exit visit)."""
+    end of the course (for those who stopped early, at their exit visit), and the recorded
+    score at every visit."""
     scale = trial.spec.scale_spec()
     hours, baseline = group.schedule.hours, group.baseline
     recorded = scores_from_ystar(
@@ -158,7 +161,7 @@ def _response(trial: Trial, group: ArmPeriod, traj: Trajectory, stops: exits.Sto
     )
     score_end = recorded[np.arange(len(recorded)), stops.end_column]
     score_24 = recorded[:, int(np.searchsorted(hours, 24.0))]
-    return pd.DataFrame(
+    course = pd.DataFrame(
         {
             "withdrawal_eligible": np.where(stops.exited, 0.0, _eligible(trial, group, recorded)),
             "response_24h": (score_24 <= baseline / 2).astype(np.float64),
@@ -169,6 +172,7 @@ def _response(trial: Trial, group: ArmPeriod, traj: Trajectory, stops: exits.Sto
             "n_sessions": stops.sessions,
         }
     )
+    return course, recorded
 
 
 def _eligible(trial: Trial, group: ArmPeriod, recorded: np.ndarray) -> np.ndarray:
@@ -247,22 +251,24 @@ def _scores(
     traj: Trajectory,
     course: pd.DataFrame,
     relapse: pd.DataFrame,
+    recorded: np.ndarray,
 ) -> np.ndarray:
-    """Scores at every visit: after an active course a responder stays a responder until
-    relapse, and not after."""
+    """Scores at every visit: the `recorded` ones, except that after an active course a
+    responder stays a responder until relapse, and not after (those cells drawn again)."""
     hours, end_h = group.schedule.hours, group.schedule.end_hours
-    ystar = traj.ystar.copy()
     after = hours > end_h
     responders = course["response_end"].to_numpy() == 1
-    if trial.is_active(group.arm) and after.any() and responders.any():
-        days_after = (hours[after] - end_h) / 24.0
-        still = (days_after[None, :] < relapse["relapse_time_true"].to_numpy()[:, None])[responders]
-        cells = np.ix_(responders, after)
-        ystar[cells] = truncated_ystar(traj.eta[cells], traj.u[cells], still)
-    scale = trial.spec.scale_spec()
-    return scores_from_ystar(
-        ystar, group.baseline, scale, trial.model, traj.rating_error, group.arm.change_spread
-    )
+    if not (trial.is_active(group.arm) and after.any() and responders.any()):
+        return recorded
+    days_after = (hours[after] - end_h) / 24.0
+    still = (days_after[None, :] < relapse["relapse_time_true"].to_numpy()[:, None])[responders]
+    cells = np.ix_(responders, after)
+    scores = recorded.copy()
+    scores[cells] = scores_from_ystar(
+        truncated_ystar(traj.eta[cells], traj.u[cells], still), group.baseline[responders],
+        trial.spec.scale_spec(), trial.model, traj.rating_error[cells], group.arm.change_spread,
+    )  # fmt: skip
+    return scores
 
 
 def _visits(trial: Trial, group: ArmPeriod, scores: np.ndarray) -> pd.DataFrame:
