@@ -30,14 +30,14 @@ def main() -> None:
         paths.synthetic = Path(tmp)
         paths.truth_summary = Path(tmp) / "truth.json"
         start = time.perf_counter()
-        cohort = stage.run(paths, params)
+        rows = stage.run(paths, params)
         seconds = time.perf_counter() - start
         size_mb = sum(f.stat().st_size for f in Path(tmp).iterdir()) / 1e6
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
     result = {
         "benchmark": "generate",
-        "patients": len(cohort.patients),
-        "visits": len(cohort.visits),
+        "patients": rows["patients"],
+        "visits": rows["visits"],
         "seconds": round(seconds, 2),
         "peak_rss_gb": round(peak_gb, 2),
         "output_mb": round(size_mb, 1),

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from ketapredict.errors import DataError
-from ketapredict.io import atomic_path, read_parquet, write_json, write_parquet
+from ketapredict.io import atomic_path, parquet_parts, read_parquet, write_json, write_parquet
 
 
 def test_failure_inside_the_block_leaves_nothing(tmp_path) -> None:
@@ -31,6 +31,30 @@ def test_parquet_round_trip_and_metadata(tmp_path) -> None:
     frame = pd.DataFrame({"x": [1.0, None], "c": pd.Categorical(["a", "b"])})
     write_parquet(frame, tmp_path / "f.parquet", metadata={"seed": "3"})
     pd.testing.assert_frame_equal(read_parquet(tmp_path / "f.parquet"), frame)
+
+
+def test_parts_make_one_file_as_if_written_whole(tmp_path) -> None:
+    """Each part has only its own categories; the file reads back as the pooled frame."""
+    parts = [
+        pd.DataFrame({"x": [1.0, 2.0], "c": pd.Categorical(["b", "c"])}),
+        pd.DataFrame({"x": [None], "c": pd.Categorical(["a"])}),
+    ]
+    with parquet_parts(tmp_path / "f.parquet", metadata={"seed": "3"}) as write:
+        for part in parts:
+            write(part)
+    whole = pd.DataFrame({"x": [1.0, 2.0, None], "c": pd.Categorical(["b", "c", "a"])})
+    pd.testing.assert_frame_equal(read_parquet(tmp_path / "f.parquet"), whole)
+    assert whole["c"].cat.categories.tolist() == ["a", "b", "c"]
+
+
+def test_a_failure_between_parts_leaves_nothing(tmp_path) -> None:
+    with pytest.raises(RuntimeError), parquet_parts(tmp_path / "f.parquet") as write:
+        write(pd.DataFrame({"x": [1.0]}))
+        raise RuntimeError("interrupted")
+    with pytest.raises(ValueError), parquet_parts(tmp_path / "f.parquet") as write:
+        write(pd.DataFrame({"x": [1.0]}))
+        write(pd.DataFrame({"y": [1.0]}))  # another schema
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_reading_a_missing_or_broken_file_is_a_data_error(tmp_path) -> None:

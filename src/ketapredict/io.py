@@ -7,7 +7,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,24 +62,62 @@ def write_parquet(
     frame: pd.DataFrame, path: str | Path, *, metadata: Mapping[str, str] | None = None
 ) -> None:
     """Write a frame as Parquet atomically; same frame, same bytes."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    if metadata:
-        merged = dict(table.schema.metadata or {})
-        merged.update({k.encode(): v.encode() for k, v in metadata.items()})
-        table = table.replace_schema_metadata(merged)
+    table = _with_metadata(pa.Table.from_pandas(frame, preserve_index=False), metadata)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression=PARQUET_COMPRESSION)
 
 
+@contextlib.contextmanager
+def parquet_parts(
+    path: str | Path, *, metadata: Mapping[str, str] | None = None
+) -> Iterator[Callable[[pd.DataFrame], None]]:
+    """Yield `write(frame)`, which appends a frame's rows to one Parquet file; the file appears
+    whole when the block ends without error, or not at all. Every part takes the first one's
+    schema; a categorical's categories are those of each part, so `read_parquet` sorts them."""
+    with atomic_path(path) as tmp:
+        writer: pq.ParquetWriter | None = None
+
+        def write(frame: pd.DataFrame) -> None:
+            nonlocal writer
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if writer is None:
+                table = _with_metadata(table, metadata)
+                writer = pq.ParquetWriter(tmp, table.schema, compression=PARQUET_COMPRESSION)
+            writer.write_table(table.cast(writer.schema))
+
+        try:
+            yield write
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:
+            raise ValueError(f"{path}: no part was written")
+
+
+def _with_metadata(table: pa.Table, metadata: Mapping[str, str] | None) -> pa.Table:
+    if not metadata:
+        return table
+    merged = dict(table.schema.metadata or {})
+    merged.update({k.encode(): v.encode() for k, v in metadata.items()})
+    return table.replace_schema_metadata(merged)
+
+
 def read_parquet(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read a Parquet file, with a clear error if it is missing or unreadable."""
+    """Read a Parquet file, with a clear error if it is missing or unreadable. Unordered
+    categoricals come back with their categories sorted, however the file was written."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: file not found; run the stage that produces it (dvc repro)")
     try:
-        return pq.read_table(path, columns=columns).to_pandas()
+        frame = pq.read_table(path, columns=columns).to_pandas()
     except (pa.ArrowException, OSError) as exc:
         raise DataError(f"{path}: not a readable Parquet file ({exc})") from exc
+    for name, column in frame.items():
+        if isinstance(column.dtype, pd.CategoricalDtype) and not column.cat.ordered:
+            categories = column.cat.categories
+            if not categories.is_monotonic_increasing:
+                frame[name] = column.cat.reorder_categories(categories.sort_values())
+    return frame
 
 
 def write_json(data: Any, path: str | Path) -> None:

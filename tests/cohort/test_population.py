@@ -10,7 +10,7 @@ from ketapredict.cohort.distributions import Bernoulli, LogNormal, Normal, Poiss
 from ketapredict.cohort.population import (
     Inclusion,
     draw_covariates,
-    inclusion_filter,
+    inclusion_criteria,
     sample_population,
 )
 
@@ -81,10 +81,10 @@ def test_onset_is_never_after_the_current_episode(drawn) -> None:
     assert (drawn["age_at_onset"] >= 8).all()
 
 
-def test_inclusion_filter_holds_for_every_patient(specs) -> None:
+def test_inclusion_criteria_hold_for_every_patient(specs) -> None:
     inc = Inclusion(age=(30, 50), min_failed_trials=3, min_baseline=25, medication_free=True)
-    accept = inclusion_filter(inc, lambda f: f["baseline_madrs"].to_numpy())
-    frame = sample_population(specs.population, 5000, np.random.default_rng(1), accept=accept)
+    criteria = inclusion_criteria(inc, lambda x: x)
+    frame = sample_population(specs.population, 5000, np.random.default_rng(1), criteria=criteria)
     assert len(frame) == 5000
     assert frame["age"].between(30, 50).all()
     assert (frame["n_failed_trials"] >= 3).all()
@@ -94,17 +94,17 @@ def test_inclusion_filter_holds_for_every_patient(specs) -> None:
 
 def test_inclusion_that_nobody_meets_is_an_error(specs) -> None:
     inc = Inclusion(age=(90, 95))
-    accept = inclusion_filter(inc, lambda f: f["baseline_madrs"].to_numpy())
+    criteria = inclusion_criteria(inc, lambda x: x)
     with pytest.raises(ValueError, match="inclusion criteria accept too few"):
-        sample_population(specs.population, 100, np.random.default_rng(1), accept=accept)
+        sample_population(specs.population, 100, np.random.default_rng(1), criteria=criteria)
 
 
 def test_conditional_draws_keep_the_copula_after_inclusion(specs) -> None:
     """Inclusion on age only must leave the age-BMI-blood pressure dependence intact."""
     inc = Inclusion(age=(18, 85))
-    accept = inclusion_filter(inc, lambda f: f["baseline_madrs"].to_numpy())
+    criteria = inclusion_criteria(inc, lambda x: x)
     rng = np.random.default_rng(2)
-    filtered = sample_population(specs.population, N, rng, accept=accept)
+    filtered = sample_population(specs.population, N, rng, criteria=criteria)
     plain = draw_covariates(specs.population, N, np.random.default_rng(3))
     for a, b in [("age", "systolic_bp"), ("bmi", "systolic_bp"), ("female", "height_cm")]:
         r_filtered = stats.spearmanr(filtered[a], filtered[b]).statistic

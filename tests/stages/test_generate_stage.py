@@ -83,6 +83,24 @@ def test_unknown_design_in_params_is_a_config_error(tmp_path) -> None:
     assert not (tmp_path / "x").exists()
 
 
+def test_a_failure_in_a_later_design_writes_no_table(tmp_path, monkeypatch) -> None:
+    """The tables are written design by design; one failing design leaves none of them."""
+    from ketapredict.cohort import generate
+
+    real = generate.generate_trial
+
+    def fail_on_sustain1(spec, *args, **kwargs):
+        if spec.name == "sustain1":
+            raise RuntimeError("interrupted")
+        return real(spec, *args, **kwargs)
+
+    monkeypatch.setattr(generate, "generate_trial", fail_on_sustain1)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        _run(tmp_path, "x", 1)
+    assert list((tmp_path / "x").iterdir()) == []
+    assert not (tmp_path / "x-truth.json").exists()
+
+
 def test_a_scenario_changes_the_truth_and_is_written_down(tmp_path) -> None:
     _run(tmp_path, "flat", 1, {"murrough2013": 400}, scenario="no_heterogeneity")
     model = read_effect_model(tmp_path / "flat" / "effect_model.json")

@@ -209,29 +209,30 @@ def _adverse_events(
 def _relapse(trial: Trial, group: ArmPeriod, course: pd.DataFrame) -> pd.DataFrame:
     """Relapse for responders at the end of an active course, censored by follow-up and dropout."""
     n = len(group.cov)
-    out = pd.DataFrame(
-        {
-            "relapse_time_true": np.full(n, np.inf),
-            "relapse_lp": np.nan,
-            "relapse_event": np.nan,
-            "relapse_days": np.nan,
-        }
-    )
+    out = {
+        "relapse_time_true": np.full(n, np.inf),
+        "relapse_lp": np.full(n, np.nan),
+        "relapse_event": np.full(n, np.nan),
+        "relapse_days": np.full(n, np.nan),
+    }
     at_risk = (course["response_end"].to_numpy() == 1) & trial.is_active(group.arm)
-    if not at_risk.any():
-        return out
-    frame = pd.concat([group.cov, course], axis=1)[at_risk].reset_index(drop=True)
-    lp = truth.relapse_lp(trial.model, frame)
-    t = relapse_times(lp, trial.model, trial.rng)
-    censor = _relapse_censoring(trial, group, at_risk)
-    followed = censor > 0
-    rows = np.flatnonzero(at_risk)[followed]
-    out.loc[at_risk, "relapse_time_true"] = t
-    out.loc[at_risk, "relapse_lp"] = lp
-    out.loc[rows, "relapse_event"] = (t <= censor)[followed].astype(float)
-    # recorded to the hundredth of a day, never 0 (an event at the end assessment itself)
-    out.loc[rows, "relapse_days"] = np.maximum(np.round(np.minimum(t, censor)[followed], 2), 0.01)
-    return out
+    if at_risk.any():
+        rows = np.flatnonzero(at_risk)
+        used = sorted({name for term in trial.model.relapse.terms for name in term.covariates})
+        frame = pd.DataFrame(
+            {k: (course[k] if k in course else group.cov[k]).to_numpy()[rows] for k in used}
+        )
+        lp = truth.relapse_lp(trial.model, frame)
+        t = relapse_times(lp, trial.model, trial.rng)
+        censor = _relapse_censoring(trial, group, at_risk)
+        followed = censor > 0
+        out["relapse_time_true"][rows] = t
+        out["relapse_lp"][rows] = lp
+        out["relapse_event"][rows[followed]] = (t <= censor)[followed]
+        # recorded to the hundredth of a day, never 0 (an event at the end assessment itself)
+        days = np.maximum(np.round(np.minimum(t, censor)[followed], 2), 0.01)
+        out["relapse_days"][rows[followed]] = days
+    return pd.DataFrame(out, copy=False)
 
 
 def _relapse_censoring(trial: Trial, group: ArmPeriod, at_risk: np.ndarray) -> np.ndarray:

@@ -30,8 +30,9 @@ def category(value: str, n: int) -> pd.Categorical:
     return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
 
 
-def concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate frames column by column, unioning categoricals (sorted, so deterministic)."""
+def concat(parts: list[pd.DataFrame], *, by: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Concatenate frames column by column, unioning categoricals (sorted, so deterministic);
+    `by`: the columns to sort the rows by, stably."""
     parts = [p for p in parts if len(p)] or parts[:1]
     columns = {}
     for name in parts[0].columns:
@@ -40,7 +41,26 @@ def concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
             columns[name] = union_categoricals([p[name] for p in parts], sort_categories=True)
         else:
             columns[name] = np.concatenate([p[name].to_numpy() for p in parts])
-    return pd.DataFrame(columns)
+    if by:
+        order = _stable_order(columns, by)
+        columns = {name: column[order] for name, column in columns.items()}
+    return pd.DataFrame(columns, copy=False)
+
+
+def _stable_order(columns: dict[str, np.ndarray], by: tuple[str, ...]) -> np.ndarray:
+    """The stable sort of the rows by the `by` columns. Each part is in order already, so the
+    last key is usually in order once the rows are sorted by the others: sorting by those
+    alone, and checking the last, spares a sort of (often float) values."""
+    keys = [np.asarray(columns[name]) for name in reversed(by)]  # np.lexsort: last key first
+    if len(keys) == 1:
+        return np.argsort(keys[0], kind="stable")
+    order = np.lexsort(keys[1:])
+    tied = np.ones(max(len(order) - 1, 0), dtype=bool)
+    for key in keys[1:]:
+        ordered = key[order]
+        tied &= ordered[1:] == ordered[:-1]
+    last = keys[0][order]
+    return np.lexsort(keys) if np.any(tied & (last[1:] < last[:-1])) else order
 
 
 def long_visits(
@@ -58,7 +78,7 @@ def long_visits(
     all_hours = np.concatenate([[0.0], hours])
     all_scores = np.concatenate([baseline[:, None], scores], axis=1)
     keep = np.concatenate([np.ones((n, 1), dtype=bool), observed], axis=1).ravel()
-    labels = [visit_label(h) for h in all_hours]
+    labels, label_codes = np.unique([visit_label(h) for h in all_hours], return_inverse=True)
     visit_codes = np.tile(np.arange(v + 1, dtype=np.int16), n)[keep]
     score = all_scores.ravel()[keep]
     base = np.repeat(baseline, v + 1)[keep]
@@ -69,12 +89,13 @@ def long_visits(
             "period": np.full(m, period + 1, dtype=np.int8),
             "arm": category(arm.name, m),
             "hours": all_hours.astype(np.float32)[visit_codes],
-            "visit": pd.Categorical(np.asarray(labels, dtype=object)[visit_codes]),
+            "visit": pd.Categorical.from_codes(label_codes[visit_codes], categories=labels),
             "scale": category(scale.name, m),
             "score": score.astype(np.int16),
             "response": (score <= base / 2) & (visit_codes > 0),
             "remission": score <= scale.remission_max,
-        }
+        },
+        copy=False,
     )
 
 
@@ -126,20 +147,26 @@ def finish(
 ) -> Cohort:
     """Give every table global patient ids and the trial's name; keep the truth out of outcomes."""
     n = len(patients)
-    head = pd.DataFrame(
-        {
-            ID: id_offset + np.arange(n, dtype=np.int64),
-            "trial": category(spec.name, n),
-            "design": category(spec.design, n),
-        }
-    )
-    patients = pd.concat([head, patients.reset_index(drop=True)], axis=1)
-    tables = []
-    for frame in (visits, outcomes.drop(columns=["relapse_lp"]), truth):
-        ids = id_offset + frame["patient"].to_numpy().astype(np.int64)
-        frame = frame.drop(columns=["patient"]).reset_index(drop=True)
-        frame.insert(0, ID, ids)
+    head = {
+        ID: id_offset + np.arange(n, dtype=np.int64),
+        "trial": category(spec.name, n),
+        "design": category(spec.design, n),
+    }
+    tables = [pd.DataFrame(head | _arrays(patients), copy=False)]
+    for frame, hidden in ((visits, ()), (outcomes, ("relapse_lp",)), (truth, ())):
+        head = {ID: id_offset + frame["patient"].to_numpy().astype(np.int64)}
         if "trial" not in frame:
-            frame.insert(1, "trial", category(spec.name, len(frame)))
-        tables.append(frame)
-    return Cohort(patients, *tables)
+            head["trial"] = category(spec.name, len(frame))
+        tables.append(pd.DataFrame(head | _arrays(frame, ("patient", *hidden)), copy=False))
+    return Cohort(*tables)
+
+
+def _arrays(
+    frame: pd.DataFrame, leave_out: tuple[str, ...] = ()
+) -> dict[str, np.ndarray | pd.api.extensions.ExtensionArray]:
+    """A frame's columns as arrays (numpy, or pandas' own for categoricals), without copying."""
+    return {
+        name: column.array if isinstance(column.dtype, pd.CategoricalDtype) else column.to_numpy()
+        for name, column in frame.items()
+        if name not in leave_out
+    }

@@ -127,7 +127,7 @@ def _draw_latent(
 def _transform(pop: PopulationSpec, z: dict[str, np.ndarray], codes: np.ndarray) -> pd.DataFrame:
     """Map each copula column to its covariate's marginal."""
     data = {name: pop.covariates[name].distribution.from_normal(col) for name, col in z.items()}
-    frame = pd.DataFrame(data)
+    frame = pd.DataFrame(data, copy=False)
     frame["diagnosis"] = pd.Categorical.from_codes(codes, categories=list(pop.diagnosis))
     return frame
 
@@ -148,19 +148,24 @@ def _derive(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+# A covariate and an elementwise test of its values; see `inclusion_criteria`.
+Criterion = tuple[str, Callable[[np.ndarray], np.ndarray]]
+
+
 def sample_population(
     pop: PopulationSpec,
     n: int,
     rng: np.random.Generator,
     *,
-    accept: Callable[[pd.DataFrame], np.ndarray] | None = None,
+    criteria: list[Criterion] | None = None,
     max_rounds: int = 50,
 ) -> pd.DataFrame:
-    """Draw until n patients meet `accept`, by rejection in vectorized rounds.
+    """Draw until n patients meet every criterion, by rejection in vectorized rounds.
 
-    Only the copula columns inclusion looks at are drawn for candidates; the others are drawn
-    afterwards for the accepted patients from their exact conditional normal given those."""
-    if accept is None:
+    Only the copula columns inclusion looks at are drawn for candidates, and each is mapped
+    to its marginal only for the candidates the earlier criteria kept; the other columns are
+    drawn afterwards for the accepted patients from their exact conditional normal."""
+    if criteria is None:
         return draw_covariates(pop, n, rng)
     names = list(pop.covariates)
     inc = [i for i, name in enumerate(names) if name in INCLUSION_COLUMNS]
@@ -174,11 +179,11 @@ def sample_population(
         want = int((n - have) / max(rate, 0.01) * 1.1) + 16
         Z_inc = rng.standard_normal((want, len(inc))) @ L_inc.T
         codes = rng.choice(len(shares), size=want, p=shares / shares.sum())
-        ok = accept(_transform(pop, {names[i]: Z_inc[:, k] for k, i in enumerate(inc)}, codes))
-        rate = max(ok.mean(), 1e-3)
+        ok = _screen(pop, criteria, [names[i] for i in inc], Z_inc, codes)
+        rate = max(len(ok) / want, 1e-3)
         kept_z.append(Z_inc[ok])
         kept_codes.append(codes[ok])
-        have += int(ok.sum())
+        have += len(ok)
         if have >= n:
             Z_inc = np.concatenate(kept_z)[:n]
             A = R[np.ix_(rest, inc)] @ np.linalg.inv(R[np.ix_(inc, inc)])
@@ -194,6 +199,25 @@ def sample_population(
     )
 
 
+def _screen(
+    pop: PopulationSpec,
+    criteria: list[Criterion],
+    columns: list[str],
+    Z: np.ndarray,
+    codes: np.ndarray,
+) -> np.ndarray:
+    """Rows of the candidates (copula columns `columns` of Z, diagnosis codes) that meet every
+    criterion, in order; a criterion maps only the rows the ones before it kept."""
+    rows = np.arange(len(codes))
+    for column, test in criteria:
+        if column == "diagnosis":
+            rows = rows[test(np.array(list(pop.diagnosis)))[codes[rows]]]
+        else:
+            values = pop.covariates[column].distribution.from_normal(Z[rows, columns.index(column)])
+            rows = rows[test(values)]
+    return rows
+
+
 INCLUSION_COLUMNS = {
     "age",
     "n_failed_trials",
@@ -203,27 +227,30 @@ INCLUSION_COLUMNS = {
 }
 
 
-def inclusion_filter(
-    inc: Inclusion, baseline_on_scale: Callable[[pd.DataFrame], np.ndarray]
-) -> Callable[[pd.DataFrame], np.ndarray]:
-    """Build the acceptance test for a trial's inclusion criteria."""
+def inclusion_criteria(
+    inc: Inclusion, baseline_on_scale: Callable[[np.ndarray], np.ndarray]
+) -> list[Criterion]:
+    """A trial's inclusion criteria, the cheap and selective first (`baseline_on_scale` maps
+    the baseline MADRS to the trial's scale)."""
+    criteria: list[Criterion] = []
+    if inc.diagnosis is not None:
+        criteria.append(("diagnosis", lambda x: np.isin(x, inc.diagnosis)))
+    if inc.medication_free:
+        criteria.append(("antidepressant", lambda x: x == 0))
+        criteria.append(("benzodiazepine_mg", lambda x: x == 0))
+    if inc.age is not None:
+        youngest, oldest = inc.age
+        criteria.append(("age", lambda x: (x >= youngest) & (x <= oldest)))
+    if inc.min_failed_trials is not None:
+        fewest = inc.min_failed_trials
+        criteria.append(("n_failed_trials", lambda x: x >= fewest))
+    if inc.min_baseline is not None or inc.max_baseline is not None:
+        low = -np.inf if inc.min_baseline is None else inc.min_baseline
+        high = np.inf if inc.max_baseline is None else inc.max_baseline
 
-    def accept(frame: pd.DataFrame) -> np.ndarray:
-        ok = np.ones(len(frame), dtype=bool)
-        if inc.age is not None:
-            ok &= frame["age"].between(*inc.age).to_numpy()
-        if inc.min_failed_trials is not None:
-            ok &= (frame["n_failed_trials"] >= inc.min_failed_trials).to_numpy()
-        baseline = baseline_on_scale(frame)
-        if inc.min_baseline is not None:
-            ok &= baseline >= inc.min_baseline
-        if inc.max_baseline is not None:
-            ok &= baseline <= inc.max_baseline
-        if inc.medication_free:
-            ok &= (frame["antidepressant"] == 0).to_numpy()
-            ok &= (frame["benzodiazepine_mg"] == 0).to_numpy()
-        if inc.diagnosis is not None:
-            ok &= frame["diagnosis"].isin(inc.diagnosis).to_numpy()
-        return ok
+        def severity(x: np.ndarray) -> np.ndarray:
+            on_scale = baseline_on_scale(x)
+            return (on_scale >= low) & (on_scale <= high)
 
-    return accept
+        criteria.append(("baseline_madrs", severity))
+    return criteria

@@ -128,9 +128,14 @@ def response_probability(
     error = noise / baseline  # one rater SD, as a fraction of the baseline
     if threshold == 0.5:  # the shift's sign is the node's: one slope per node
         m = model.response
+        slopes = {x >= 0: (m.improve_scale if x >= 0 else m.worsen_scale) * spread for x in (-1, 1)}
+        term = np.empty_like(p)  # each node's term computed in place: no temporaries
         for x, w in zip(_NODES, _WEIGHTS, strict=True):
-            slope = (m.improve_scale if x >= 0 else m.worsen_scale) * spread
-            p += w * special.expit(logodds - (x / slope) * error)
+            np.multiply(np.divide(x, slopes[x >= 0]), error, out=term)
+            np.subtract(logodds, term, out=term)
+            special.expit(term, out=term)
+            term *= w
+            p += term
         return p
     for x, w in zip(_NODES, _WEIGHTS, strict=True):
         p += w * special.expit(logodds - _latent_shift(gap + x * error, model, spread))
@@ -190,9 +195,10 @@ def truth_table(
     n = len(covariates)
     patients = Patients.of(model, covariates, effects)
     ref_active, ref_control = reference_arms(spec, model)
-    active_rows = outcomes[outcomes["is_active"]].drop_duplicates("patient")
+    patient = outcomes["patient"].to_numpy()
+    active = _first_rows(patient, outcomes["is_active"].to_numpy())
     own = pd.Series(ref_active, index=range(n), dtype=object)
-    own[active_rows["patient"].to_numpy()] = active_rows["arm"].astype(str).to_numpy()
+    own[patient[active]] = np.asarray(outcomes["arm"].array[active], dtype=object)
     background = spec.arm(ref_active).background
     control = spec.arm(ref_control) if ref_control else STANDARD_COMPARATORS["saline"]
     control = control.model_copy(update={"background": background})
@@ -201,7 +207,9 @@ def truth_table(
     for name, arm in STANDARD_COMPARATORS.items():
         arm = arm.model_copy(update={"background": background})
         eta[name] = _logodds_at(model, arm, 24.0, patients)
-    baseline = _baseline_scores(outcomes, n)
+    baseline = np.empty(n)  # the active period's baseline if there was one, else the first's
+    for rows in (_first_rows(patient), active):
+        baseline[patient[rows]] = outcomes["baseline_score"].to_numpy()[rows]
     noise = np.full(n, noise_sd)
     spreads = {a.name: a.change_spread for a in spec.all_arms()}
     spread = own.map(spreads).to_numpy(dtype=np.float64)
@@ -211,7 +219,7 @@ def truth_table(
 
     p_24 = p(eta_24, spread)
     lp = np.full(n, np.nan)
-    lp[active_rows["patient"].to_numpy()] = active_rows["relapse_lp"].to_numpy()
+    lp[patient[active]] = outcomes["relapse_lp"].to_numpy()[active]
     columns = {
         "patient": np.arange(n),
         "active_arm": pd.Categorical(own.to_numpy()),
@@ -243,15 +251,11 @@ def truth_table(
     return pd.DataFrame(columns)
 
 
-def _baseline_scores(outcomes: pd.DataFrame, n: int) -> np.ndarray:
-    """Each patient's baseline score on the trial's scale: their active period's if they had
-    one, else their first period's."""
-    first = outcomes.drop_duplicates("patient")
-    baseline = np.empty(n)
-    baseline[first["patient"].to_numpy()] = first["baseline_score"].to_numpy()
-    active = outcomes[outcomes["is_active"]].drop_duplicates("patient")
-    baseline[active["patient"].to_numpy()] = active["baseline_score"].to_numpy()
-    return baseline
+def _first_rows(patient: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+    """Indices of each patient's first row (among the rows `where` is true)."""
+    rows = np.arange(len(patient)) if where is None else np.flatnonzero(where)
+    _, first = np.unique(patient[rows], return_index=True)
+    return rows[first]
 
 
 def _active_logodds(

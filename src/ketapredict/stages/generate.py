@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from ketapredict import __version__
 from ketapredict.cohort.dictionary import data_dictionary
 from ketapredict.cohort.effects_table import effects_table
-from ketapredict.cohort.frames import COHORT_TABLES, Cohort
-from ketapredict.cohort.generate import generate_cohort
+from ketapredict.cohort.frames import COHORT_TABLES, Cohort, concat
+from ketapredict.cohort.generate import generate_parts
 from ketapredict.cohort.specs import Specs, load_specs
-from ketapredict.cohort.truth_summary import summarize
+from ketapredict.cohort.truth_summary import TruthSummary
 from ketapredict.config import GenerateParams
 from ketapredict.errors import ConfigError
-from ketapredict.io import write_json, write_parquet, write_text
+from ketapredict.io import parquet_parts, write_json, write_parquet, write_text
 from ketapredict.layout import Layout
 from ketapredict.memory import require_patients
 from ketapredict.parallel import default_workers
@@ -22,7 +24,7 @@ from ketapredict.parallel import default_workers
 log = logging.getLogger(__name__)
 
 
-def build(params: GenerateParams, specs: Specs) -> Cohort:
+def _check(params: GenerateParams, specs: Specs) -> None:
     unknown = [name for name in params.cohorts if name not in specs.trials]
     if unknown:
         raise ConfigError(
@@ -30,7 +32,11 @@ def build(params: GenerateParams, specs: Specs) -> Cohort:
             f"available: {', '.join(specs.trials)}"
         )
     require_patients(sum(params.cohorts.values()), what="generate.cohorts (in all)")
-    return generate_cohort(
+
+
+def _parts(params: GenerateParams, specs: Specs) -> Iterator[Cohort]:
+    _check(params, specs)
+    return generate_parts(
         specs.trials,
         params.cohorts,
         specs.population,
@@ -40,32 +46,59 @@ def build(params: GenerateParams, specs: Specs) -> Cohort:
     )
 
 
-def run(paths: Layout, params: GenerateParams) -> Cohort:
+def build(params: GenerateParams, specs: Specs) -> Cohort:
+    """The whole cohort in memory (the stage itself writes it design by design)."""
+    parts = list(_parts(params, specs))
+    return Cohort(*[concat([getattr(p, t) for p in parts]) for t in COHORT_TABLES])
+
+
+def run(paths: Layout, params: GenerateParams) -> dict[str, int]:
+    """Generate the cohort and write its tables, the effect model, the data dictionary and
+    the truth summary; returns the rows written per table.
+
+    Each design's part is appended to the tables, and added to the truth summary, by writer
+    threads (pyarrow writes outside the GIL) while the next design is generated, so no table
+    is ever held whole. One thread per core; a table always goes to the same thread, which
+    keeps its parts in order."""
     specs = load_specs(paths, params.scenario)
-    cohort = build(params, specs)
     meta = {
         "ketapredict_version": __version__,
         "seed": str(params.seed),
         "scenario": params.scenario,
     }
-    tables = {name: getattr(cohort, name) for name in COHORT_TABLES}
-    tables["effects"] = effects_table(specs.model)
-    # pyarrow writes outside the GIL: the tables are written while the truth is summarized
-    with ThreadPoolExecutor(max_workers=default_workers()) as pool:
-        writes = [
-            pool.submit(write_parquet, frame, paths.synthetic_table(name), metadata=meta)
-            for name, frame in tables.items()
-        ]
-        summary = summarize(cohort)
+    parts = _parts(params, specs)
+    summary = TruthSummary()
+    rows = dict.fromkeys(COHORT_TABLES, 0)
+    with contextlib.ExitStack() as stack:
+        writers = {
+            name: stack.enter_context(parquet_parts(paths.synthetic_table(name), metadata=meta))
+            for name in COHORT_TABLES
+        }
+        threads = [ThreadPoolExecutor(max_workers=1) for _ in range(default_workers())]
+        for thread in threads:  # on an error: the writes not yet begun are dropped
+            stack.callback(thread.shutdown, wait=True, cancel_futures=True)
+        jobs = ("visits", "truth", "outcomes", "patients", "summary")  # largest first
+        queue = {job: threads[i % len(threads)] for i, job in enumerate(jobs)}
+        writes: list[Future[None]] = []
+        for part in parts:
+            for name in COHORT_TABLES:
+                frame = getattr(part, name)
+                rows[name] += len(frame)
+                writes.append(queue[name].submit(writers[name], frame))
+            writes.append(queue["summary"].submit(summary.add, part))
+            for write in writes:  # a failed write stops the stage at once
+                if write.done():
+                    write.result()
         for write in writes:
             write.result()
+    write_parquet(effects_table(specs.model), paths.synthetic_table("effects"), metadata=meta)
     write_text(specs.model.model_dump_json(indent=1) + "\n", paths.synthetic_model)
     write_text(data_dictionary(specs.population).to_csv(index=False), paths.dictionary)
-    write_json({"scenario": params.scenario, **summary}, paths.truth_summary)
+    write_json({"scenario": params.scenario, **summary.figures()}, paths.truth_summary)
     log.info(
         "generated %d patients, %d visits from %d designs",
-        len(cohort.patients),
-        len(cohort.visits),
+        rows["patients"],
+        rows["visits"],
         len(params.cohorts),
     )
-    return cohort
+    return rows
