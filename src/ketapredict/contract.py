@@ -11,6 +11,9 @@ from typing import Literal
 
 Task = Literal["responder", "relapse"]
 TASKS: tuple[Task, ...] = ("responder", "relapse")
+# The treatment-benefit task (ketapredict.benefit): its own table, learners and registry entry.
+BENEFIT = "benefit"
+AnyTask = Literal["responder", "relapse", "benefit"]
 
 ID = "patient_id"  # one patient across tables, splits and scoring output
 
@@ -22,7 +25,7 @@ OUTCOME: dict[Task, str] = {"responder": "response", "relapse": "relapse"}
 # The MLflow registry: one registered model per task; the alias scoring uses by default.
 EXPERIMENT = "ketapredict"
 CHAMPION = "champion"
-REGISTERED: dict[Task, str] = {task: f"ketapredict-{task}" for task in TASKS}
+REGISTERED: dict[AnyTask, str] = {task: f"ketapredict-{task}" for task in (*TASKS, BENEFIT)}
 
 
 def champion_uri(task: Task) -> str:

@@ -35,7 +35,7 @@ class TaskTable:
     counts: dict[str, int]
 
 
-def _subgroups(frame: pd.DataFrame) -> pd.DataFrame:
+def subgroups(frame: pd.DataFrame) -> pd.DataFrame:
     sex = np.where(
         frame["female"] == 1, "female", np.where(frame["female"] == 0, "male", "unknown")
     )
@@ -141,7 +141,7 @@ def _finish(rows: pd.DataFrame, task: str, counts: dict[str, int]) -> TaskTable:
     counts = {**counts, "excluded_unknown_label": int(unknown.sum())}
     if "weight" not in rows:
         rows = rows.assign(weight=1.0)
-    rows = _subgroups(rows[~unknown].reset_index(drop=True))
+    rows = subgroups(rows[~unknown].reset_index(drop=True))
     keep = [
         ID,
         "trial",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ketapredict.contract import FOLDERS, MODEL, Task
+from ketapredict.contract import FOLDERS, MODEL, AnyTask
 
 
 class Layout:
@@ -58,42 +58,42 @@ class Layout:
         """One of the generate stage's tables (patients, visits, outcomes, truth, effects)."""
         return self.synthetic / f"{name}.parquet"
 
-    def table(self, task: Task) -> Path:
+    def table(self, task: AnyTask) -> Path:
         """The features stage's modelling table for `task`."""
         return self.features / f"{task}.parquet"
 
-    def trained(self, task: Task) -> Path:
+    def trained(self, task: AnyTask) -> Path:
         """The train stage's folder for `task`: its models and registry.json."""
         return self.root / "data" / "train" / task
 
-    def trained_model(self, task: Task, label: str = MODEL) -> Path:
+    def trained_model(self, task: AnyTask, label: str = MODEL) -> Path:
         """The folder of one of `task`'s trained models (LightGBM unless `label` says)."""
         return self.trained(task) / FOLDERS[label]
 
-    def registry_record(self, task: Task) -> Path:
+    def registry_record(self, task: AnyTask) -> Path:
         """What training registered for `task`: run id, version, champion decision."""
         return self.trained(task) / "registry.json"
 
-    def training_report(self, task: Task) -> Path:
+    def training_report(self, task: AnyTask) -> Path:
         return self.reports / "train" / f"{task}.json"
 
-    def stage_reports(self, stage: str, task: Task) -> Path:
+    def stage_reports(self, stage: str, task: AnyTask) -> Path:
         """A stage's report folder for `task` (reports/<stage>/<task>)."""
         return self.reports / stage / task
 
-    def stage_table(self, stage: str, task: Task, name: str) -> Path:
+    def stage_table(self, stage: str, task: AnyTask, name: str) -> Path:
         """A table a stage writes for `task` (reports/<stage>/<task>/<name>.csv)."""
         return self.stage_reports(stage, task) / f"{name}.csv"
 
-    def shap_values(self, task: Task) -> Path:
+    def shap_values(self, task: AnyTask) -> Path:
         """The explain stage's SHAP values of `task`'s test patients."""
         return self.stage_reports("explain", task) / "shap_values.parquet"
 
-    def figures(self, stage: str, task: Task) -> Path:
+    def figures(self, stage: str, task: AnyTask) -> Path:
         """A stage's figures for `task` (PNG files named by figure)."""
         return self.stage_reports(stage, task) / "figures"
 
-    def exported(self, task: Task) -> Path:
+    def exported(self, task: AnyTask) -> Path:
         """The champion's exported copy for `task` (models/<task>), scored without MLflow."""
         return self.models / task
 

@@ -6,9 +6,10 @@ import logging
 
 import pandas as pd
 
+from ketapredict.benefit.data import benefit_table
 from ketapredict.cohort.specs import read_effect_model
 from ketapredict.config import FeaturesParams
-from ketapredict.contract import TASKS
+from ketapredict.contract import BENEFIT, TASKS
 from ketapredict.datasets import TaskTable, assign_split, relapse_table, responder_table
 from ketapredict.features import check_no_leakage
 from ketapredict.io import read_parquet, write_json, write_parquet
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def build(paths: Layout, params: FeaturesParams) -> dict[str, TaskTable]:
+    """The responder, relapse and benefit tables, each with its split."""
     dictionary = pd.read_csv(paths.dictionary)
     for task in TASKS:
         check_no_leakage(task, dictionary)
@@ -39,6 +41,9 @@ def build(paths: Layout, params: FeaturesParams) -> dict[str, TaskTable]:
         ),
         "relapse": relapse_table(
             patients, outcomes, truth, horizon_days=params.relapse_horizon_days, model=model
+        ),
+        BENEFIT: benefit_table(
+            patients, visits, outcomes, truth, threshold=label.threshold, model=model
         ),
     }
     for table in tables.values():
@@ -62,5 +67,6 @@ def run(paths: Layout, params: FeaturesParams) -> dict[str, TaskTable]:
         log.info("%s: %d rows, %d events", task, table.counts["rows"], table.counts["events"])
     summary["responder"]["label"] = params.responder_label.model_dump()
     summary["relapse"]["horizon_days"] = params.relapse_horizon_days
+    summary[BENEFIT]["label"] = {"visit": "24h", "threshold": params.responder_label.threshold}
     write_json(summary, paths.features_summary)
     return tables

@@ -1,0 +1,134 @@
+"""The benefit task table: every randomized contrast at 24 h, one row per patient and period.
+
+A period enters when its design randomized patients to both the active arm and the
+comparator in it: parallel trials give one row per patient, two-period crossovers two (one
+per arm, `period` and `after_active` recorded so that a learner can adjust for period and
+carry-over). Designs without a concurrent comparator (open-label, randomized withdrawal,
+registry) give no row. The label is the recorded response at 24 h with the responder label's
+threshold; the truth is each patient's true probability of that response on ketamine and on
+the design's comparator, and their difference, the true benefit. Benefit is always against
+the comparator the patient's design used (`comparator`: saline or midazolam).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ketapredict.cohort.effects import EffectModel
+from ketapredict.cohort.truth import response_probability
+from ketapredict.contract import ID, SUBGROUPS
+from ketapredict.datasets import TaskTable, subgroups
+from ketapredict.features import BASELINE, Feature
+
+COMPARATORS = ("saline", "midazolam")
+# What a benefit model reads: the patient's baseline characteristics, the comparator, and the
+# period's place in a crossover (0 and 0 for a patient starting a course, as in scoring).
+INPUTS: tuple[Feature, ...] = (
+    *BASELINE,
+    Feature(
+        "comparator",
+        "category",
+        "",
+        "Comparator of the contrast",
+        categories=COMPARATORS,
+        required=True,
+    ),
+    Feature("period2", "binary", "0/1", "Second period of a crossover", 0, 1, required=True),
+    Feature("after_active", "binary", "0/1", "Follows an active period", 0, 1, required=True),
+)
+TRUTH = ("p_true_treated", "p_true_control", "benefit_true")
+
+
+def benefit_table(
+    patients: pd.DataFrame,
+    visits: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    truth: pd.DataFrame,
+    *,
+    threshold: float,
+    model: EffectModel,
+) -> TaskTable:
+    """Rows of the randomized periods (see the module docstring), with the label `y`, the arm
+    (`treated`), the truth columns TRUTH and the subgroups."""
+    rows = _randomized_rows(outcomes, truth)
+    rows = rows.merge(patients.drop(columns=["trial"]), on=ID, how="left")
+    at_24h = visits[visits["visit"] == "24h"][[ID, "period", "score"]]
+    rows = rows.merge(at_24h, on=[ID, "period"], how="left")
+    base = rows["baseline_score"].to_numpy(dtype=float)
+    improvement = (base - rows["score"].to_numpy(dtype=float)) / base
+    # the score map rounds: >= threshold on the continuous scale is <= (1 - t) x baseline
+    y = np.where(np.isnan(improvement), np.nan, (improvement >= threshold - 1e-9).astype(float))
+    rows = rows.assign(y=y, **_truth(rows, truth, threshold, model))
+    unknown = rows["y"].isna()
+    counts = {
+        "randomized_rows": len(rows),
+        "patients": int(rows[ID].nunique()),
+        "excluded_unknown_label": int(unknown.sum()),
+    }
+    rows = subgroups(rows[~unknown].reset_index(drop=True))
+    keep = [ID, "trial", "period", "treated", *(f.name for f in INPUTS), "y", *TRUTH]
+    frame = rows[[*keep, *SUBGROUPS[:2]]].copy()
+    frame["y"] = frame["y"].astype(np.int8)
+    for column in ("trial", "diagnosis", "comparator"):
+        frame[column] = frame[column].astype(str)
+    counts.update(
+        rows=len(frame),
+        events=int(frame["y"].sum()),
+        treated_rows=int(frame["treated"].sum()),
+    )
+    return TaskTable(frame, counts)
+
+
+def _randomized_rows(outcomes: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """Outcome rows on the design's active arm or its comparator, in periods where the design
+    gave both; `treated`, `period2`, `after_active` and `comparator` added."""
+    arms = truth[[ID, "active_arm", "control_arm"]].astype({"active_arm": str, "control_arm": str})
+    rows = outcomes[[ID, "trial", "period", "arm", "is_active", "baseline_score"]].merge(
+        arms, on=ID
+    )
+    arm = rows["arm"].astype(str)
+    on_contrast = (arm == rows["active_arm"]) | (arm == rows["control_arm"])
+    rows = rows[on_contrast.to_numpy()]
+    mix = rows.groupby(["trial", "period"], observed=True)["is_active"].agg(["min", "max"])
+    contrasted = mix[~mix["min"] & mix["max"]].reset_index()[["trial", "period"]]
+    rows = rows.merge(contrasted, on=["trial", "period"]).sort_values([ID, "period"])
+    previous = rows.groupby(ID)["is_active"].shift(1, fill_value=False)
+    return rows.assign(
+        treated=rows["is_active"].astype(np.int8),
+        period2=(rows.groupby(ID).cumcount() > 0).astype(float),
+        after_active=previous.astype(float),
+        comparator=rows["control_arm"],
+    ).reset_index(drop=True)
+
+
+def _truth(
+    rows: pd.DataFrame, truth: pd.DataFrame, threshold: float, model: EffectModel
+) -> dict[str, np.ndarray]:
+    """Each row's patient's true response probability at 24 h on ketamine and on the
+    comparator (at the baseline of their active period, as the truth table has them)."""
+    columns = [
+        ID, "logodds_active_24h", "logodds_control_24h", "rating_noise_sd",
+        "change_spread_active", "change_spread_control",
+    ]  # fmt: skip
+    t = rows[[ID]].merge(truth[columns], on=ID, how="left")
+    # the active period's baseline, or for a comparator-only patient their own
+    first = rows.sort_values("treated", ascending=False, kind="stable").drop_duplicates(ID)
+    base = rows[ID].map(first.set_index(ID)["baseline_score"]).to_numpy(dtype=float)
+    noise = t["rating_noise_sd"].to_numpy()
+    p = {
+        arm: response_probability(
+            t[f"logodds_{arm}_24h"].to_numpy(),
+            base,
+            threshold,
+            model,
+            noise,
+            t[f"change_spread_{arm}"].to_numpy(),
+        )
+        for arm in ("active", "control")
+    }
+    return {
+        "p_true_treated": p["active"],
+        "p_true_control": p["control"],
+        "benefit_true": p["active"] - p["control"],
+    }
