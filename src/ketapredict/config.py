@@ -115,12 +115,23 @@ class EvaluateParams(Strict):
     threshold_step: float = Field(gt=0, le=0.1)
 
 
+class BenefitParams(Strict):
+    """The `train_benefit` and `evaluate_benefit` stages (ketapredict.benefit)."""
+
+    seed: Seed
+    cv_folds: int = Field(ge=3, le=10)
+    bootstrap_resamples: int = Field(ge=200, le=20_000)
+    policy_threshold: float = Field(ge=-1, lt=1)
+    role_permutations: int = Field(ge=10, le=1_000)
+
+
 class Params(Strict):
     generate: GenerateParams
     replicate: ReplicateParams
     features: FeaturesParams
     train: TrainParams
     evaluate: EvaluateParams
+    benefit: BenefitParams
 
 
 def load_params(path: str | Path) -> Params:
