@@ -179,6 +179,10 @@ def test_the_threshold_moves_who_is_treated():
     # Treat if estimate > 0.2: patient 0 only for the oracle, nobody for an estimate of 0.2.
     assert bm.policy_value(np.full(4, 0.2), P_TREATED, P_CONTROL, 0.2) == pytest.approx(35)
     assert bm.regret(np.full(4, 0.2), P_TREATED, P_CONTROL, 0.2) == pytest.approx(7.5)
+    # Above every true benefit the oracle treats nobody (35), so treating patient 0 anyway
+    # yields more responses: negative regret, as only responses count.
+    treat_first = np.array([0.4, 0.0, 0.0, 0.0])
+    assert bm.regret(treat_first, P_TREATED, P_CONTROL, 0.35) == pytest.approx(-7.5)
 
 
 def test_share_of_oracle_gain_is_nan_when_treating_everyone_is_best():
