@@ -61,7 +61,14 @@ def closure(module: str) -> set[Path]:
 
 
 def stage_module(command: str) -> str:
-    return f"ketapredict.stages.{command.split()[1]}"
+    """The stage module a command runs: `ketapredict evaluate-benefit` ->
+    stages.evaluate_benefit, `ketapredict train benefit` -> stages.train_benefit (a module of
+    the command and its argument wins), `ketapredict train responder` -> stages.train."""
+    words = command.split()
+    name = words[1].replace("-", "_")
+    if len(words) > 2 and module_file(f"ketapredict.stages.{name}_{words[2]}"):
+        name = f"{name}_{words[2]}"
+    return f"ketapredict.stages.{name}"
 
 
 def src_deps(module: str) -> list[str]:

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from ketapredict import RESEARCH_NOTICE, __version__
 from ketapredict.config import load_params
-from ketapredict.contract import Task
+from ketapredict.contract import AnyTask
 from ketapredict.environment import set_defaults
 from ketapredict.errors import KetapredictError, redact
 from ketapredict.layout import Layout, find_root
@@ -139,13 +139,29 @@ def features(root: RootOption = None) -> None:
 @app.command(name="train")
 @friendly_errors
 @stage_command
-def train_cmd(task: Annotated[Task, typer.Argument()], root: RootOption = None) -> None:
+def train_cmd(task: Annotated[AnyTask, typer.Argument()], root: RootOption = None) -> None:
     """Tune, fit, log, register and gate one task's models (MLflow; models/<task>)."""
-    from ketapredict.stages import train as stage
-
     paths = _paths(root)
     params = load_params(paths.params)
+    if task == "benefit":
+        from ketapredict.stages import train_benefit
+
+        train_benefit.run(paths, params.benefit)
+        return
+    from ketapredict.stages import train as stage
+
     stage.run(paths, task, params.train, label=params.features.label(task))
+
+
+@app.command(name="evaluate-benefit")
+@friendly_errors
+@stage_command
+def evaluate_benefit(root: RootOption = None) -> None:
+    """Judge every benefit learner against the true benefit; prognostic or predictive labels."""
+    from ketapredict.stages import evaluate_benefit as stage
+
+    paths = _paths(root)
+    stage.run(paths, load_params(paths.params).benefit)
 
 
 @app.command()
@@ -182,7 +198,12 @@ def report(root: RootOption = None) -> None:
     paths = _paths(root)
     params = load_params(paths.params)
     labels = {task: params.features.label(task) for task in TASKS}
-    stage.run(paths, cohorts=params.generate.cohorts, labels=labels)
+    stage.run(
+        paths,
+        cohorts=params.generate.cohorts,
+        labels=labels,
+        threshold=params.benefit.policy_threshold,
+    )
 
 
 @app.command()

@@ -144,8 +144,13 @@ def raw_columns(task: Task) -> list[str]:
 def feature_names(task: Task) -> list[str]:
     """Columns of the model matrix: numeric and binary inputs as they are, categories one-hot
     (the first category is the reference and gets no column)."""
+    return columns_of(SCHEMA[task])
+
+
+def columns_of(inputs: tuple[Feature, ...]) -> list[str]:
+    """The model-matrix columns of `inputs` (see feature_names)."""
     names: list[str] = []
-    for f in SCHEMA[task]:
+    for f in inputs:
         if f.kind == "category":
             names += [f"{f.name}_{c}" for c in f.categories[1:]]
         else:
@@ -165,12 +170,17 @@ def build_matrix(frame: pd.DataFrame, task: Task) -> np.ndarray:
 
     Raises DataError naming the first raw column that is absent. Values are assumed valid
     (scoring validates them first; training data come from the generator)."""
-    missing = [f.name for f in SCHEMA[task] if f.name not in frame.columns]
+    return matrix_of(frame, SCHEMA[task], f"the {task} model")
+
+
+def matrix_of(frame: pd.DataFrame, inputs: tuple[Feature, ...], user: str) -> np.ndarray:
+    """build_matrix for any tuple of inputs; `user` names who needs them in the error."""
+    missing = [f.name for f in inputs if f.name not in frame.columns]
     if missing:
-        raise DataError(f"missing input column {missing[0]!r} (the {task} model needs it)")
-    out = np.empty((len(frame), len(feature_names(task))), dtype=np.float64, order="F")
+        raise DataError(f"missing input column {missing[0]!r} ({user} needs it)")
+    out = np.empty((len(frame), len(columns_of(inputs))), dtype=np.float64, order="F")
     at = 0
-    for f in SCHEMA[task]:
+    for f in inputs:
         column = frame[f.name]
         if f.kind == "category":
             width = len(f.categories) - 1

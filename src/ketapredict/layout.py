@@ -34,6 +34,11 @@ class Layout:
         self.metrics = self.reports / "metrics.json"
         self.truth_recovery = self.reports / "explain" / "truth_recovery.json"
         self.truth_summary = self.reports / "truth.json"
+        self.benefit_reports = self.reports / "benefit"
+        self.benefit_metrics = self.benefit_reports / "metrics.json"
+        self.benefit_roles = self.benefit_reports / "roles.json"
+        self.benefit_plots = self.benefit_reports / "plots"
+        self.benefit_figures = self.benefit_reports / "figures"
         self.model_card = self.reports / "model_card.md"
         self.model_card_html = self.reports / "model_card.html"
         # MLflow's store when MLFLOW_TRACKING_URI is not set

@@ -11,6 +11,9 @@ from typing import Any
 import pandas as pd
 
 from ketapredict import RESEARCH_NOTICE, __version__
+from ketapredict.benefit.card import BenefitCard
+from ketapredict.benefit.card import to_html as benefit_html
+from ketapredict.benefit.card import to_markdown as benefit_markdown
 from ketapredict.contract import BASELINE, MODEL, ORACLE
 from ketapredict.errors import DataError
 
@@ -58,6 +61,7 @@ class Card:
     designs: pd.DataFrame
     replication: dict[str, Any]
     tasks: list[TaskCard]
+    benefit: BenefitCard | None = None
 
 
 def check_same_model(task: str, versions: dict[str, Any]) -> None:
@@ -297,6 +301,7 @@ def to_html(card: Card) -> str:
         f"({_num(100 * r['share_inside'], 0)} % of all {int(r['n_targets'])} targets; see "
         "reports/trials/replication.html).</p>",
         *(_task_html(t) for t in card.tasks),
+        benefit_html(card.benefit, _figure) if card.benefit else "",
     ]
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
@@ -334,4 +339,6 @@ def to_markdown(card: Card) -> str:
             f"{_num(t.recovery['spearman'])}, top-5 overlap {_num(t.recovery['top5_overlap'])}, "
             f"noise share {_num(t.recovery['noise_share'])}",
         ]
+    if card.benefit:
+        lines += benefit_markdown(card.benefit)
     return "\n".join(lines) + "\n"

@@ -175,14 +175,16 @@ def test_policy_value_and_regret_by_hand():
     assert bm.share_of_oracle_gain(reversed_, P_TREATED, P_CONTROL) == pytest.approx(-3)
 
 
-def test_the_threshold_moves_who_is_treated():
+def test_the_threshold_moves_who_is_treated_and_charges_each_treatment():
     # Treat if estimate > 0.2: patient 0 only for the oracle, nobody for an estimate of 0.2.
     assert bm.policy_value(np.full(4, 0.2), P_TREATED, P_CONTROL, 0.2) == pytest.approx(35)
-    assert bm.regret(np.full(4, 0.2), P_TREATED, P_CONTROL, 0.2) == pytest.approx(7.5)
-    # Above every true benefit the oracle treats nobody (35), so treating patient 0 anyway
-    # yields more responses: negative regret, as only responses count.
+    # the oracle's patient 0 counts 0.6 - 0.2 net: (0.4 + 0.5 + 0.4 + 0.2) / 4
+    assert bm.policy_value(P_TREATED - P_CONTROL, P_TREATED, P_CONTROL, 0.2) == pytest.approx(37.5)
+    assert bm.regret(np.full(4, 0.2), P_TREATED, P_CONTROL, 0.2) == pytest.approx(2.5)
+    # Above every true benefit the oracle treats nobody (35); treating patient 0 anyway costs
+    # more than it gains: net of the threshold the oracle is best at every threshold.
     treat_first = np.array([0.4, 0.0, 0.0, 0.0])
-    assert bm.regret(treat_first, P_TREATED, P_CONTROL, 0.35) == pytest.approx(-7.5)
+    assert bm.regret(treat_first, P_TREATED, P_CONTROL, 0.35) == pytest.approx(1.25)
 
 
 def test_share_of_oracle_gain_is_nan_when_treating_everyone_is_best():

@@ -12,6 +12,8 @@ the comparator the patient's design used (`comparator`: saline or midazolam).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -19,7 +21,10 @@ from ketapredict.cohort.effects import EffectModel
 from ketapredict.cohort.truth import response_probability
 from ketapredict.contract import ID, SUBGROUPS
 from ketapredict.datasets import TaskTable, subgroups
-from ketapredict.features import BASELINE, Feature
+from ketapredict.features import BASELINE, Feature, columns_of, matrix_of
+
+if TYPE_CHECKING:
+    from ketapredict.benefit.learners import BenefitData
 
 COMPARATORS = ("saline", "midazolam")
 # What a benefit model reads: the patient's baseline characteristics, the comparator, and the
@@ -132,3 +137,21 @@ def _truth(
         "p_true_control": p["control"],
         "benefit_true": p["active"] - p["control"],
     }
+
+
+def input_matrix(frame: pd.DataFrame) -> np.ndarray:
+    """The float64 matrix a benefit learner reads (columns: features.columns_of(INPUTS))."""
+    return matrix_of(frame, INPUTS, "the benefit model")
+
+
+def benefit_data(rows: pd.DataFrame) -> BenefitData:
+    """The learners' view of benefit-table rows: inputs, arm, response, patient."""
+    from ketapredict.benefit.learners import BenefitData
+
+    return BenefitData(
+        input_matrix(rows),
+        rows["treated"].to_numpy(dtype=np.int64),
+        rows["y"].to_numpy(dtype=np.int64),
+        rows[ID].to_numpy(),
+        columns_of(INPUTS),
+    )

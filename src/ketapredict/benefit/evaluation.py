@@ -6,6 +6,7 @@ paired differences between learners on the same resamples."""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ import pandas as pd
 
 from ketapredict.benefit import measures as m
 from ketapredict.contract import ID
+from ketapredict.parallel import map_ordered
 
 ORACLE = "oracle"
 NAIVE = "prognostic"  # the learner whose output ranks by response, not benefit
@@ -37,6 +39,25 @@ def _treat_same_share(score: np.ndarray, share: float) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What every measure of every candidate reads (picklable: jobs run in processes)."""
+
+    candidates: dict[str, np.ndarray]  # per patient: estimates, and the oracle's truth
+    policy_score: dict[str, np.ndarray]  # what "treat if > threshold" is applied to
+    truth: np.ndarray
+    p1: np.ndarray
+    p0: np.ndarray
+    at: np.ndarray  # each test row's patient
+    treated: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray
+    threshold: float
+
+
+Measures = dict[str, tuple[Callable[..., float], dict[str, Any], Any]]
+
+
 def evaluate(
     people: pd.DataFrame,
     rows: pd.DataFrame,
@@ -44,80 +65,91 @@ def evaluate(
     *,
     best: str,
     threshold: float,
-    rng: np.random.Generator,
+    seed: int,
     resamples: int,
+    workers: int = 1,
 ) -> BenefitEvaluation:
     """Every learner's estimates (per patient, aligned with `people`, one row per test patient
     with the truth) and the oracle's (the true benefit). `rows` are the test rows (treated, y)
-    for the measures a trial could compute. `best`: the learner the naive score is paired
-    with; the naive score's policy treats as many patients as `best`'s does."""
+    for the measures a trial could compute. `best`: the learner the others are paired with;
+    the naive score's policy treats as many patients as `best`'s does. Each candidate's
+    bootstrap is seeded from (seed, its name), so results do not depend on `workers`."""
     truth = people["benefit_true"].to_numpy()
-    p1, p0 = people["p_true_treated"].to_numpy(), people["p_true_control"].to_numpy()
-    at = pd.Index(people[ID]).get_indexer(rows[ID])
-    treated, y, groups = rows["treated"].to_numpy(), rows["y"].to_numpy(), rows[ID].to_numpy()
     shares = {name: float(np.mean(e > threshold)) for name, e in estimates.items()}
-    policy_score = dict(estimates)
+    policy_score = {**estimates, ORACLE: truth}
     for name in RANK_ONLY:
         if name in estimates:
             policy_score[name] = _treat_same_share(estimates[name], shares.get(best, 0.5))
-    candidates = {**estimates, ORACLE: truth}
-    policy_score[ORACLE] = truth
-
-    def measures(name: str) -> dict[str, tuple[Callable[..., float], dict[str, Any], Any]]:
-        e, score = candidates[name], policy_score[name]
-        person = {"estimate": e, "truth": truth}
-        policy = {"estimate": score, "truth_treated": p1, "truth_control": p0}
-        trial = {"estimate": e[at], "treated": treated, "y": y}
-        out: dict[str, tuple[Callable[..., float], dict[str, Any], Any]] = {
-            "spearman": (m.benefit_spearman, person, None),
-            "c_for_benefit": (m.c_for_benefit_true, person, None),
-            "c_for_benefit_observed": (m.c_for_benefit_observed, trial, groups),
-            "qini_area": (m.qini_area, trial, groups),
-            "policy_value": (_threshold(m.policy_value, threshold), policy, None),
-            "policy_gain": (_threshold(m.policy_gain, threshold), policy, None),
-            "regret": (_threshold(m.regret, threshold), policy, None),
-        }
-        if name not in RANK_ONLY:
-            out["pehe"] = (m.pehe, person, None)
-            out["calibration_intercept"] = (_calibration(0), person, None)
-            out["calibration_slope"] = (_calibration(1), person, None)
-        return out
-
-    summary: dict[str, dict[str, float]] = {}
-    for name in candidates:
-        row: dict[str, float] = {}
-        for key, (fn, arrays, grouped) in measures(name).items():
-            est, low, high = m.bootstrap(fn, arrays, rng=rng, n_resamples=resamples, groups=grouped)
-            row.update({key: est, f"{key}_low": low, f"{key}_high": high})
-        row["share_treated"] = float(np.mean(policy_score[name] > threshold))
-        summary[name] = row
-    summary[ORACLE]["oracle_share_of_gain"] = 1.0
-    paired = _paired(candidates, measures, best, rng, resamples)
-    for name in estimates:
-        gain = summary[name]["policy_gain"]
-        oracle_gain = summary[ORACLE]["policy_gain"]
-        summary[name]["share_of_oracle_gain"] = gain / oracle_gain if oracle_gain > 0 else np.nan
-    return BenefitEvaluation(summary, paired, _curves(people, rows, estimates, at, threshold))
+    ctx = _Context(
+        candidates={**estimates, ORACLE: truth},
+        policy_score=policy_score,
+        truth=truth,
+        p1=people["p_true_treated"].to_numpy(),
+        p0=people["p_true_control"].to_numpy(),
+        at=pd.Index(people[ID]).get_indexer(rows[ID]),
+        treated=rows["treated"].to_numpy(),
+        y=rows["y"].to_numpy(),
+        groups=rows[ID].to_numpy(),
+        threshold=threshold,
+    )
+    names = list(ctx.candidates)
+    others = [n for n in names if n not in (best, ORACLE)]
+    jobs = [("summary", ctx, n, best, seed, resamples) for n in names]
+    jobs += [("paired", ctx, n, best, seed, resamples) for n in others]
+    results = map_ordered(_job, jobs, workers=workers)
+    summary = dict(zip(names, results[: len(names)], strict=True))
+    paired = {f"{n}_minus_{best}": r for n, r in zip(others, results[len(names) :], strict=True)}
+    return BenefitEvaluation(summary, paired, _curves(people, rows, estimates, ctx.at, threshold))
 
 
-def _paired(candidates, measures, best, rng, resamples) -> dict[str, dict[str, float]]:
-    """Each other learner minus `best` on policy value, Qini area and c-for-benefit, on the
-    same bootstrap resamples (paired)."""
-    out: dict[str, dict[str, float]] = {}
-    base = measures(best)
-    for name in candidates:
-        if name in (best, ORACLE):
-            continue
-        other, row = measures(name), {}
-        for key in ("policy_value", "qini_area", "c_for_benefit", "spearman"):
-            fn, arrays_b, grouped = base[key]
-            _, arrays_a, _ = other[key]
-            diff, low, high = m.paired_difference(
-                fn, arrays_a, arrays_b, rng=rng, n_resamples=resamples, groups=grouped
-            )
-            row.update({key: diff, f"{key}_low": low, f"{key}_high": high})
-        out[f"{name}_minus_{best}"] = row
+def _job(kind: str, ctx: _Context, name: str, best: str, seed: int, resamples: int):
+    rng = np.random.default_rng([seed, zlib.crc32(f"{kind}:{name}".encode())])
+    if kind == "paired":
+        return _paired(ctx, name, best, rng, resamples)
+    row: dict[str, float] = {}
+    for key, (fn, arrays, grouped) in _measures(ctx, name).items():
+        est, low, high = m.bootstrap(fn, arrays, rng=rng, n_resamples=resamples, groups=grouped)
+        row.update({key: est, f"{key}_low": low, f"{key}_high": high})
+    row["share_treated"] = float(np.mean(ctx.policy_score[name] > ctx.threshold))
+    return row
+
+
+def _measures(ctx: _Context, name: str) -> Measures:
+    """Each measure of candidate `name`: its function, its arrays, and the rows' patients
+    when whole patients must be resampled together."""
+    e, t = ctx.candidates[name], ctx.threshold
+    person = {"estimate": e, "truth": ctx.truth}
+    policy = {"estimate": ctx.policy_score[name], "truth_treated": ctx.p1, "truth_control": ctx.p0}
+    trial = {"estimate": e[ctx.at], "treated": ctx.treated, "y": ctx.y}
+    out: Measures = {
+        "spearman": (m.benefit_spearman, person, None),
+        "c_for_benefit": (m.c_for_benefit_true, person, None),
+        "c_for_benefit_observed": (m.c_for_benefit_observed, trial, ctx.groups),
+        "qini_area": (m.qini_area, trial, ctx.groups),
+        "policy_value": (_threshold(m.policy_value, t), policy, None),
+        "policy_gain": (_threshold(m.policy_gain, t), policy, None),
+        "regret": (_threshold(m.regret, t), policy, None),
+    }
+    if name != ORACLE:
+        out["share_of_oracle_gain"] = (_threshold(m.share_of_oracle_gain, t), policy, None)
+    if name not in RANK_ONLY:
+        out["pehe"] = (m.pehe, person, None)
+        out["calibration_intercept"] = (_calibration(0), person, None)
+        out["calibration_slope"] = (_calibration(1), person, None)
     return out
+
+
+def _paired(ctx: _Context, name: str, best: str, rng, resamples: int) -> dict[str, float]:
+    """`name` minus `best` on policy value, Qini area, c-for-benefit and Spearman, on the same
+    bootstrap resamples (paired)."""
+    base, other, row = _measures(ctx, best), _measures(ctx, name), {}
+    for key in ("policy_value", "qini_area", "c_for_benefit", "spearman"):
+        fn, arrays_b, grouped = base[key]
+        diff, low, high = m.paired_difference(
+            fn, other[key][1], arrays_b, rng=rng, n_resamples=resamples, groups=grouped
+        )
+        row.update({key: diff, f"{key}_low": low, f"{key}_high": high})
+    return row
 
 
 def _threshold(fn: Callable[..., float], threshold: float) -> Callable[..., float]:

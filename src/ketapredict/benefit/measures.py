@@ -195,46 +195,48 @@ def _truths(estimate: Any, truth_treated: Any, truth_control: Any) -> list[Array
     return _vectors(estimate, check_proba(truth_treated), check_proba(truth_control))
 
 
-def _value(treat: Array, truth_treated: Array, truth_control: Array) -> float:
-    """Expected responses per 100 patients when those in `treat` are treated."""
-    return float(100 * np.mean(np.where(treat, truth_treated, truth_control)))
+def _value(treat: Array, truth_treated: Array, truth_control: Array, threshold: float) -> float:
+    """Net responses per 100 patients when those in `treat` are treated: each treated patient
+    costs `threshold` responses (the harm, burden and cost the threshold stands for)."""
+    return float(100 * np.mean(np.where(treat, truth_treated - threshold, truth_control)))
 
 
-def _gain(treat: Array, truth_treated: Array, truth_control: Array) -> float:
+def _gain(treat: Array, truth_treated: Array, truth_control: Array, threshold: float) -> float:
     """`treat`'s value less the better of treating everyone and no one, per 100 patients."""
     everyone = np.ones(treat.size, dtype=bool)
-    default = max(_value(a, truth_treated, truth_control) for a in (everyone, ~everyone))
-    return _value(treat, truth_treated, truth_control) - default
+    default = max(_value(a, truth_treated, truth_control, threshold) for a in (everyone, ~everyone))
+    return _value(treat, truth_treated, truth_control, threshold) - default
 
 
 def policy_value(
     estimate: Array, truth_treated: Array, truth_control: Array, threshold: float = 0.0
 ) -> float:
-    """Expected responses per 100 patients under "treat if estimate > threshold", the others
-    getting the comparator, from each patient's true response probability in each arm.
-    Only responses count: treating has no cost here beyond the response it forgoes."""
+    """Net responses per 100 patients under "treat if estimate > threshold", the others
+    getting the comparator, from each patient's true response probability in each arm; each
+    treated patient counts `threshold` responses against (a threshold t says "worth treating
+    only for a benefit above t"), as in a decision curve's net benefit. With that, the
+    oracle's policy (treat iff true benefit > t) has the highest value at every t."""
     estimate, tt, tc = _truths(estimate, truth_treated, truth_control)
-    return _value(estimate > threshold, tt, tc)
+    return _value(estimate > threshold, tt, tc, threshold)
 
 
 def policy_gain(
     estimate: Array, truth_treated: Array, truth_control: Array, threshold: float = 0.0
 ) -> float:
-    """policy_value less the better of treat-all and treat-none, in responses per 100
-    patients: what targeting adds to the best blanket policy (negative if it loses)."""
+    """policy_value less the better of treat-all and treat-none, per 100 patients: what
+    targeting adds to the best blanket policy (negative if it loses)."""
     estimate, tt, tc = _truths(estimate, truth_treated, truth_control)
-    return _gain(estimate > threshold, tt, tc)
+    return _gain(estimate > threshold, tt, tc, threshold)
 
 
 def regret(
     estimate: Array, truth_treated: Array, truth_control: Array, threshold: float = 0.0
 ) -> float:
-    """The oracle's policy_value (treat iff true benefit > threshold) less the estimate's, in
-    responses per 100 patients; 0 for the oracle's decisions. At threshold 0 the oracle
-    maximises responses, so regret ≥ 0; above 0 the oracle gives up responses of small
-    benefit, and a policy that treats more can have negative regret."""
+    """The oracle's policy_value (treat iff true benefit > threshold) less the estimate's, per
+    100 patients: 0 for the oracle's decisions, never negative."""
     estimate, tt, tc = _truths(estimate, truth_treated, truth_control)
-    return _value(tt - tc > threshold, tt, tc) - _value(estimate > threshold, tt, tc)
+    oracle = _value(tt - tc > threshold, tt, tc, threshold)
+    return oracle - _value(estimate > threshold, tt, tc, threshold)
 
 
 def share_of_oracle_gain(
@@ -244,8 +246,8 @@ def share_of_oracle_gain(
     better than the best blanket policy. NaN when the oracle gains nothing (its gain ≤ 0,
     e.g. when every true benefit has the same sign)."""
     estimate, tt, tc = _truths(estimate, truth_treated, truth_control)
-    oracle = _gain(tt - tc > threshold, tt, tc)
-    return _gain(estimate > threshold, tt, tc) / oracle if oracle > 0 else _NAN
+    oracle = _gain(tt - tc > threshold, tt, tc, threshold)
+    return _gain(estimate > threshold, tt, tc, threshold) / oracle if oracle > 0 else _NAN
 
 
 def _patients(n: int, groups: Any) -> Array:

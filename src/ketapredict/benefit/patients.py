@@ -44,3 +44,19 @@ def tau_risk(estimate: np.ndarray, contrast: np.ndarray) -> float:
     """Mean squared distance of estimated benefit from the observed contrast (lower: closer to
     the true benefit, by a constant the estimates share)."""
     return float(np.mean((np.asarray(contrast) - np.asarray(estimate)) ** 2))
+
+
+def contrast_slope(estimate: np.ndarray, contrast: np.ndarray) -> tuple[float, float, float]:
+    """(slope, low, high): the least-squares slope of the observed contrast on the estimate,
+    with its 95 % interval (heteroscedasticity-robust, HC1). Above 0 with its interval, the
+    estimates pick out who benefits more than the data's noise would: calibration for
+    benefit as a trial can observe it (1 is calibrated)."""
+    e, c = np.asarray(estimate, dtype=float), np.asarray(contrast, dtype=float)
+    n, centred = len(e), e - e.mean()
+    sxx = float(centred @ centred)
+    if n < 3 or sxx == 0:
+        return float("nan"), float("nan"), float("nan")
+    slope = float(centred @ (c - c.mean())) / sxx
+    residual = c - c.mean() - slope * centred
+    se = np.sqrt(n / (n - 2) * float((centred**2) @ (residual**2))) / sxx
+    return slope, slope - 1.959964 * se, slope + 1.959964 * se

@@ -12,8 +12,6 @@ without an effect is labelled is about 5 % at most.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 
@@ -47,19 +45,6 @@ def permuted_within(groups: np.ndarray, values: np.ndarray, rng: np.random.Gener
         idx = np.flatnonzero(groups == g)
         out[idx] = values[rng.permutation(idx)]
     return out
-
-
-def null_threshold(
-    importance: Callable[[np.random.Generator], pd.Series],
-    *,
-    permutations: int,
-    rng: np.random.Generator,
-    level: float = 0.95,
-) -> tuple[float, list[float]]:
-    """The `level` quantile of the largest importance under the null, and the maxima;
-    `importance(rng)` refits on data permuted with `rng` and returns one value per input."""
-    maxima = [float(importance(rng).max()) for _ in range(permutations)]
-    return float(np.quantile(maxima, level)), maxima
 
 
 def label(predictive: pd.Series, prognostic: pd.Series, p_cut: float, q_cut: float):

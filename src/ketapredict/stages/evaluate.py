@@ -160,7 +160,8 @@ def figures(result: ev.Evaluation, task: Task) -> dict[str, Any]:
 
 def run(paths: Layout, params: EvaluateParams) -> dict[str, Any]:
     """Evaluate each task's models, write tables, curves and figures, log them to the model's
-    training run; reports/metrics.json summarises both tasks."""
+    training run; reports/metrics.json summarises both tasks, and the benefit learners'
+    evaluation (reports/benefit/metrics.json) under `benefit`."""
     report: dict[str, Any] = {}
     for task in TASKS:
         out = evaluate_task(paths, task, params)
@@ -188,6 +189,8 @@ def run(paths: Layout, params: EvaluateParams) -> dict[str, Any]:
             t["calibration_slope"],
             t["calibration_intercept"],
         )
+    if paths.benefit_metrics.exists():  # the evaluate_benefit stage's, under `benefit`
+        report["benefit"] = read_json(paths.benefit_metrics)
     write_json(_clean(report), paths.metrics)
     return report
 

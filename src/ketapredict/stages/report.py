@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from ketapredict import report, tracking
+from ketapredict.benefit.card import BenefitCard
 from ketapredict.cohort.specs import load_specs
 from ketapredict.contract import TASKS, Task
 from ketapredict.features import SCHEMA
@@ -139,9 +140,14 @@ def _subgroups(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def build(
-    paths: Layout, *, cohorts: Mapping[str, int], labels: Mapping[Task, Mapping[str, Any]]
+    paths: Layout,
+    *,
+    cohorts: Mapping[str, int],
+    labels: Mapping[Task, Mapping[str, Any]],
+    threshold: float,
 ) -> report.Card:
-    """The card's content: `cohorts` as generated (generate.cohorts), each task's `labels`."""
+    """The card's content: `cohorts` as generated (generate.cohorts), each task's `labels`,
+    the benefit policy's `threshold` (benefit.policy_threshold)."""
     specs = load_specs(paths)
     designs = pd.DataFrame(
         [
@@ -151,14 +157,31 @@ def build(
     )
     replication = read_json(paths.replication)["summary"]
     tasks = [task_card(paths, t, label=labels[t]) for t in TASKS]
-    return report.Card(tracking.git_commit(paths.root) or "unknown", designs, replication, tasks)
+    commit = tracking.git_commit(paths.root) or "unknown"
+    return report.Card(commit, designs, replication, tasks, benefit_card(paths, threshold))
+
+
+def benefit_card(paths: Layout, threshold: float) -> BenefitCard:
+    """The benefit section, from the evaluate_benefit stage's outputs."""
+    figures = {
+        name: (paths.benefit_figures / f"{name}.png").read_bytes()
+        for name in ("policy_value", "qini", "calibration_for_benefit")
+        if (paths.benefit_figures / f"{name}.png").exists()
+    }
+    return BenefitCard(
+        read_json(paths.benefit_metrics), read_json(paths.benefit_roles), threshold, figures
+    )
 
 
 def run(
-    paths: Layout, *, cohorts: Mapping[str, int], labels: Mapping[Task, Mapping[str, Any]]
+    paths: Layout,
+    *,
+    cohorts: Mapping[str, int],
+    labels: Mapping[Task, Mapping[str, Any]],
+    threshold: float,
 ) -> report.Card:
     """Write the model card (HTML and Markdown) and log it to each model's training run."""
-    card = build(paths, cohorts=cohorts, labels=labels)
+    card = build(paths, cohorts=cohorts, labels=labels, threshold=threshold)
     html_path, md_path = paths.model_card_html, paths.model_card
     write_text(report.to_html(card), html_path)
     write_text(report.to_markdown(card), md_path)

@@ -12,15 +12,25 @@ from ketapredict.tracking.store import project_root, translated
 
 
 def log_ketapredict_model(
-    model_dir: Path, *, input_example: Any, signature_input: Any, output_column: str
+    model_dir: Path,
+    *,
+    input_example: Any,
+    signature_input: Any,
+    output_column: str,
+    entry: Path | None = None,
 ) -> str:
-    """Log a KetaModel folder as an MLflow pyfunc model of the active run; return its URI."""
+    """Log a KetaModel folder (or with `entry`, the models-from-code file of another pyfunc
+    class, e.g. the benefit model's) as an MLflow pyfunc model of the active run; return its
+    URI. The artifact is named `model` either way."""
     import mlflow
     from mlflow.models import infer_signature
 
     from ketapredict import pyfunc
 
     require_active_run("log the model")
+    # the models-from-code file beside pyfunc.py, copied into the model: it names the class
+    # (imported, it would register a model)
+    entry = entry or Path(pyfunc.__file__).with_name("pyfunc_model.py")
     output = signature_input.iloc[:2, :0].assign(**{output_column: 0.5})
     signature = infer_signature(signature_input, output)
     source, root = Path(model_dir).resolve(), project_root()
@@ -33,9 +43,7 @@ def log_ketapredict_model(
     with translated("log the model"), where:
         info = mlflow.pyfunc.log_model(
             name="model",
-            # the models-from-code file beside pyfunc.py, copied into the model: it names
-            # the class (imported, it would register a model)
-            python_model=str(Path(pyfunc.__file__).with_name("pyfunc_model.py")),
+            python_model=str(entry),
             artifacts={pyfunc.MODEL_ARTIFACT: artifact},
             signature=signature,
             input_example=input_example,

@@ -1,0 +1,202 @@
+"""The `evaluate_benefit` stage: every benefit learner on the held-out patients against the true
+individual benefit (reports/benefit/metrics.json, curves for `dvc plots`, figures), and the
+prognostic-or-predictive labels of the champion learner scored against the truth's roles
+(reports/benefit/roles.json); all logged to the MLflow runs of training."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ketapredict import tracking
+from ketapredict.benefit import roles as r
+from ketapredict.benefit.data import INPUTS, benefit_data, input_matrix
+from ketapredict.benefit.evaluation import ORACLE, evaluate
+from ketapredict.benefit.learners import LEARNERS, fit_learner
+from ketapredict.benefit.model import BenefitModel
+from ketapredict.benefit.patients import per_patient
+from ketapredict.benefit.persist import load_learner
+from ketapredict.cohort.specs import read_effect_model
+from ketapredict.config import BenefitParams
+from ketapredict.contract import BENEFIT
+from ketapredict.features import Feature, columns_of
+from ketapredict.io import read_json, read_parquet, write_bytes, write_json, write_text
+from ketapredict.layout import Layout
+from ketapredict.parallel import map_ordered, workers_for
+
+log = logging.getLogger(__name__)
+STAGE = "evaluate_benefit"
+# Design columns: a learner may use them, but they are no patient characteristic to label.
+DESIGN = ("comparator", "period2", "after_active")
+ROLE_PATIENTS = 1000  # patients the importances are averaged over
+
+
+def run(paths: Layout, params: BenefitParams) -> dict[str, Any]:
+    table = read_parquet(paths.table(BENEFIT))
+    rows = table[table["split"] == "test"].reset_index(drop=True)
+    people = per_patient(rows)
+    X = input_matrix(people)
+    estimates = {n: load_learner(paths.trained(BENEFIT) / n).effect(X) for n in LEARNERS}
+    registry = read_json(paths.registry_record(BENEFIT))
+    best = registry["learner"]
+    result = evaluate(
+        people, rows, estimates, best=best, threshold=params.policy_threshold,
+        seed=params.seed, resamples=params.bootstrap_resamples,
+        workers=workers_for(len(rows), 2 * len(LEARNERS)),
+    )  # fmt: skip
+    roles = _roles(paths, table, best, params)
+    summary = {
+        "comparator": "the design's own (saline or midazolam)",
+        "model_version": registry["version"],
+        "champion": registry.get("exported") is not None and registry["learner"],
+        "learner": best,
+        "test_patients": len(people),
+        "test_rows": len(rows),
+        "learners": result.summary,
+        "paired": result.paired,
+        "roles": roles["score"],
+    }
+    write_json(_clean(summary), paths.benefit_metrics)
+    write_json(_clean(roles), paths.benefit_roles)
+    for name, frame in result.curves.items():  # one file per learner, as dvc plots reads
+        for learner, curve in frame.groupby("learner", sort=False):
+            text = curve.drop(columns="learner").to_csv(index=False)
+            write_text(text, paths.benefit_plots / f"{name}_{learner}.csv")
+    pngs = _figures(paths, result.curves)
+    _log(paths, registry, summary, pngs)
+    s = result.summary[best]
+    log.info(
+        "benefit (%s): Spearman %.2f, policy gain %.1f per 100 (oracle %.1f)",
+        best, s["spearman"], s["policy_gain"], result.summary[ORACLE]["policy_gain"],
+    )  # fmt: skip
+    return summary
+
+
+def _roles(
+    paths: Layout, table: pd.DataFrame, learner: str, params: BenefitParams
+) -> dict[str, Any]:
+    """Each characteristic's label from the champion learner (predictive) and a response
+    model (prognostic) on the training split, with their permutation nulls (refits in
+    processes, each seeded from its own number), and the score of the labels against the
+    generator's roles at 24 h."""
+    rows = table[table["split"] == "train"].reset_index(drop=True)
+    people = per_patient(rows)
+    X = input_matrix(people)
+    # importances are means over patients: a seeded sample of them is enough, and TreeSHAP
+    # costs about a millisecond a patient and booster
+    X = X[np.sort(np.random.default_rng(params.seed).permutation(len(X))[:ROLE_PATIENTS])]
+    task = _RoleTask(learner, rows, X, params.seed)
+    k = params.role_permutations
+    seeds = np.random.SeedSequence([params.seed, 2]).spawn(2 * k)
+    jobs = [(task, "predictive", None), (task, "prognostic", None)]
+    jobs += [(task, "predictive", s) for s in seeds[:k]]
+    jobs += [(task, "prognostic", s) for s in seeds[k:]]
+    found = map_ordered(_importance, jobs, workers=workers_for(len(rows), len(jobs)))
+    benefit_imp, response_imp = found[0], found[1]
+    p_null = [float(v.max()) for v in found[2 : 2 + k]]
+    q_null = [float(v.max()) for v in found[2 + k :]]
+    p_cut, q_cut = (float(np.quantile(null, 0.95)) for null in (p_null, q_null))
+    labels = r.label(benefit_imp, response_imp, p_cut, q_cut)
+    varies = [f.name for f in task.inputs if _varies(rows[f.name])]
+    labels = labels[labels.index.isin(varies)]  # a constant characteristic says nothing
+    truth = r.true_roles(read_effect_model(paths.synthetic_model), list(labels.index))
+    return {
+        "learner": learner,
+        "thresholds": {"predictive": p_cut, "prognostic": q_cut},
+        "constant_in_these_trials": [f.name for f in task.inputs if f.name not in varies],
+        "characteristics": {
+            name: {
+                "label": labels[name],
+                "true_role": truth[name],
+                "benefit_importance": float(benefit_imp.get(name, 0.0)),
+                "response_importance": float(response_imp[name]),
+            }
+            for name in labels.index
+        },
+        "score": r.score(labels, truth),
+    }
+
+
+@dataclass(frozen=True)
+class _RoleTask:
+    learner: str
+    rows: pd.DataFrame
+    X: np.ndarray  # the patients importances are read on
+    seed: int
+
+    @property
+    def inputs(self) -> list[Feature]:
+        return [f for f in INPUTS if f.name not in DESIGN]
+
+
+def _importance(task: _RoleTask, kind: str, seed: np.random.SeedSequence | None) -> pd.Series:
+    """One importance per characteristic: the benefit model's (`predictive`) or the response
+    model's on the comparator (`prognostic`), on the data as they are (seed None) or with the
+    arm (predictive) or the response (prognostic) permuted within each design."""
+    from ketapredict.benefit.prognosis import comparator_importance
+
+    rows, columns = task.rows, columns_of(INPUTS)
+    trials = rows["trial"].to_numpy()
+    rng = None if seed is None else np.random.default_rng(seed)
+    if kind == "prognostic":
+        y = rows["y"].to_numpy()
+        y = y if rng is None else r.permuted_within(trials, y, rng)
+        return comparator_importance(rows, y, task.X, columns, task.inputs, seed=task.seed)
+    data = benefit_data(rows)
+    if rng is not None:
+        data = replace(data, treated=r.permuted_within(trials, data.treated, rng))
+    fitted = fit_learner(task.learner, data, seed=task.seed)
+    model = BenefitModel.from_fitted(task.learner, fitted, task.X)
+    return r.importance_by_input(model.contributions(task.X), columns, task.inputs)
+
+
+def _varies(column: pd.Series) -> bool:
+    return column.dropna().nunique() > 1
+
+
+def _figures(paths: Layout, curves: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    from ketapredict import plots
+
+    title = "Benefit, held-out patients"
+    figs = {
+        "qini": plots.plot_qini(curves["qini"], title=f"{title}: Qini"),
+        "calibration_for_benefit": plots.plot_calibration_for_benefit(
+            curves["calibration_for_benefit"], title=f"{title}: calibration for benefit"
+        ),
+        "policy_value": plots.plot_policy_value(
+            curves["policy_value"], title=f"{title}: treat if estimated benefit > t"
+        ),
+    }
+    written = {}
+    for name, fig in figs.items():
+        written[name] = paths.benefit_figures / f"{name}.png"
+        write_bytes(plots.save_png(fig), written[name])
+    return written
+
+
+def _log(paths: Layout, registry: dict[str, Any], summary: dict[str, Any], pngs) -> None:
+    """The measures and figures, to the registered learner's training run."""
+    if not registry.get("run_id"):
+        return
+    with tracking.resume_run(root=paths.root, run_id=registry["run_id"], stage=STAGE):
+        for learner, values in summary["learners"].items():
+            tracking.log_metrics({f"eval_{learner}_{k}": v for k, v in values.items()})
+        tracking.log_metrics({f"roles_{k}": v for k, v in summary["roles"].items()})
+        for png in pngs.values():
+            tracking.log_file_artifact(png, "evaluation")
+        tracking.log_file_artifact(paths.benefit_roles, "evaluation")
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN/inf become null, numpy scalars plain."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
