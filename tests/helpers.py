@@ -55,6 +55,13 @@ TINY_PARAMS: dict[str, Any] = {
         "subgroup_min_rows": 40,
         "threshold_step": 0.05,
     },
+    "benefit": {
+        "seed": 7,
+        "cv_folds": 3,
+        "bootstrap_resamples": 200,
+        "policy_threshold": 0.2,
+        "role_permutations": 10,
+    },
 }
 
 

@@ -14,6 +14,7 @@ _spec = importlib.util.spec_from_file_location("dvc_deps", ROOT / "scripts" / "d
 dvc_deps = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(dvc_deps)
 closure, module_file, SRC = dvc_deps.closure, dvc_deps.module_file, dvc_deps.SRC
+stage_module = dvc_deps.stage_module
 
 STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
 
@@ -22,14 +23,20 @@ def test_every_pipeline_command_runs_a_stage_module() -> None:
     for name, stage in STAGES.items():
         command = stage["cmd"].split()
         assert command[0] == "ketapredict", name
-        assert module_file(f"ketapredict.stages.{command[1]}"), name
+        assert module_file(stage_module(stage["cmd"])), name
+
+
+def test_a_command_finds_its_stage_module() -> None:
+    assert stage_module("ketapredict train responder") == "ketapredict.stages.train"
+    assert stage_module("ketapredict train benefit") == "ketapredict.stages.train_benefit"
+    assert stage_module("ketapredict evaluate-benefit") == "ketapredict.stages.evaluate_benefit"
 
 
 @pytest.mark.parametrize("name", sorted(STAGES))
 def test_deps_cover_the_import_closure(name: str) -> None:
     stage = STAGES[name]
     deps = [ROOT / d for d in stage.get("deps", [])]
-    needed = closure(f"ketapredict.stages.{stage['cmd'].split()[1]}")
+    needed = closure(stage_module(stage["cmd"]))
     missing = sorted(
         str(path.relative_to(ROOT))
         for path in needed

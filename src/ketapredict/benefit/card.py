@@ -46,9 +46,11 @@ def _cell(row: dict[str, Any], key: str) -> str:
 def measures_table(metrics: dict[str, Any]) -> pd.DataFrame:
     learners = metrics["learners"]
     order = [n for n in learners if n != ORACLE] + [ORACLE]
-    return pd.DataFrame(
-        [{"learner": n, **{label: _cell(learners[n], k) for k, label in COLUMNS.items()}} for n in order]
-    )
+    rows = [
+        {"learner": n, **{label: _cell(learners[n], k) for k, label in COLUMNS.items()}}
+        for n in order
+    ]
+    return pd.DataFrame(rows)
 
 
 def roles_table(roles: dict[str, Any]) -> pd.DataFrame:
