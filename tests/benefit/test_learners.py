@@ -19,9 +19,9 @@ from ketapredict.errors import DataError
 from tests.benefit.conftest import simulate_trial
 
 # Over 20 simulated trials of this size, the lowest out-of-fold Spearman correlation with the
-# true benefit was 0.34 (T), 0.38 (X), 0.22 (DR), 0.55 (forest), and the lowest gap between
+# true benefit was 0.34 (T), 0.38 (X), 0.22 (DR), 0.59 (forest), and the lowest gap between
 # the mean estimates where the planted benefit is 0.3 and where it is 0 was 0.18, 0.17, 0.14
-# and 0.07 (the forest shrinks most). The bounds leave room.
+# and 0.06 (the forest shrinks most). The bounds leave room.
 BOUNDS = {
     "t_learner": (0.25, 0.1),
     "x_learner": (0.25, 0.1),
