@@ -1,7 +1,8 @@
 """Time every pipeline stage on the default params in a throw-away copy of the project.
 
 Targets: replicate (R=200, all presets) < 2 min; both training stages < 3 min and all stages
-< 5 min; evaluate < 60 s; explain + report < 60 s.
+< 5 min; evaluate < 60 s; explain + report < 60 s; the benefit stages (train_benefit and
+evaluate_benefit) < 3 min.
 MLflow goes to a temporary SQLite database."""
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ STAGES = [
     ["features"],
     ["train", "responder"],
     ["train", "relapse"],
+    ["train", "benefit"],
+    ["evaluate-benefit"],
     ["evaluate"],
     ["explain"],
     ["report"],
@@ -42,14 +45,18 @@ def main() -> None:
         "benchmark": "stages",
         "seconds": seconds,
         "train_both_seconds": round(seconds["train_responder"] + seconds["train_relapse"], 1),
-        "all_stages_seconds": round(sum(seconds.values()), 1),
+        # the stages the 5-minute target was set for; `pipeline_seconds` adds the benefit ones
+        "all_stages_seconds": round(sum(v for k, v in seconds.items() if "benefit" not in k), 1),
+        "pipeline_seconds": round(sum(seconds.values()), 1),
         "explain_report_seconds": round(seconds["explain"] + seconds["report"], 1),
+        "benefit_seconds": round(seconds["train_benefit"] + seconds["evaluate-benefit"], 1),
         "targets": {
             "replicate": 120,
             "train_both": 180,
             "all_stages": 300,
             "evaluate": 60,
             "explain_report": 60,
+            "benefit": 180,
         },
     }
     json.dump(result, sys.stdout, indent=2)

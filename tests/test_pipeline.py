@@ -41,6 +41,12 @@ def test_dvc_repro_runs_every_stage(repro) -> None:
         "reports/explain/responder/figures/beeswarm.png",
         "reports/explain/truth_recovery.json",
         "reports/model_card.html",
+        "data/features/benefit.parquet",
+        "reports/train/benefit.json",
+        "reports/benefit/metrics.json",
+        "reports/benefit/roles.json",
+        "reports/benefit/plots/qini_x_learner.csv",
+        "reports/benefit/figures/policy_value.png",
     ):
         assert (project / path).exists(), path
     assert (project / "dvc.lock").exists() and (project / "mlflow.db").exists()
@@ -57,6 +63,12 @@ def test_dvc_metrics_show_reads_the_reports(repro) -> None:
         assert isinstance(metrics[task]["oracle"]["auroc"], float)
     recovery = json.loads((project / "reports" / "explain" / "truth_recovery.json").read_text())
     assert {"spearman", "top5_overlap", "noise_share"} <= set(recovery["responder"])
+    benefit = metrics["benefit"]["learners"]
+    assert benefit["oracle"]["pehe"] == 0 and benefit["oracle"]["regret"] == 0
+    assert {"x_learner", "dr_learner", "causal_forest", "prognostic"} <= set(benefit)
+    # a champion, or the note saying why there is none
+    exported = project / "models" / "benefit"
+    assert (exported / "MLmodel").exists() or (exported / "NO_CHAMPION.txt").exists()
 
 
 def test_dvc_plots_show_renders(repro, tmp_path) -> None:
@@ -64,6 +76,7 @@ def test_dvc_plots_show_renders(repro, tmp_path) -> None:
     run([str(BIN / "dvc"), "plots", "show", "-o", str(tmp_path / "plots")], project)
     page = (tmp_path / "plots" / "index.html").read_text()
     assert "ROC, responder" in page and "Decision curve, relapse" in page
+    assert "Qini, benefit" in page
 
 
 def test_model_card_is_self_contained(repro) -> None:

@@ -120,15 +120,15 @@ def servable() -> tuple[str, ...]:
 def from_fitted(learner: str, fitted: Any, X: np.ndarray) -> BenefitModel:
     """The servable form of a fitted learner (benefit.learners.FittedLearner), with the
     training ranges of `X` (the patients it was fitted on, at their model inputs)."""
+    if learner not in SERVABLE:
+        raise ModelError(f"{learner}: not servable; choose one of {', '.join(SERVABLE)}")
     est = fitted.parts["model"]
     if learner == "dr_learner":
         boosters, weights = [est.fitted_models_final[0].booster_], [1.0]
-    elif learner == "x_learner":
+    else:  # x_learner
         g = float(est.propensity_models[0].predict_proba(X[:1])[0, 1])  # constant: randomized
         boosters = [est.cate_controls_models[0].booster_, est.cate_treated_models[0].booster_]
         weights = [g, 1.0 - g]
-    else:
-        raise ModelError(f"{learner}: not servable; choose one of {', '.join(SERVABLE)}")
     columns = columns_of(INPUTS)
     ranges = {
         c: (float(np.nanmin(X[:, j])), float(np.nanmax(X[:, j])))

@@ -101,13 +101,16 @@ def _roles(
     q_null = [float(v.max()) for v in found[2 + k :]]
     p_cut, q_cut = (float(np.quantile(null, 0.95)) for null in (p_null, q_null))
     labels = r.label(benefit_imp, response_imp, p_cut, q_cut)
-    varies = [f.name for f in task.inputs if _varies(rows[f.name])]
-    labels = labels[labels.index.isin(varies)]  # a constant characteristic says nothing
+    # a characteristic constant within every design says nothing of its own: what it seems
+    # to do is the designs' (their comparator, their own trial shift); as in explain's
+    # aliased blocks, it is left out of the labels
+    varies = [f.name for f in task.inputs if _varies_within_a_design(rows, f.name)]
+    labels = labels[labels.index.isin(varies)]
     truth = r.true_roles(read_effect_model(paths.synthetic_model), list(labels.index))
     return {
         "learner": learner,
         "thresholds": {"predictive": p_cut, "prognostic": q_cut},
-        "constant_in_these_trials": [f.name for f in task.inputs if f.name not in varies],
+        "constant_within_designs": [f.name for f in task.inputs if f.name not in varies],
         "characteristics": {
             name: {
                 "label": labels[name],
@@ -154,8 +157,8 @@ def _importance(task: _RoleTask, kind: str, seed: np.random.SeedSequence | None)
     return r.importance_by_input(model.contributions(task.X), columns, task.inputs)
 
 
-def _varies(column: pd.Series) -> bool:
-    return column.dropna().nunique() > 1
+def _varies_within_a_design(rows: pd.DataFrame, name: str) -> bool:
+    return bool((rows.groupby("trial")[name].nunique() > 1).any())
 
 
 def _figures(paths: Layout, curves: dict[str, pd.DataFrame]) -> dict[str, Any]:
