@@ -33,12 +33,16 @@ def comparator_importance(
     inputs: list[Feature],
     *,
     seed: int,
+    leave_out: np.ndarray | None = None,
 ) -> pd.Series:
     """Mean |SHAP| per characteristic of the response model's log-odds for the patients
-    (`X_people`, benefit input columns) on the comparator."""
+    (`X_people`, benefit input columns) on the comparator, without the `leave_out` columns."""
     X_rows = np.column_stack([input_matrix(rows), rows["treated"].to_numpy(dtype=float)])
     data = lgb.Dataset(X_rows, np.asarray(y, dtype=float), free_raw_data=True)
     booster = lgb.train({**PARAMS, "seed": seed}, data, num_boost_round=TREES)
     on_comparator = np.column_stack([X_people, np.zeros(len(X_people))])
     contributions = booster.predict(on_comparator, pred_contrib=True, num_threads=1)
-    return importance_by_input(contributions[:, : len(columns)], columns, inputs)
+    contributions = contributions[:, : len(columns)]
+    if leave_out is not None:  # columns whose effect cannot be told from the designs'
+        contributions[:, leave_out] = 0.0
+    return importance_by_input(contributions, columns, inputs)

@@ -89,7 +89,7 @@ def _roles(
     # importances are means over patients: a seeded sample of them is enough, and TreeSHAP
     # costs about a millisecond a patient and booster
     X = X[np.sort(np.random.default_rng(params.seed).permutation(len(X))[:ROLE_PATIENTS])]
-    task = _RoleTask(learner, rows, X, params.seed)
+    task = _RoleTask(learner, rows, X, params.seed, _aliased_columns(rows))
     k = params.role_permutations
     seeds = np.random.SeedSequence([params.seed, 2]).spawn(2 * k)
     jobs = [(task, "predictive", None), (task, "prognostic", None)]
@@ -103,7 +103,8 @@ def _roles(
     labels = r.label(benefit_imp, response_imp, p_cut, q_cut)
     # a characteristic constant within every design says nothing of its own: what it seems
     # to do is the designs' (their comparator, their own trial shift); as in explain's
-    # aliased blocks, it is left out of the labels
+    # aliased blocks, it is left out of the labels (and a category's level that is, e.g.
+    # PTSD, which only Feder 2014 enrolled, out of its characteristic's importance)
     varies = [f.name for f in task.inputs if _varies_within_a_design(rows, f.name)]
     labels = labels[labels.index.isin(varies)]
     truth = r.true_roles(read_effect_model(paths.synthetic_model), list(labels.index))
@@ -130,6 +131,7 @@ class _RoleTask:
     rows: pd.DataFrame
     X: np.ndarray  # the patients importances are read on
     seed: int
+    aliased: np.ndarray  # per model column: constant within every design
 
     @property
     def inputs(self) -> list[Feature]:
@@ -148,13 +150,23 @@ def _importance(task: _RoleTask, kind: str, seed: np.random.SeedSequence | None)
     if kind == "prognostic":
         y = rows["y"].to_numpy()
         y = y if rng is None else r.permuted_within(trials, y, rng)
-        return comparator_importance(rows, y, task.X, columns, task.inputs, seed=task.seed)
+        return comparator_importance(
+            rows, y, task.X, columns, task.inputs, seed=task.seed, leave_out=task.aliased
+        )
     data = benefit_data(rows)
     if rng is not None:
         data = replace(data, treated=r.permuted_within(trials, data.treated, rng))
     fitted = fit_learner(task.learner, data, seed=task.seed)
     model = BenefitModel.from_fitted(task.learner, fitted, task.X)
-    return r.importance_by_input(model.contributions(task.X), columns, task.inputs)
+    contributions = model.contributions(task.X)[:, : len(columns)]
+    contributions[:, task.aliased] = 0.0
+    return r.importance_by_input(contributions, columns, task.inputs)
+
+
+def _aliased_columns(rows: pd.DataFrame) -> np.ndarray:
+    """Per benefit model column, True where it is constant within every design."""
+    X = pd.DataFrame(input_matrix(rows)).assign(trial=rows["trial"].to_numpy())
+    return (X.groupby("trial").nunique() <= 1).all(axis=0).to_numpy()
 
 
 def _varies_within_a_design(rows: pd.DataFrame, name: str) -> bool:
