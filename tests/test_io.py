@@ -103,3 +103,23 @@ def test_a_write_failure_is_one_line_with_the_reason(tmp_path) -> None:
     ):
         raise OSError(f"{long}\nmore detail")
     assert "more detail" not in str(caught.value)
+
+
+def test_an_interrupt_just_after_the_temporary_file_is_made_leaves_nothing(
+    tmp_path, monkeypatch
+) -> None:
+    """A signal (KeyboardInterrupt) may land between creating the temporary file and the
+    block that cleans it up: the file is still removed."""
+    import ketapredict.io as io_module
+
+    real_close = io_module.os.close
+
+    def interrupted(fd: int) -> None:
+        real_close(fd)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(io_module.os, "close", interrupted)
+    with pytest.raises(KeyboardInterrupt), atomic_path(tmp_path / "out.csv"):
+        pass
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import secrets
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,20 +30,30 @@ def atomic_path(path: str | Path, *, error: type[DataError] = DataError) -> Iter
     if target.exists() and not target.is_file():
         # renaming over a device (e.g. /dev/null) or a folder would replace it
         raise error(f"{target}: exists and is not a regular file; choose a file path")
-    with write_errors(target, error):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale(target.parent, f".{target.name}.")  # left by a killed run
-        prefix = temp_prefix(f".{target.name}.")
-        fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=target.parent)
-        os.close(fd)
-    tmp = Path(tmp_name)
+    tmp: Path | None = None
     try:
+        with write_errors(target, error):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale(target.parent, f".{target.name}.")  # left by a killed run
+            prefix = temp_prefix(f".{target.name}.")
+            # the name is ours before the file exists: an interrupt (SIGINT, SIGTERM) at any
+            # point after it is created finds it in `tmp`, and `finally` removes it
+            for _ in range(100):
+                tmp = target.parent / f"{prefix}{secrets.token_hex(6)}.tmp"
+                try:
+                    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                    break
+                except FileExistsError:
+                    tmp = None  # another's file: not ours to remove
+            else:
+                raise FileExistsError(errno.EEXIST, "no free temporary name", str(target))
         yield tmp
         with write_errors(target, error):
             os.chmod(tmp, 0o666 & ~_umask())
             os.replace(tmp, target)
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
