@@ -98,24 +98,36 @@ def canonical(archive: bytes) -> bytes:
 def load_baseline(folder: Path) -> Pipeline:
     """The logistic baseline saved beside a candidate model (skops: no pickle). Only the types
     such a baseline holds are trusted; any other type in the file is an error."""
-    import skops.io
-
     path = Path(folder) / BASELINE_FILE
     fix = "retrain it (dvc repro train_responder train_relapse)"
-    try:
-        untrusted = skops.io.get_untrusted_types(file=path)
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
-        raise ModelError(f"{path}: not a readable baseline model ({exc}); {fix}") from None
-    foreign = sorted(set(untrusted) - set(BASELINE_TYPES))
-    if foreign:
-        raise ModelError(
-            f"{path}: holds types a ketapredict baseline never contains ({', '.join(foreign[:5])})"
-            f"; refusing to load it. Delete it and {fix}"
-        )
-    try:
-        pipe = skops.io.load(path, trusted=list(BASELINE_TYPES))
-    except Exception as exc:  # skops raises many kinds; nothing in it is trusted code
-        raise ModelError(f"{path}: not a readable baseline model ({exc}); {fix}") from None
+    pipe = load_trusted(
+        path, BASELINE_TYPES, what="baseline model", holder="a ketapredict baseline", fix=fix
+    )
     if not isinstance(pipe, Pipeline):
         raise ModelError(f"{path}: holds a {type(pipe).__name__}, not the baseline; {fix}")
     return pipe
+
+
+def load_trusted(
+    path: Path, allowed: tuple[str, ...], *, what: str, holder: str, fix: str
+) -> object:
+    """Load a skops file trusting only the `allowed` types (beyond skops' own safe defaults):
+    a file listing any other type is refused before any object in it is built, since skops
+    builds whatever types it is told to trust. `what` the file holds and `holder` name it in
+    the one-line ModelError; `fix` says what to do."""
+    import skops.io
+
+    try:
+        untrusted = skops.io.get_untrusted_types(file=path)
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        raise ModelError(f"{path}: not a readable {what} ({exc}); {fix}") from None
+    foreign = sorted(set(untrusted) - set(allowed))
+    if foreign:
+        raise ModelError(
+            f"{path}: holds types {holder} never contains ({', '.join(foreign[:5])}); "
+            f"refusing to load it. Delete it and {fix}"
+        )
+    try:
+        return skops.io.load(path, trusted=list(allowed))
+    except Exception as exc:  # skops raises many kinds; nothing in it is trusted code
+        raise ModelError(f"{path}: not a readable {what} ({exc}); {fix}") from None

@@ -4,13 +4,12 @@ every time, loaded trusting only the types that learner holds, and a JSON note o
 from __future__ import annotations
 
 import json
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ketapredict.baseline import canonical
+from ketapredict.baseline import canonical, load_trusted
 from ketapredict.benefit.forest import check_forest
 from ketapredict.benefit.learners import LEARNERS, FittedLearner
 from ketapredict.errors import ModelError
@@ -70,25 +69,11 @@ def save_learner(fitted: FittedLearner, folder: Path) -> None:
 def load_learner(folder: Path) -> FittedLearner:
     """The learner saved in `folder`. Only the types that kind of learner holds are trusted;
     any other type in the file, or parts that are not that learner's, is a ModelError."""
-    import skops.io
-
     name, names = _read_about(Path(folder) / ABOUT_FILE)
     path = Path(folder) / LEARNER_FILE
-    allowed = LEARNER_TYPES[name]
-    try:
-        untrusted = skops.io.get_untrusted_types(file=path)
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
-        raise ModelError(f"{path}: not a readable {name} learner ({exc}); {FIX}") from None
-    foreign = sorted(set(untrusted) - set(allowed))
-    if foreign:
-        raise ModelError(
-            f"{path}: holds types a {name} learner never contains ({', '.join(foreign[:5])}); "
-            f"refusing to load it. Delete it, {FIX}"
-        )
-    try:
-        parts = skops.io.load(path, trusted=list(allowed))
-    except Exception as exc:  # skops raises many kinds; nothing in it is trusted code
-        raise ModelError(f"{path}: not a readable {name} learner ({exc}); {FIX}") from None
+    parts = load_trusted(
+        path, LEARNER_TYPES[name], what=f"{name} learner", holder=f"a {name} learner", fix=FIX
+    )
     _check_parts(name, parts, len(names), path)
     return FittedLearner(name, names, parts)
 
