@@ -8,7 +8,7 @@ true covariates; the patients table has them as recorded."""
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -183,7 +183,12 @@ def generate_cohort(
     horizon_days: float,
 ) -> Cohort:
     """The designs of `generate_parts` pooled into one cohort."""
-    parts = list(
+    return pool(
         generate_parts(trials, sizes, population, model, seed=seed, horizon_days=horizon_days)
     )
+
+
+def pool(parts: Iterable[Cohort]) -> Cohort:
+    """Several designs' cohorts as one, table by table."""
+    parts = list(parts)
     return Cohort(*[frames.concat([getattr(p, t) for p in parts]) for t in COHORT_TABLES])

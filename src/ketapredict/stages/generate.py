@@ -10,8 +10,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from ketapredict import __version__
 from ketapredict.cohort.dictionary import data_dictionary
 from ketapredict.cohort.effects_table import effects_table
-from ketapredict.cohort.frames import COHORT_TABLES, Cohort, concat
-from ketapredict.cohort.generate import generate_parts
+from ketapredict.cohort.frames import COHORT_TABLES, Cohort
+from ketapredict.cohort.generate import generate_parts, pool
 from ketapredict.cohort.specs import Specs, load_specs
 from ketapredict.cohort.truth_summary import TruthSummary
 from ketapredict.config import GenerateParams
@@ -48,8 +48,7 @@ def _parts(params: GenerateParams, specs: Specs) -> Iterator[Cohort]:
 
 def build(params: GenerateParams, specs: Specs) -> Cohort:
     """The whole cohort in memory (the stage itself writes it design by design)."""
-    parts = list(_parts(params, specs))
-    return Cohort(*[concat([getattr(p, t) for p in parts]) for t in COHORT_TABLES])
+    return pool(_parts(params, specs))
 
 
 def run(paths: Layout, params: GenerateParams) -> dict[str, int]:
