@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ketapredict.plots.inputs import require
@@ -37,13 +38,24 @@ def plot_benefit_calibration(
     return fig
 
 
+def _by_learner(
+    curves: pd.DataFrame, x: str, y: str, *, size: tuple[float, float], what: str, **style: object
+) -> tuple[Figure, Axes]:
+    """One line of `y` over `x` per learner (column `learner`), in the house styles."""
+    require(curves, ("learner", x, y), what)
+    fig, ax = figure(*size)
+    for i, (name, rows) in enumerate(curves.groupby("learner", sort=False)):
+        ax.plot(rows[x], rows[y], label=name, **style, **_style(name, i))
+    return fig, ax
+
+
 def plot_calibration_for_benefit(binned: pd.DataFrame, *, title: str) -> Figure:
     """Mean true against mean estimated benefit in tenths of each learner's estimate
     (columns learner, estimate, truth)."""
-    require(binned, ("learner", "estimate", "truth"), "plot_calibration_for_benefit")
-    fig, ax = figure(5.6, 5.0)
-    for i, (name, rows) in enumerate(binned.groupby("learner", sort=False)):
-        ax.plot(rows["estimate"], rows["truth"], marker="o", label=name, **_style(name, i))
+    fig, ax = _by_learner(
+        binned, "estimate", "truth", size=(5.6, 5.0), what="plot_calibration_for_benefit",
+        marker="o",
+    )  # fmt: skip
     values = binned[["estimate", "truth"]].to_numpy()
     low, high = float(np.nanmin(values)), float(np.nanmax(values))
     ax.plot([low, high], [low, high], **REFERENCE)
@@ -54,10 +66,7 @@ def plot_calibration_for_benefit(binned: pd.DataFrame, *, title: str) -> Figure:
 
 def plot_qini(curves: pd.DataFrame, *, title: str) -> Figure:
     """Qini curves (columns learner, share_targeted, qini) with the random-targeting line."""
-    require(curves, ("learner", "share_targeted", "qini"), "plot_qini")
-    fig, ax = figure(5.8, 4.6)
-    for i, (name, rows) in enumerate(curves.groupby("learner", sort=False)):
-        ax.plot(rows["share_targeted"], rows["qini"], label=name, **_style(name, i))
+    fig, ax = _by_learner(curves, "share_targeted", "qini", size=(5.8, 4.6), what="plot_qini")
     end = curves.groupby("learner", sort=False)["qini"].last().mean()
     ax.plot([0, 1], [0, end], **REFERENCE)
     ax.legend(frameon=False, fontsize=8)
@@ -71,10 +80,9 @@ def plot_qini(curves: pd.DataFrame, *, title: str) -> Figure:
 def plot_policy_value(curves: pd.DataFrame, *, title: str) -> Figure:
     """Responses per 100 patients of 'treat if estimated benefit > t' over t (columns
     learner, threshold, policy_value)."""
-    require(curves, ("learner", "threshold", "policy_value"), "plot_policy_value")
-    fig, ax = figure(5.8, 4.6)
-    for i, (name, rows) in enumerate(curves.groupby("learner", sort=False)):
-        ax.plot(rows["threshold"], rows["policy_value"], label=name, **_style(name, i))
+    fig, ax = _by_learner(
+        curves, "threshold", "policy_value", size=(5.8, 4.6), what="plot_policy_value"
+    )
     ax.legend(frameon=False, fontsize=8)
     decorate(
         ax, title=title, xlabel="Threshold t (risk difference)",
