@@ -36,12 +36,14 @@ def trial():
     return people, rows, estimates
 
 
-def test_the_oracle_is_perfect_and_noise_is_not(trial) -> None:
+@pytest.fixture(scope="module")
+def evaluated(trial):
     people, rows, estimates = trial
-    out = evaluate(
-        people, rows, estimates, best="good", threshold=0.0,
-        seed=1, resamples=200,
-    )  # fmt: skip
+    return evaluate(people, rows, estimates, best="good", threshold=0.0, seed=1, resamples=200)
+
+
+def test_the_oracle_is_perfect_and_noise_is_not(evaluated) -> None:
+    out = evaluated
     oracle, good, noise = out.summary[ORACLE], out.summary["good"], out.summary["noise"]
     assert oracle["pehe"] == 0 and oracle["regret"] == 0
     assert oracle["calibration_slope"] == pytest.approx(1.0)
@@ -51,12 +53,8 @@ def test_the_oracle_is_perfect_and_noise_is_not(trial) -> None:
     assert "pehe" not in out.summary[NAIVE]  # a response score is not a risk difference
 
 
-def test_the_naive_score_loses_policy_value_paired(trial) -> None:
-    people, rows, estimates = trial
-    out = evaluate(
-        people, rows, estimates, best="good", threshold=0.0,
-        seed=2, resamples=200,
-    )  # fmt: skip
+def test_the_naive_score_loses_policy_value_paired(evaluated) -> None:
+    out = evaluated
     naive = out.paired[f"{NAIVE}_minus_good"]
     assert naive["policy_value_high"] < 0  # the interval excludes 0
     # the naive policy treats as many patients as the best learner's
