@@ -44,7 +44,7 @@ def subgroups(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # What the responder table takes from the truth: log-odds, rater error and each arm's spread.
-_RESPONSE_TRUTH = (
+RESPONSE_TRUTH = (
     "logodds_active_24h", "logodds_active_end", "logodds_control_24h", "rating_noise_sd",
     "change_spread_active", "change_spread_control",
 )  # fmt: skip
@@ -62,32 +62,52 @@ def responder_table(
 ) -> TaskTable:
     active = outcomes[outcomes["is_active"]].drop_duplicates(ID)
     rows = active.merge(patients.drop(columns=["trial"]), on=ID, how="left")
-    rows = rows.merge(truth[[ID, *_RESPONSE_TRUTH]], on=ID)
+    rows = rows.merge(truth[[ID, *RESPONSE_TRUTH]], on=ID)
     base = rows["baseline_score"].to_numpy(dtype=float)
     if visit == "end":
         improvement = rows["pct_change_end"].to_numpy(dtype=float)
-        logodds = rows["logodds_active_end"].to_numpy()
     else:
         seen = visits[visits["visit"] == visit][[ID, "period", "score"]]
         rows = rows.merge(seen, on=[ID, "period"], how="left")
         improvement = (base - rows["score"].to_numpy(dtype=float)) / base
-        logodds = rows["logodds_active_24h"].to_numpy()
-    # the score map rounds: >= threshold on the continuous scale is <= (1 - t) x baseline
-    y = np.where(np.isnan(improvement), np.nan, (improvement >= threshold - 1e-9).astype(float))
-    noise = rows["rating_noise_sd"].to_numpy()
-    control = rows["logodds_control_24h"].to_numpy()
-    spread = rows["change_spread_active"].to_numpy()
-    p_control = response_probability(
-        control, base, threshold, model, noise, rows["change_spread_control"].to_numpy()
-    )
+    p_control = true_response(rows, "control", base, threshold, model)
     if visit == "end":  # the truth has the comparator at 24 h only
         p_control = np.full(len(rows), np.nan)
     rows = rows.assign(
-        y=y,
-        p_true=response_probability(logodds, base, threshold, model, noise, spread),
+        y=reached(improvement, threshold),
+        p_true=true_response(rows, "active", base, threshold, model, at=visit),
         p_true_control=p_control,
     )
     return _finish(rows, "responder", {"active_periods": len(active)})
+
+
+def reached(improvement: np.ndarray, threshold: float) -> np.ndarray:
+    """1 where the recorded improvement reaches `threshold`, 0 below it, NaN where no score
+    was recorded. The score map rounds: >= threshold on the continuous scale is <= (1 - t)
+    x baseline, hence the tolerance."""
+    return np.where(np.isnan(improvement), np.nan, (improvement >= threshold - 1e-9).astype(float))
+
+
+def true_response(
+    rows: pd.DataFrame,
+    arm: str,
+    base: np.ndarray,
+    threshold: float,
+    model: EffectModel,
+    *,
+    at: str = "24h",
+) -> np.ndarray:
+    """True probability of a recorded response on the patient's `arm` ('active' or
+    'control') at `at` ('24h' or 'end'), from the truth columns of `rows` (RESPONSE_TRUTH)
+    and the baseline score `base`."""
+    return response_probability(
+        rows[f"logodds_{arm}_{at}"].to_numpy(),
+        base,
+        threshold,
+        model,
+        rows["rating_noise_sd"].to_numpy(),
+        rows[f"change_spread_{arm}"].to_numpy(),
+    )
 
 
 def relapse_table(

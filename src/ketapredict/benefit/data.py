@@ -18,9 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ketapredict.cohort.effects import EffectModel
-from ketapredict.cohort.truth import response_probability
 from ketapredict.contract import ID, SUBGROUPS
-from ketapredict.datasets import TaskTable, subgroups
+from ketapredict.datasets import RESPONSE_TRUTH, TaskTable, reached, subgroups, true_response
 from ketapredict.features import BASELINE, Feature, columns_of, matrix_of
 
 if TYPE_CHECKING:
@@ -62,9 +61,7 @@ def benefit_table(
     rows = rows.merge(at_24h, on=[ID, "period"], how="left")
     base = rows["baseline_score"].to_numpy(dtype=float)
     improvement = (base - rows["score"].to_numpy(dtype=float)) / base
-    # the score map rounds: >= threshold on the continuous scale is <= (1 - t) x baseline
-    y = np.where(np.isnan(improvement), np.nan, (improvement >= threshold - 1e-9).astype(float))
-    rows = rows.assign(y=y, **_truth(rows, truth, threshold, model))
+    rows = rows.assign(y=reached(improvement, threshold), **_truth(rows, truth, threshold, model))
     unknown = rows["y"].isna()
     counts = {
         "randomized_rows": len(rows),
@@ -112,26 +109,11 @@ def _truth(
 ) -> dict[str, np.ndarray]:
     """Each row's patient's true response probability at 24 h on ketamine and on the
     comparator (at the baseline of their active period, as the truth table has them)."""
-    columns = [
-        ID, "logodds_active_24h", "logodds_control_24h", "rating_noise_sd",
-        "change_spread_active", "change_spread_control",
-    ]  # fmt: skip
-    t = rows[[ID]].merge(truth[columns], on=ID, how="left")
+    t = rows[[ID]].merge(truth[[ID, *RESPONSE_TRUTH]], on=ID, how="left")
     # the active period's baseline, or for a comparator-only patient their own
     first = rows.sort_values("treated", ascending=False, kind="stable").drop_duplicates(ID)
     base = rows[ID].map(first.set_index(ID)["baseline_score"]).to_numpy(dtype=float)
-    noise = t["rating_noise_sd"].to_numpy()
-    p = {
-        arm: response_probability(
-            t[f"logodds_{arm}_24h"].to_numpy(),
-            base,
-            threshold,
-            model,
-            noise,
-            t[f"change_spread_{arm}"].to_numpy(),
-        )
-        for arm in ("active", "control")
-    }
+    p = {arm: true_response(t, arm, base, threshold, model) for arm in ("active", "control")}
     return {
         "p_true_treated": p["active"],
         "p_true_control": p["control"],
