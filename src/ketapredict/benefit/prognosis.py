@@ -8,7 +8,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from ketapredict.benefit.data import input_matrix
+from ketapredict.benefit.learners import BenefitData
 from ketapredict.benefit.roles import importance_by_input
 from ketapredict.features import Feature
 
@@ -26,7 +26,7 @@ TREES = 200
 
 
 def comparator_importance(
-    rows: pd.DataFrame,
+    data: BenefitData,
     y: np.ndarray,
     X_people: np.ndarray,
     columns: list[str],
@@ -35,9 +35,10 @@ def comparator_importance(
     seed: int,
     leave_out: np.ndarray | None = None,
 ) -> pd.Series:
-    """Mean |SHAP| per characteristic of the response model's log-odds for the patients
-    (`X_people`, benefit input columns) on the comparator, without the `leave_out` columns."""
-    X_rows = np.column_stack([input_matrix(rows), rows["treated"].to_numpy(dtype=float)])
+    """Mean |SHAP| per characteristic of the response model's log-odds, fitted on the rows of
+    `data` with response `y`, for the patients (`X_people`, benefit input columns) on the
+    comparator, without the `leave_out` columns."""
+    X_rows = np.column_stack([data.X, data.treated.astype(float)])
     data = lgb.Dataset(X_rows, np.asarray(y, dtype=float), free_raw_data=True)
     booster = lgb.train({**PARAMS, "seed": seed}, data, num_boost_round=TREES)
     on_comparator = np.column_stack([X_people, np.zeros(len(X_people))])

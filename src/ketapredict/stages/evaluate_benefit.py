@@ -16,7 +16,7 @@ from ketapredict import tracking
 from ketapredict.benefit import roles as r
 from ketapredict.benefit.data import INPUTS, benefit_data, input_matrix
 from ketapredict.benefit.evaluation import ORACLE, evaluate
-from ketapredict.benefit.learners import LEARNERS, fit_learner
+from ketapredict.benefit.learners import LEARNERS, BenefitData, fit_learner
 from ketapredict.benefit.model import BenefitModel
 from ketapredict.benefit.patients import per_patient
 from ketapredict.benefit.persist import load_learner
@@ -89,7 +89,8 @@ def _roles(
     # importances are means over patients: a seeded sample of them is enough, and TreeSHAP
     # costs about a millisecond a patient and booster
     X = X[np.sort(np.random.default_rng(params.seed).permutation(len(X))[:ROLE_PATIENTS])]
-    task = _RoleTask(learner, rows, X, params.seed, _aliased_columns(rows))
+    data, trials = benefit_data(rows), rows["trial"].to_numpy()
+    task = _RoleTask(learner, data, trials, X, params.seed, _aliased(data.X, trials))
     k = params.role_permutations
     seeds = np.random.SeedSequence([params.seed, 2]).spawn(2 * k)
     jobs = [(task, "predictive", None), (task, "prognostic", None)]
@@ -105,7 +106,9 @@ def _roles(
     # to do is the designs' (their comparator, their own trial shift); as in explain's
     # aliased blocks, it is left out of the labels (and a category's level that is, e.g.
     # PTSD, which only Feder 2014 enrolled, out of its characteristic's importance)
-    varies = [f.name for f in task.inputs if _varies_within_a_design(rows, f.name)]
+    # (a characteristic varies within a design where any of its columns does)
+    some = r.importance_by_input((~task.aliased)[None, :].astype(float), task.columns, task.inputs)
+    varies = list(some.index[some > 0])
     labels = labels[labels.index.isin(varies)]
     truth = r.true_roles(read_effect_model(paths.synthetic_model), list(labels.index))
     return {
@@ -128,7 +131,8 @@ def _roles(
 @dataclass(frozen=True)
 class _RoleTask:
     learner: str
-    rows: pd.DataFrame
+    data: BenefitData  # the training rows
+    trials: np.ndarray  # each row's design
     X: np.ndarray  # the patients importances are read on
     seed: int
     aliased: np.ndarray  # per model column: constant within every design
@@ -137,6 +141,10 @@ class _RoleTask:
     def inputs(self) -> list[Feature]:
         return [f for f in INPUTS if f.name not in DESIGN]
 
+    @property
+    def columns(self) -> list[str]:
+        return columns_of(INPUTS)
+
 
 def _importance(task: _RoleTask, kind: str, seed: np.random.SeedSequence | None) -> pd.Series:
     """One importance per characteristic: the benefit model's (`predictive`) or the response
@@ -144,18 +152,15 @@ def _importance(task: _RoleTask, kind: str, seed: np.random.SeedSequence | None)
     arm (predictive) or the response (prognostic) permuted within each design."""
     from ketapredict.benefit.prognosis import comparator_importance
 
-    rows, columns = task.rows, columns_of(INPUTS)
-    trials = rows["trial"].to_numpy()
+    data, columns = task.data, task.columns
     rng = None if seed is None else np.random.default_rng(seed)
     if kind == "prognostic":
-        y = rows["y"].to_numpy()
-        y = y if rng is None else r.permuted_within(trials, y, rng)
+        y = data.y if rng is None else r.permuted_within(task.trials, data.y, rng)
         return comparator_importance(
-            rows, y, task.X, columns, task.inputs, seed=task.seed, leave_out=task.aliased
+            data, y, task.X, columns, task.inputs, seed=task.seed, leave_out=task.aliased
         )
-    data = benefit_data(rows)
     if rng is not None:
-        data = replace(data, treated=r.permuted_within(trials, data.treated, rng))
+        data = replace(data, treated=r.permuted_within(task.trials, data.treated, rng))
     fitted = fit_learner(task.learner, data, seed=task.seed)
     model = BenefitModel.from_fitted(task.learner, fitted, task.X)
     contributions = model.contributions(task.X)[:, : len(columns)]
@@ -163,14 +168,9 @@ def _importance(task: _RoleTask, kind: str, seed: np.random.SeedSequence | None)
     return r.importance_by_input(contributions, columns, task.inputs)
 
 
-def _aliased_columns(rows: pd.DataFrame) -> np.ndarray:
-    """Per benefit model column, True where it is constant within every design."""
-    X = pd.DataFrame(input_matrix(rows)).assign(trial=rows["trial"].to_numpy())
-    return (X.groupby("trial").nunique() <= 1).all(axis=0).to_numpy()
-
-
-def _varies_within_a_design(rows: pd.DataFrame, name: str) -> bool:
-    return bool((rows.groupby("trial")[name].nunique() > 1).any())
+def _aliased(X: np.ndarray, trials: np.ndarray) -> np.ndarray:
+    """Per model column, True where it is constant within every design."""
+    return (pd.DataFrame(X).assign(trial=trials).groupby("trial").nunique() <= 1).all().to_numpy()
 
 
 def _figures(paths: Layout, curves: dict[str, pd.DataFrame]) -> dict[str, Any]:
