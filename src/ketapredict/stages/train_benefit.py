@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ import pandas as pd
 from ketapredict import tracking, train
 from ketapredict.benefit import measures as m
 from ketapredict.benefit.data import INPUTS, benefit_data, input_matrix
-from ketapredict.benefit.learners import LEARNERS, fit_learner
+from ketapredict.benefit.learners import LEARNERS, BenefitData, fit_learner
 from ketapredict.benefit.model import BenefitModel, servable
 from ketapredict.benefit.patients import contrast_slope, per_patient, tau_risk
 from ketapredict.benefit.persist import save_learner
@@ -36,27 +35,21 @@ log = logging.getLogger(__name__)
 STAGE = "train_benefit"
 
 
-@dataclass(frozen=True)
-class Fold:
-    fit_rows: np.ndarray
-    held_patients: np.ndarray
-
-
 def cross_fitted(
-    rows: pd.DataFrame, people: pd.DataFrame, params: BenefitParams
+    data: BenefitData, people: pd.DataFrame, params: BenefitParams
 ) -> dict[str, np.ndarray]:
     """Each learner's estimate for each training patient from a fit without them (folds
     grouped by patient, stratified by response), at the patient's start-of-course inputs."""
-    y, groups = rows["y"].to_numpy(dtype=float), rows[ID].to_numpy()
-    cv = train.folds(y, groups, n_folds=params.cv_folds, seed=params.seed)
-    data, X = benefit_data(rows), input_matrix(people)
+    groups = data.groups
+    cv = train.folds(data.y.astype(float), groups, n_folds=params.cv_folds, seed=params.seed)
+    X = input_matrix(people)
     where = pd.Index(people[ID])
     jobs = [
         (name, data, fit_rows, X, where.get_indexer(np.unique(groups[held])), params.seed)
         for name in LEARNERS
         for fit_rows, held in cv
     ]
-    results = map_ordered(_fit_and_predict, jobs, workers=workers_for(len(rows), len(jobs)))
+    results = map_ordered(_fit_and_predict, jobs, workers=workers_for(len(groups), len(jobs)))
     out = {name: np.full(len(people), np.nan) for name in LEARNERS}
     for (name, *_, held, _), estimate in zip(jobs, results, strict=True):
         out[name][held] = estimate
@@ -94,11 +87,10 @@ def cv_measures(people: pd.DataFrame, estimate: np.ndarray, constant: float) -> 
 def run(paths: Layout, params: BenefitParams) -> dict[str, Any]:
     table = read_parquet(paths.table(BENEFIT))
     rows = table[table["split"] == "train"].reset_index(drop=True)
-    people = per_patient(rows)
-    estimates = cross_fitted(rows, people, params)
+    people, data = per_patient(rows), benefit_data(rows)
+    estimates = cross_fitted(data, people, params)
     constant = float(np.mean(people["contrast"]))
     cv = {name: cv_measures(people, e, constant) for name, e in estimates.items()}
-    data = benefit_data(rows)
     finals = map_ordered(
         _fit, [(name, data, params.seed) for name in LEARNERS], workers=workers_for(len(rows), 2)
     )
