@@ -196,7 +196,7 @@ def truth_table(
     patients = Patients.of(model, covariates, effects)
     ref_active, ref_control = reference_arms(spec, model)
     patient = outcomes["patient"].to_numpy()
-    active = _first_rows(patient, outcomes["is_active"].to_numpy())
+    active = first_rows(patient, outcomes["is_active"].to_numpy())
     own = pd.Series(ref_active, index=range(n), dtype=object)
     own[patient[active]] = np.asarray(outcomes["arm"].array[active], dtype=object)
     background = spec.arm(ref_active).background
@@ -208,7 +208,7 @@ def truth_table(
         arm = arm.model_copy(update={"background": background})
         eta[name] = _logodds_at(model, arm, 24.0, patients)
     baseline = np.empty(n)  # the active period's baseline if there was one, else the first's
-    for rows in (_first_rows(patient), active):
+    for rows in (first_rows(patient), active):
         baseline[patient[rows]] = outcomes["baseline_score"].to_numpy()[rows]
     noise = np.full(n, noise_sd)
     spreads = {a.name: a.change_spread for a in spec.all_arms()}
@@ -251,7 +251,7 @@ def truth_table(
     return pd.DataFrame(columns)
 
 
-def _first_rows(patient: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+def first_rows(patient: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
     """Indices of each patient's first row (among the rows `where` is true)."""
     rows = np.arange(len(patient)) if where is None else np.flatnonzero(where)
     _, first = np.unique(patient[rows], return_index=True)

@@ -9,6 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from ketapredict.cohort.frames import Cohort
+from ketapredict.cohort.truth import first_rows
 from ketapredict.contract import ID
 
 
@@ -83,9 +84,7 @@ def _columns(cohort: Cohort) -> dict[str, np.ndarray]:
     """The truth's _COLUMNS and the response at 24 h of each patient's active period."""
     truth, outcomes = cohort.truth, cohort.outcomes
     ids = outcomes[ID].to_numpy()
-    active = np.flatnonzero(outcomes["is_active"].to_numpy())
-    _, first = np.unique(ids[active], return_index=True)
-    rows = active[first]
+    rows = first_rows(ids, outcomes["is_active"].to_numpy())  # each patient's active period
     columns = {name: truth[name].to_numpy() for name in _COLUMNS}
     columns["response_24h"] = np.full(len(truth), np.nan)
     at = pd.Index(truth[ID].to_numpy()).get_indexer(ids[rows])
