@@ -75,11 +75,11 @@ def evaluate(
     the naive score's policy treats as many patients as `best`'s does. Each candidate's
     bootstrap is seeded from (seed, its name), so results do not depend on `workers`."""
     truth = people["benefit_true"].to_numpy()
-    shares = {name: float(np.mean(e > threshold)) for name, e in estimates.items()}
+    share = float(np.mean(estimates[best] > threshold)) if best in estimates else 0.5
     policy_score = {**estimates, ORACLE: truth}
     for name in RANK_ONLY:
         if name in estimates:
-            policy_score[name] = _treat_same_share(estimates[name], shares.get(best, 0.5))
+            policy_score[name] = _treat_same_share(estimates[name], share)
     ctx = _Context(
         candidates={**estimates, ORACLE: truth},
         policy_score=policy_score,
