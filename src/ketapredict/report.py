@@ -301,7 +301,7 @@ def to_html(card: Card) -> str:
         f"({_num(100 * r['share_inside'], 0)} % of all {int(r['n_targets'])} targets; see "
         "reports/trials/replication.html).</p>",
         *(_task_html(t) for t in card.tasks),
-        benefit_html(card.benefit, _figure) if card.benefit else "",
+        benefit_html(card.benefit, _figure, _table) if card.benefit else "",
     ]
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"

@@ -4,7 +4,6 @@ numbers and figures in, HTML or Markdown out."""
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,15 +62,6 @@ def roles_table(roles: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("benefit importance", ascending=False)
 
 
-def _html_table(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-        for row in frame.itertuples(index=False)
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
 def _summary(card: BenefitCard) -> str:
     m, s = card.metrics, card.roles["score"]
     best = m["learner"]
@@ -108,20 +98,21 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.0f} %"
 
 
-def to_html(card: BenefitCard, figure: Any) -> str:
-    """The section; `figure(png_bytes, caption)` renders one figure as the card does."""
+def to_html(card: BenefitCard, figure: Any, table: Any) -> str:
+    """The section; `figure(png_bytes, caption)` and `table(frame)` render a figure and a
+    table as the rest of the card does."""
     figs = "".join(figure(data, name.replace("_", " ")) for name, data in card.figures.items())
     return (
         "<h2>Who benefits (treatment benefit)</h2>"
         f"<p>{_summary(card)}</p>"
         "<p>Measures on the held-out patients (95 % bootstrap intervals of patients):</p>"
-        f"{_html_table(measures_table(card.metrics))}"
+        f"{table(measures_table(card.metrics))}"
         f'<div class="figs">{figs}</div>'
         "<h3>Prognostic or predictive?</h3>"
         "<p>Predictive: the characteristic's SHAP importance in the benefit model beats every "
         "characteristic's under arms permuted within each design (95th percentile of the "
         "maxima); prognostic: likewise for a response model read on the comparator.</p>"
-        f"{_html_table(roles_table(card.roles))}"
+        f"{table(roles_table(card.roles))}"
     )
 
 
