@@ -8,14 +8,37 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ketapredict.plots.inputs import require
-from ketapredict.plots.style import BLACK, REFERENCE, decorate, figure, series_style
+from ketapredict.plots.style import (
+    BLACK,
+    BLUE,
+    GREEN,
+    ORANGE,
+    PURPLE,
+    REFERENCE,
+    SKY_BLUE,
+    VERMILLION,
+    decorate,
+    figure,
+    series_style,
+)
 
 ORACLE_NAME = "oracle"
+# One fixed style per benefit learner: six Okabe–Ito colours, the naive and risk-based
+# approaches dashed, so every series is told apart (the shared fallback has only four).
+LEARNER_STYLES: dict[str, dict[str, object]] = {
+    "prognostic": {"color": ORANGE, "linestyle": "--"},
+    "risk_strata": {"color": PURPLE, "linestyle": "--"},
+    "t_learner": {"color": SKY_BLUE, "linestyle": "-"},
+    "x_learner": {"color": BLUE, "linestyle": "-"},
+    "dr_learner": {"color": GREEN, "linestyle": "-"},
+    "causal_forest": {"color": VERMILLION, "linestyle": "-"},
+    ORACLE_NAME: {"color": BLACK, "linestyle": ":", "linewidth": 1.8},
+}
 
 
 def _style(name: str, i: int) -> dict:
-    if name == ORACLE_NAME:
-        return {"color": BLACK, "linestyle": ":", "linewidth": 1.8}
+    if name in LEARNER_STYLES:
+        return {"linewidth": 2.0, **LEARNER_STYLES[name]}
     return series_style(name, i)
 
 

@@ -183,7 +183,7 @@ def _figures(paths: Layout, curves: dict[str, pd.DataFrame]) -> dict[str, Any]:
             curves["calibration_for_benefit"], title=f"{title}: calibration for benefit"
         ),
         "policy_value": plots.plot_policy_value(
-            curves["policy_value"], title=f"{title}: treat if estimated benefit > t"
+            curves["policy_value"], title="Treat if estimated benefit > t (held-out)"
         ),
     }
     written = {}
