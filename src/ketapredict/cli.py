@@ -21,7 +21,14 @@ from ketapredict.contract import AnyTask
 from ketapredict.environment import set_defaults
 from ketapredict.errors import KetapredictError, redact
 from ketapredict.layout import Layout, find_root
-from ketapredict.score.options import Format, OnDuplicate, OnInvalid, Options, TaskChoice
+from ketapredict.score.options import (
+    Comparator,
+    Format,
+    OnDuplicate,
+    OnInvalid,
+    Options,
+    TaskChoice,
+)
 
 app = typer.Typer(
     name="ketapredict",
@@ -214,8 +221,13 @@ def score(
     task: Annotated[
         TaskChoice | None,
         typer.Option(
-            help="Default: both if the input has pct_change_end and remission_end, else responder."
+            help="Default: both if the input has pct_change_end and remission_end, else "
+            "responder. benefit: the estimated benefit of ketamine over --comparator."
         ),
+    ] = None,
+    comparator: Annotated[
+        Comparator | None,
+        typer.Option(help="With --task benefit: what the benefit is against (default saline)."),
     ] = None,
     model_uri: Annotated[
         list[str] | None,
@@ -248,7 +260,9 @@ def score(
     root: RootOption = None,
 ) -> None:
     """Score new patients with the champion models: probabilities, risk bands, out-of-range
-    flags, reasons. Research use only: not for clinical decisions."""
+    flags, reasons; with --task benefit, each one's estimated benefit of ketamine over the
+    comparator, with the benefit observed in its band. Research use only: not for clinical
+    decisions."""
     from ketapredict.score.run import run
 
     options = Options(
@@ -263,6 +277,7 @@ def score(
         output_format=output_format,
         rejects=rejects,
         chunk_rows=chunk_size,
+        comparator=comparator,
     )
     summary = run(options, root=_paths(root).root, console=err)
     err.print(summary.line(), markup=False, highlight=False, soft_wrap=True)

@@ -14,13 +14,15 @@ TASKS: tuple[Task, ...] = ("responder", "relapse")
 # The treatment-benefit task (ketapredict.benefit): its own table, learners and registry entry.
 BENEFIT = "benefit"
 AnyTask = Literal["responder", "relapse", "benefit"]
+# What a benefit is against: the comparators of the randomized designs (the first: default).
+COMPARATORS = ("saline", "midazolam")
 
 ID = "patient_id"  # one patient across tables, splits and scoring output
 
 # The probability column each task's model returns (pyfunc output, scoring output).
 PROBABILITY: dict[Task, str] = {"responder": "p_response", "relapse": "p_relapse"}
 # The outcome each task predicts, as the scoring output spells it in its column names.
-OUTCOME: dict[Task, str] = {"responder": "response", "relapse": "relapse"}
+OUTCOME: dict[AnyTask, str] = {"responder": "response", "relapse": "relapse", "benefit": "benefit"}
 
 # The MLflow registry: one registered model per task; the alias scoring uses by default.
 EXPERIMENT = "ketapredict"
@@ -28,7 +30,12 @@ CHAMPION = "champion"
 REGISTERED: dict[AnyTask, str] = {task: f"ketapredict-{task}" for task in (*TASKS, BENEFIT)}
 
 
-def champion_uri(task: Task) -> str:
+def learner_model(learner: str) -> str:
+    """The registered model family of one benefit learner (the champion's is REGISTERED's)."""
+    return f"{REGISTERED['benefit']}-{learner}"
+
+
+def champion_uri(task: AnyTask) -> str:
     """The registry URI of `task`'s champion model."""
     return f"models:/{REGISTERED[task]}@{CHAMPION}"
 

@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ketapredict.contract import Task
+from ketapredict.contract import BENEFIT, COMPARATORS, AnyTask, Task
 from ketapredict.errors import DataError, LeakageError
 
 
@@ -135,6 +135,28 @@ SCHEMA: dict[Task, tuple[Feature, ...]] = {
     "responder": BASELINE + TREATMENT,
     "relapse": BASELINE + TREATMENT + END_OF_COURSE,
 }
+
+# The benefit model's inputs (ketapredict.benefit): the baseline characteristics, the
+# comparator the benefit is against, and the period's place in a crossover (a patient starting
+# a course, as scoring sees one, is in neither a second period nor after an active one).
+BENEFIT_DESIGN: tuple[Feature, ...] = (
+    Feature(
+        "comparator",
+        "category",
+        "",
+        "Comparator of the contrast",
+        categories=COMPARATORS,
+        required=True,
+    ),
+    Feature("period2", "binary", "0/1", "Second period of a crossover", 0, 1, required=True),
+    Feature("after_active", "binary", "0/1", "Follows an active period", 0, 1, required=True),
+)
+BENEFIT_INPUTS: tuple[Feature, ...] = BASELINE + BENEFIT_DESIGN
+
+
+def inputs_of(task: AnyTask) -> tuple[Feature, ...]:
+    """What `task`'s model reads (the benefit model: BENEFIT_INPUTS)."""
+    return BENEFIT_INPUTS if task == BENEFIT else SCHEMA[task]
 
 
 def raw_columns(task: Task) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lightgbm as lgb
 import numpy as np
@@ -17,6 +17,9 @@ from ketapredict.contract import TASKS, Task
 from ketapredict.errors import ModelError, first_line
 from ketapredict.features import build_features, feature_names
 from ketapredict.io import atomic_path, write_json, write_text
+
+if TYPE_CHECKING:
+    from ketapredict.benefit.model import BenefitModel
 
 BOOSTER_FILE = "booster.txt"
 META_FILE = "model.json"
@@ -160,15 +163,15 @@ def apply_calibration(calibration: dict[str, Any], raw: np.ndarray) -> np.ndarra
     raise ModelError(f"unknown calibration method {method!r}")
 
 
-def load_model(folder: str | Path) -> KetaModel:
-    """A KetaModel from its own folder or from an MLflow model folder that wraps one
-    (registry download, models/<task>), following the MLmodel file to the artifact."""
+def load_model(folder: str | Path) -> KetaModel | BenefitModel:
+    """A KetaModel (or a BenefitModel) from its own folder or from an MLflow model folder that
+    wraps one (registry download, models/<task>), following the MLmodel file to the artifact."""
     import yaml
 
     folder = Path(folder)
     mlmodel = folder / "MLmodel"
     if not mlmodel.exists():
-        return KetaModel.load(folder)
+        return _load_either(folder)
     try:
         spec = yaml.safe_load(mlmodel.read_text(encoding="utf-8"))
         inner = spec["flavors"]["python_function"]["artifacts"]["model"]["path"]
@@ -178,4 +181,10 @@ def load_model(folder: str | Path) -> KetaModel:
     target = (folder / str(inner)).resolve()
     if not target.is_relative_to(folder.resolve()):
         raise ModelError(f"{mlmodel}: its model path {inner!r} leads outside the model folder")
-    return KetaModel.load(target)
+    return _load_either(target)
+
+
+def _load_either(folder: Path) -> KetaModel | BenefitModel:
+    from ketapredict.benefit.model import META_FILE, BenefitModel
+
+    return BenefitModel.load(folder) if (folder / META_FILE).exists() else KetaModel.load(folder)

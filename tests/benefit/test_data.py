@@ -79,3 +79,22 @@ def test_the_observed_contrast_is_unbiased_for_the_benefit(table) -> None:
     for trial, rows in people.groupby("trial"):
         se = rows["contrast"].std() / np.sqrt(len(rows))
         assert abs(rows["contrast"].mean() - rows["benefit_true"].mean()) < 3.5 * se, trial
+
+
+def test_bands_are_thirds_of_the_estimates_with_the_contrast_observed_in_each() -> None:
+    from ketapredict.benefit.patients import bands
+
+    rng = np.random.default_rng(1)
+    estimate = rng.permutation(300).astype(float)
+    contrast = np.where(estimate >= 200, 1.0, 0.0) + rng.normal(0, 0.5, 300)
+    found = bands(estimate, contrast)
+    assert [b["name"] for b in found] == ["low", "intermediate", "high"]
+    assert [b["patients"] for b in found] == [100, 100, 100]
+    assert found[-1]["upper"] is None and found[0]["upper"] < found[1]["upper"]
+    which = np.digitize(estimate, [found[0]["upper"], found[1]["upper"]])
+    for i, band in enumerate(found):
+        inside = contrast[which == i]
+        assert band["observed"] == pytest.approx(inside.mean())
+        half = 1.959964 * inside.std(ddof=1) / np.sqrt(len(inside))
+        assert band["observed_high"] - band["observed"] == pytest.approx(half)
+    assert found[2]["observed_low"] > found[1]["observed_high"]  # the planted step shows

@@ -1,4 +1,4 @@
-"""Scoring fixtures: champions of both tasks, trained once, in a temporary SQLite MLflow."""
+"""Scoring fixtures: champions of every task, trained once, in a temporary SQLite MLflow."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ def _train(folder: Path) -> Path:
     params["train"].update(max_trees=60)
     params["train"]["search"].update(candidates=1, num_leaves=[4])
     root = make_project(folder, params)
-    for command in (["generate"], ["features"], ["train", "responder"], ["train", "relapse"]):
+    commands = (["generate"], ["features"], *(["train", t] for t in ("responder", "relapse")))
+    for command in (*commands, ["train", "benefit"]):
         result = cli(command, root)
         assert result.returncode == 0, result.stderr
     return root
@@ -25,8 +26,9 @@ def _train(folder: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def project(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
-    """Both tasks trained once on a tiny cohort and registered as champions. Under xdist the
-    first worker to ask trains them in the folder all workers share; the others wait."""
+    """Every task trained once on a tiny cohort and registered (as champions if they pass).
+    Under xdist the first worker to ask trains them in the folder all workers share; the
+    others wait."""
     if worker_id == "master":
         return _train(tmp_path_factory.mktemp("score"))
     shared = tmp_path_factory.getbasetemp().parent / "score-champions"

@@ -403,7 +403,7 @@ def test_categories_and_column_names_ignore_case_and_spaces(project: Path, tmp_p
 @pytest.mark.parametrize(
     "choice",
     [("--task", "both!"), ("--on-invalid", "drop"), ("--on-duplicate", "keep"),
-     ("--format", "xlsx"), ("--input-format", "json")],
+     ("--format", "xlsx"), ("--input-format", "json"), ("--comparator", "placebo")],
 )  # fmt: skip
 def test_a_choice_not_offered_is_refused_before_anything_is_read(
     tmp_path: Path, choice: tuple[str, str]
@@ -424,5 +424,6 @@ def test_help_lists_the_choices(tmp_path: Path) -> None:
 
     result = CliRunner().invoke(app, ["score", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
-    for choices in ("responder|relapse|both", "fail|skip", "flag|fail", "csv|parquet"):
+    for choices in ("responder|relapse|both|benefit", "fail|skip", "flag|fail", "csv|parquet",
+                    "saline|midazolam"):  # fmt: skip
         assert choices in result.stdout

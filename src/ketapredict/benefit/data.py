@@ -20,27 +20,14 @@ import pandas as pd
 from ketapredict.cohort.effects import EffectModel
 from ketapredict.contract import ID, SUBGROUPS
 from ketapredict.datasets import RESPONSE_TRUTH, TaskTable, reached, subgroups, true_response
-from ketapredict.features import BASELINE, Feature, columns_of, matrix_of
+from ketapredict.features import BENEFIT_INPUTS, columns_of, matrix_of
 
 if TYPE_CHECKING:
     from ketapredict.benefit.learners import BenefitData
 
-COMPARATORS = ("saline", "midazolam")
-# What a benefit model reads: the patient's baseline characteristics, the comparator, and the
-# period's place in a crossover (0 and 0 for a patient starting a course, as in scoring).
-INPUTS: tuple[Feature, ...] = (
-    *BASELINE,
-    Feature(
-        "comparator",
-        "category",
-        "",
-        "Comparator of the contrast",
-        categories=COMPARATORS,
-        required=True,
-    ),
-    Feature("period2", "binary", "0/1", "Second period of a crossover", 0, 1, required=True),
-    Feature("after_active", "binary", "0/1", "Follows an active period", 0, 1, required=True),
-)
+# What a benefit model reads (features.BENEFIT_INPUTS): the patient's baseline
+# characteristics, the comparator, and the period's place in a crossover.
+INPUTS = BENEFIT_INPUTS
 TRUTH = ("p_true_treated", "p_true_control", "benefit_true")
 
 

@@ -15,8 +15,9 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from ketapredict.benefit.data import INPUTS
+from ketapredict.contract import BENEFIT
 from ketapredict.errors import ModelError, first_line
+from ketapredict.features import BENEFIT_INPUTS as INPUTS
 from ketapredict.features import columns_of, matrix_of
 from ketapredict.io import write_json, write_text
 
@@ -35,24 +36,37 @@ class BenefitModel:
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
 
+    task = BENEFIT  # what scoring (score.predict) asks a model
+
     @property
     def features(self) -> list[str]:
         return columns_of(INPUTS)
 
-    def effect_matrix(self, X: np.ndarray | pd.DataFrame) -> np.ndarray:
+    @property
+    def calibration(self) -> dict[str, Any]:
+        return {}  # an estimated risk difference, served as estimated
+
+    @property
+    def bands(self) -> list[dict[str, Any]]:
+        """The benefit bands scoring reports (benefit.patients.bands), lowest first."""
+        return list(self.meta.get("bands", []))
+
+    def effect_matrix(self, X: np.ndarray | pd.DataFrame, *, threads: int = 1) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
         out = np.full(len(X), self.intercept)
         for booster, weight in zip(self.boosters, self.weights, strict=True):
-            out = out + weight * booster.predict(X, num_threads=1)
+            out = out + weight * booster.predict(X, num_threads=threads)
         return out
 
-    def contributions(self, X: np.ndarray | pd.DataFrame) -> np.ndarray:
+    raw_score = effect_matrix  # the scoring interface of KetaModel: here, the benefit itself
+
+    def contributions(self, X: np.ndarray | pd.DataFrame, *, threads: int = 1) -> np.ndarray:
         """TreeSHAP contributions to the estimated benefit, last column the expected value
         (the intercept included there)."""
         X = np.asarray(X, dtype=np.float64)
         out = np.zeros((len(X), X.shape[1] + 1))
         for booster, weight in zip(self.boosters, self.weights, strict=True):
-            out += weight * booster.predict(X, pred_contrib=True, num_threads=1)
+            out += weight * booster.predict(X, pred_contrib=True, num_threads=threads)
         out[:, -1] += self.intercept
         return out
 
@@ -117,22 +131,27 @@ def servable() -> tuple[str, ...]:
     return SERVABLE
 
 
-def from_fitted(learner: str, fitted: Any, X: np.ndarray) -> BenefitModel:
-    """The servable form of a fitted learner (benefit.learners.FittedLearner), with the
-    training ranges of `X` (the patients it was fitted on, at their model inputs)."""
+def boosters_of(learner: str, fitted: Any, X: np.ndarray) -> tuple[list[lgb.Booster], list[float]]:
+    """The boosters and weights whose weighted sum is a fitted servable learner's estimate."""
     if learner not in SERVABLE:
         raise ModelError(f"{learner}: not servable; choose one of {', '.join(SERVABLE)}")
     est = fitted.parts["model"]
     if learner == "dr_learner":
-        boosters, weights = [est.fitted_models_final[0].booster_], [1.0]
-    else:  # x_learner
-        g = float(est.propensity_models[0].predict_proba(X[:1])[0, 1])  # constant: randomized
-        boosters = [est.cate_controls_models[0].booster_, est.cate_treated_models[0].booster_]
-        weights = [g, 1.0 - g]
+        return [est.fitted_models_final[0].booster_], [1.0]
+    g = float(est.propensity_models[0].predict_proba(X[:1])[0, 1])  # constant: randomized
+    boosters = [est.cate_controls_models[0].booster_, est.cate_treated_models[0].booster_]
+    return boosters, [g, 1.0 - g]
+
+
+def from_fitted(learner: str, fitted: Any, X: np.ndarray) -> BenefitModel:
+    """The servable form of a fitted learner (benefit.learners.FittedLearner), with the
+    training ranges of `X` (the patients it was fitted on, at their model inputs)."""
+    boosters, weights = boosters_of(learner, fitted, X)
     columns = columns_of(INPUTS)
     ranges = {
         c: (float(np.nanmin(X[:, j])), float(np.nanmax(X[:, j])))
         for j, c in enumerate(columns)
         if np.isfinite(X[:, j]).any()
     }
-    return BenefitModel(learner, boosters, weights, 0.0, ranges)
+    trees = sum(b.num_trees() for b in boosters)
+    return BenefitModel(learner, boosters, weights, 0.0, ranges, {"trees": trees})

@@ -60,3 +60,27 @@ def contrast_slope(estimate: np.ndarray, contrast: np.ndarray) -> tuple[float, f
     residual = c - c.mean() - slope * centred
     se = np.sqrt(n / (n - 2) * float((centred**2) @ (residual**2))) / sxx
     return slope, slope - 1.959964 * se, slope + 1.959964 * se
+
+
+BAND_NAMES = ("low", "intermediate", "high")
+
+
+def bands(estimate: np.ndarray, contrast: np.ndarray) -> list[dict[str, float | int | str | None]]:
+    """Thirds of the cross-fitted estimates, each with the benefit its patients were observed
+    to have: the mean observed contrast and its 95 % interval (normal, from the contrasts' own
+    spread). What scoring reports beside a new patient's estimate, as a trial could check it:
+    patients estimated like this one gained this much, give or take. `upper` is each band's
+    upper cut (the last band has none: None)."""
+    e, c = np.asarray(estimate, dtype=float), np.asarray(contrast, dtype=float)
+    cuts = [float(x) for x in np.quantile(e, [1 / 3, 2 / 3])]
+    which = np.digitize(e, cuts)  # as scoring places a new estimate
+    out: list[dict[str, float | int | str | None]] = []
+    for i, name in enumerate(BAND_NAMES):
+        inside = c[which == i]
+        n = len(inside)
+        mean = float(inside.mean()) if n else float("nan")
+        half = 1.959964 * float(inside.std(ddof=1)) / np.sqrt(n) if n > 1 else float("nan")
+        band = {"name": name, "upper": cuts[i] if i < len(cuts) else None, "patients": n}
+        band.update(observed=mean, observed_low=mean - half, observed_high=mean + half)
+        out.append(band)
+    return out

@@ -14,20 +14,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ketapredict.contract import TASKS, Task, champion_uri
+from ketapredict.contract import TASKS, AnyTask, champion_uri
 from ketapredict.errors import ModelError, redact
 from ketapredict.processes import remove_stale, temp_prefix
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
+    from ketapredict.benefit.model import BenefitModel
     from ketapredict.model import KetaModel
 
 log = logging.getLogger(__name__)
-Loaded = dict[Task, tuple["KetaModel", dict[str, Any]]]
+Loaded = dict[AnyTask, tuple["KetaModel | BenefitModel", dict[str, Any]]]
 
 
-def prefetch_uris(tasks: Sequence[Task] | None, uris: Sequence[str]) -> list[str]:
+def prefetch_uris(tasks: Sequence[AnyTask] | None, uris: Sequence[str]) -> list[str]:
     """The registry URIs a run will need: the MLflow ones passed, and the champions when a task
     has no --model-uri. With the tasks not yet known (None: the input's header decides), the
     champions only when no --model-uri is given; the rare other need is fetched when known."""
@@ -116,7 +117,7 @@ def _fetch(uri: str, dest: Path, root: Path) -> str | BaseException:
 
 
 def load_models(
-    tasks: tuple[Task, ...], uris: tuple[str, ...], *, fetched: Prefetch, strict: bool
+    tasks: tuple[AnyTask, ...], uris: tuple[str, ...], *, fetched: Prefetch, strict: bool
 ) -> Loaded:
     """Each --model-uri serves the task its model was trained for; the other tasks use their
     registry champion. Two models for one task are an error; a model of a task not scored is
@@ -144,7 +145,7 @@ def load_models(
     return {task: found[task] for task in tasks}
 
 
-def _champion(task: Task, fetched: Prefetch) -> tuple[KetaModel, dict[str, Any]]:
+def _champion(task: AnyTask, fetched: Prefetch) -> tuple[KetaModel | BenefitModel, dict[str, Any]]:
     uri = champion_uri(task)
     model, info = _load(uri, fetched)
     if model.task != task:
@@ -152,7 +153,7 @@ def _champion(task: Task, fetched: Prefetch) -> tuple[KetaModel, dict[str, Any]]
     return model, info
 
 
-def _load(uri: str, fetched: Prefetch) -> tuple[KetaModel, dict[str, Any]]:
+def _load(uri: str, fetched: Prefetch) -> tuple[KetaModel | BenefitModel, dict[str, Any]]:
     from ketapredict import tracking
     from ketapredict.model import load_model  # LightGBM: imported only once it is needed
 
@@ -162,11 +163,16 @@ def _load(uri: str, fetched: Prefetch) -> tuple[KetaModel, dict[str, Any]]:
         folder = Path(uri.removeprefix("file://"))
         if not folder.exists():
             raise ModelError(f"{uri}: no such model folder (e.g. models/responder)")
+        note = folder / "NO_CHAMPION.txt"  # what train_benefit leaves when none passed its gate
+        if note.is_file():
+            raise ModelError(f"{uri}: {note.read_text(encoding='utf-8').strip()}")
     model = load_model(folder)
     uri = redact(uri)  # from here on it is shown and written: no credentials
     info: dict[str, Any] = {"uri": uri, **tracking.model_provenance(folder), "task": model.task}
     info.update(trees=model.meta.get("trees"), leaves=model.meta.get("leaves"))
     info["calibration"] = model.calibration.get("method")
+    if model.task == "benefit":
+        info["learner"] = model.learner  # type: ignore[union-attr]
     log.info("%s model: %s (version %s, %s trees)", model.task, uri, info["version"], info["trees"])
     return model, info
 

@@ -6,18 +6,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from ketapredict.contract import TASKS, Task
+from ketapredict.contract import BENEFIT, COMPARATORS, TASKS, AnyTask
 from ketapredict.errors import InputFileError
 
 Format = Literal["csv", "parquet"]
-TaskChoice = Literal["responder", "relapse", "both"]
+TaskChoice = Literal["responder", "relapse", "both", "benefit"]
+Comparator = Literal["saline", "midazolam"]
 OnInvalid = Literal["fail", "skip"]
 OnDuplicate = Literal["flag", "fail"]
 
-CHOSEN_TASKS: dict[TaskChoice, tuple[Task, ...]] = {
+CHOSEN_TASKS: dict[TaskChoice, tuple[AnyTask, ...]] = {
     "responder": ("responder",),
     "relapse": ("relapse",),
     "both": TASKS,
+    "benefit": (BENEFIT,),
 }
 SUFFIXES: dict[str, Format] = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 # A chunk's rows are held about four times over (text, checked inputs, model matrix, output
@@ -53,9 +55,15 @@ class Options:
     output_format: Format | None = None
     rejects: Path | None = None
     chunk_rows: int = 100_000
+    comparator: Comparator | None = None  # the benefit's; None: saline (with --task benefit)
 
     @property
-    def tasks(self) -> tuple[Task, ...] | None:
+    def against(self) -> str:
+        """The comparator the benefit is estimated against."""
+        return self.comparator or COMPARATORS[0]
+
+    @property
+    def tasks(self) -> tuple[AnyTask, ...] | None:
         return None if self.task is None else CHOSEN_TASKS[self.task]
 
     @property
@@ -77,6 +85,11 @@ class Options:
 def check(options: Options) -> None:
     """Refuse what cannot work before reading anything: a chunk size out of bounds, or two of
     the input, the output, the rejects file and the sidecar naming one file."""
+    if options.comparator is not None and options.task != BENEFIT:
+        raise InputFileError(
+            f"--comparator {options.comparator}: only the benefit has a comparator; pass "
+            "--task benefit, or leave --comparator out"
+        )
     if not 1 <= options.chunk_rows <= MAX_CHUNK_ROWS:
         raise InputFileError(
             f"--chunk-size {options.chunk_rows:,}: use 1 to {MAX_CHUNK_ROWS:,} rows (memory grows "

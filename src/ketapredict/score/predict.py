@@ -12,24 +12,35 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ketapredict.contract import ID, OUTCOME, PROBABILITY, Task
-from ketapredict.features import SCHEMA, TRAINED_DOSES, Feature, build_matrix
+from ketapredict.contract import BENEFIT, ID, OUTCOME, PROBABILITY, AnyTask
+from ketapredict.features import (
+    BENEFIT_DESIGN,
+    SCHEMA,
+    TRAINED_DOSES,
+    Feature,
+    build_matrix,
+    inputs_of,
+)
+from ketapredict.score import benefit
 from ketapredict.score.reasons import reason_columns, top_reasons
 
 if TYPE_CHECKING:
+    from ketapredict.benefit.model import BenefitModel
     from ketapredict.model import KetaModel
 
 BAND_CUTS = (1 / 3, 2 / 3)
 BANDS = ("low", "intermediate", "high")
-INPUTS = tuple(f.name for f in SCHEMA["relapse"])  # every raw input, for the ood_inputs bits
+# every raw input, for the ood_inputs bits (the benefit model's design inputs last)
+INPUTS = tuple(f.name for f in SCHEMA["relapse"] + BENEFIT_DESIGN)
 
 
 @dataclass(frozen=True)
 class Scorer:
     """A model with what scoring needs beside it: each model column's raw input (one-hot
-    columns map to their category input) and the training range of each model column."""
+    columns map to their category input) and the training range of each model column.
+    `inputs` are those a reason can name (the benefit model's fixed design inputs are not)."""
 
-    model: KetaModel
+    model: KetaModel | BenefitModel
     inputs: tuple[Feature, ...]
     group: np.ndarray  # model columns x inputs, 1 where the column comes from the input
     bit: np.ndarray  # per model column, the position of its input in INPUTS
@@ -38,8 +49,8 @@ class Scorer:
     treatment: _Treatments | None = None
 
     @property
-    def task(self) -> Task:
-        return self.model.task
+    def task(self) -> AnyTask:
+        return self.model.task  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -72,12 +83,14 @@ def _treatments(features: Sequence[str]) -> _Treatments | None:
     return _Treatments(drug, route, dose, low, high, bits)  # type: ignore[arg-type]
 
 
-def make_scorer(model: KetaModel) -> Scorer:
-    inputs = SCHEMA[model.task]
+def make_scorer(model: KetaModel | BenefitModel) -> Scorer:
+    inputs = benefit.EXPLAINED if model.task == BENEFIT else SCHEMA[model.task]
     names = [f.name for f in inputs]
-    owner = [_input_of(column, inputs) for column in model.features]
+    owner = [_input_of(column, inputs_of(model.task)) for column in model.features]
     group = np.zeros((len(owner), len(inputs)))
-    group[np.arange(len(owner)), [names.index(name) for name in owner]] = 1.0
+    for column, name in enumerate(owner):
+        if name in names:
+            group[column, names.index(name)] = 1.0
     bit = np.array([INPUTS.index(name) for name in owner], dtype=np.uint64)
     unknown = (-np.inf, np.inf)
     low = np.array([model.ranges.get(c, unknown)[0] for c in model.features], dtype=np.float64)
@@ -92,11 +105,15 @@ def _input_of(column: str, inputs: Sequence[Feature]) -> str:
     raise ValueError(f"model column {column!r} is not derived from any schema input")
 
 
-def output_schema(id_type: pa.DataType, tasks: Sequence[Task], explain: int) -> pa.Schema:
-    """Columns: patient_id, per task its probability and band, ood and ood_inputs, and with
-    --explain K per task K reasons (sentence, input, value, contribution) plus base and rest."""
+def output_schema(id_type: pa.DataType, tasks: Sequence[AnyTask], explain: int) -> pa.Schema:
+    """Columns: patient_id, per task its probability and band (benefit: score.benefit.COLUMNS),
+    ood and ood_inputs, and with --explain K per task K reasons (sentence, input, value,
+    contribution) plus base and rest."""
     fields = [pa.field(ID, id_type)]
     for t in tasks:
+        if t == BENEFIT:
+            fields += [pa.field(name, kind) for name, kind in benefit.COLUMNS.items()]
+            continue
         fields += [
             pa.field(PROBABILITY[t], pa.float64()),
             pa.field(f"{OUTCOME[t]}_band", pa.string()),
@@ -105,7 +122,8 @@ def output_schema(id_type: pa.DataType, tasks: Sequence[Task], explain: int) -> 
     fields.append(pa.field("duplicate_id", pa.bool_()))
     for t in tasks if explain else ():
         for name in reason_columns(t, explain):
-            kind = pa.float64() if name.endswith("logodds") else pa.string()
+            numeric = name.endswith(("logodds", "contribution", "_base", "_other"))
+            kind = pa.float64() if numeric else pa.string()
             fields.append(pa.field(name, kind))
     return pa.schema(fields)
 
@@ -118,7 +136,7 @@ class Prepared:
 
     frame: pd.DataFrame
     ids: pa.Array
-    matrices: dict[Task, tuple[np.ndarray | None, np.ndarray]]
+    matrices: dict[AnyTask, tuple[np.ndarray | None, np.ndarray]]
     duplicate: np.ndarray
 
     def __len__(self) -> int:
@@ -128,14 +146,19 @@ class Prepared:
 def prepare_chunk(
     frame: pd.DataFrame,
     ids: pa.Array,
-    tasks: Sequence[Task],
+    tasks: Sequence[AnyTask],
     *,
     relapse_ready: np.ndarray,
     duplicate: np.ndarray,
+    comparator: str,
 ) -> Prepared:
-    """The model matrices of valid rows; p_relapse only where `relapse_ready`."""
-    matrices: dict[Task, tuple[np.ndarray | None, np.ndarray]] = {}
+    """The model matrices of valid rows; p_relapse only where `relapse_ready`; the benefit
+    against `comparator`."""
+    matrices: dict[AnyTask, tuple[np.ndarray | None, np.ndarray]] = {}
     for task in tasks:
+        if task == BENEFIT:
+            matrices[task] = None, benefit.benefit_matrix(frame, comparator)
+            continue
         rows = None if task == "responder" or relapse_ready.all() else relapse_ready
         matrices[task] = rows, build_matrix(frame if rows is None else frame[rows], task)
     return Prepared(frame, ids, matrices, duplicate)
@@ -161,10 +184,10 @@ class TreeRunner:
     def __exit__(self, *exc: object) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def raw_score(self, model: KetaModel, X: np.ndarray) -> np.ndarray:
+    def raw_score(self, model: KetaModel | BenefitModel, X: np.ndarray) -> np.ndarray:
         return self._split(model.raw_score, X, np.empty(len(X)))
 
-    def contributions(self, model: KetaModel, X: np.ndarray) -> np.ndarray:
+    def contributions(self, model: KetaModel | BenefitModel, X: np.ndarray) -> np.ndarray:
         return self._split(model.contributions, X, np.empty((len(X), X.shape[1] + 1)))
 
     def _split(
@@ -189,10 +212,10 @@ class Predicted:
     ood bits, and with --explain the contributions and inputs (the matrices are let go)."""
 
     ids: pa.Array
-    rows: dict[Task, np.ndarray | None]
-    raw: dict[Task, np.ndarray]
+    rows: dict[AnyTask, np.ndarray | None]
+    raw: dict[AnyTask, np.ndarray]
     ood_bits: np.ndarray
-    contributions: dict[Task, np.ndarray]
+    contributions: dict[AnyTask, np.ndarray]
     frame: pd.DataFrame | None
     duplicate: np.ndarray
 
@@ -218,16 +241,23 @@ def score_chunk(
 
 
 def finish_chunk(
-    predicted: Predicted, scorers: Sequence[Scorer], *, explain: int, schema: pa.Schema
+    predicted: Predicted,
+    scorers: Sequence[Scorer],
+    *,
+    explain: int,
+    schema: pa.Schema,
+    comparator: str,
 ) -> pa.Table:
-    """Probabilities, bands, ood flags and, with `explain`, reasons: one table of `schema`."""
+    """Probabilities (benefit: estimates), bands, ood flags and, with `explain`, reasons: one
+    table of `schema`."""
     columns: dict[str, pa.Array] = {ID: predicted.ids}
     reasons: dict[str, pa.Array] = {}
     for scorer in scorers:
         rows, raw = predicted.rows[scorer.task], predicted.raw[scorer.task]
-        p = scorer.model.calibrate(raw)
         if explain and predicted.frame is not None:
             frame = predicted.frame if rows is None else predicted.frame[rows]
+            if scorer.task == BENEFIT:
+                frame = benefit.with_comparator(frame, comparator)
             contributions = predicted.contributions[scorer.task]
             explained = top_reasons(
                 frame,
@@ -239,6 +269,10 @@ def finish_chunk(
                 group=scorer.group,
             )
             reasons.update({k: _expand(v, rows) for k, v in explained.items()})
+        if scorer.task == BENEFIT:
+            columns.update(benefit.columns(scorer.model, raw, comparator))  # type: ignore[arg-type]
+            continue
+        p = scorer.model.calibrate(raw)  # type: ignore[union-attr]
         columns[PROBABILITY[scorer.task]] = _expand(pa.array(p), rows)
         columns[f"{OUTCOME[scorer.task]}_band"] = _expand(band(p), rows)
     columns["ood"] = pa.array(predicted.ood_bits != 0)

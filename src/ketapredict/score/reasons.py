@@ -9,21 +9,34 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ketapredict.contract import OUTCOME, Task
+from ketapredict.contract import BENEFIT, OUTCOME, AnyTask
 from ketapredict.features import SCHEMA, Feature
+from ketapredict.score.benefit import EXPLAINED
 
 _HIDDEN_UNITS = ("", "0/1", "count", "fraction")
 
 
-def reason_columns(task: Task, explain: int) -> list[str]:
-    o = OUTCOME[task]
-    k = min(explain, len(SCHEMA[task]))
+def reason_columns(task: AnyTask, explain: int) -> list[str]:
+    """With a probability, contributions are log-odds (`_logodds`); with the benefit, they are
+    on its own scale, the risk difference (`_contribution`, and `benefit_base`, `_other`)."""
+    o, unit, rest = OUTCOME[task], _unit(task), _rest(task)
+    k = min(explain, _explained(task))
     names = [
-        f"{o}_reason_{i}{part}"
-        for i in range(1, k + 1)
-        for part in ("", "_input", "_value", "_logodds")
+        f"{o}_reason_{i}{part}" for i in range(1, k + 1) for part in ("", "_input", "_value", unit)
     ]
-    return [*names, f"{o}_base_logodds", f"{o}_other_logodds"]
+    return [*names, f"{o}_base{rest}", f"{o}_other{rest}"]
+
+
+def _unit(task: AnyTask) -> str:
+    return "_contribution" if task == BENEFIT else "_logodds"
+
+
+def _rest(task: AnyTask) -> str:
+    return "" if task == BENEFIT else "_logodds"
+
+
+def _explained(task: AnyTask) -> int:
+    return len(EXPLAINED) if task == BENEFIT else len(SCHEMA[task])
 
 
 def top_reasons(
@@ -32,16 +45,17 @@ def top_reasons(
     raw: np.ndarray,
     *,
     k: int,
-    task: Task,
+    task: AnyTask,
     inputs: Sequence[Feature],
     group: np.ndarray,
 ) -> dict[str, pa.Array]:
-    """The k raw inputs with the largest |contribution| (log-odds; one-hot columns summed into
-    their input), as sentences and as input, value and contribution columns."""
+    """The k raw inputs with the largest |contribution| (log-odds, or the benefit's own scale;
+    one-hot columns summed into their input), as sentences and as input, value and
+    contribution columns."""
     per_input = contributions[:, :-1] @ group
     top = _largest(np.abs(per_input), min(k, per_input.shape[1]))
     top_values = np.take_along_axis(per_input, top, axis=1)
-    o = OUTCOME[task]
+    o, unit, rest = OUTCOME[task], _unit(task), _rest(task)
     texts = _ValueTexts(inputs, frame)
     out: dict[str, pa.Array] = {}
     for i in range(top.shape[1]):
@@ -49,9 +63,12 @@ def top_reasons(
         out[f"{o}_reason_{i + 1}"] = _sentence(inputs, task, which, value, top_values[:, i])
         out[f"{o}_reason_{i + 1}_input"] = pa.array([f.name for f in inputs]).take(which)
         out[f"{o}_reason_{i + 1}_value"] = value
-        out[f"{o}_reason_{i + 1}_logodds"] = pa.array(top_values[:, i])
-    out[f"{o}_base_logodds"] = pa.array(contributions[:, -1])
-    out[f"{o}_other_logodds"] = pa.array(raw - contributions[:, -1] - top_values.sum(axis=1))
+        out[f"{o}_reason_{i + 1}{unit}"] = pa.array(top_values[:, i])
+    # a model column no reason names (the benefit's fixed crossover period) is in the base
+    hidden = np.flatnonzero(group.sum(axis=1) == 0)
+    base = contributions[:, -1] + contributions[:, hidden].sum(axis=1)
+    out[f"{o}_base{rest}"] = pa.array(base)
+    out[f"{o}_other{rest}"] = pa.array(raw - base - top_values.sum(axis=1))
     return out
 
 
@@ -67,12 +84,12 @@ def _largest(size: np.ndarray, k: int) -> np.ndarray:
 
 
 def _sentence(
-    inputs: Sequence[Feature], task: Task, which: np.ndarray, value: pa.Array, c: np.ndarray
+    inputs: Sequence[Feature], task: AnyTask, which: np.ndarray, value: pa.Array, c: np.ndarray
 ) -> pa.Array:
     """e.g. 'Alcohol use disorder in a first-degree relative = yes raises predicted response'."""
     meaning = pa.array([f.meaning for f in inputs]).take(which)
     verbs = pa.array(["lowers", "does not change", "raises"]).take(np.sign(c).astype(int) + 1)
-    outcome = f" predicted {OUTCOME[task]}"
+    outcome = " estimated benefit" if task == BENEFIT else f" predicted {OUTCOME[task]}"
     return pc.binary_join_element_wise(meaning, " = ", value, " ", verbs, outcome, "")
 
 

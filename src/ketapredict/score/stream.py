@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ketapredict.contract import ID
+from ketapredict.contract import BENEFIT, ID
 from ketapredict.errors import InputFileError, InputValidationError
 from ketapredict.io import atomic_path, write_errors
+from ketapredict.score import benefit
 from ketapredict.score.models import Prefetch, load_models
 from ketapredict.score.options import Options, Summary
 from ketapredict.score.predict import (
@@ -90,6 +91,8 @@ def _open(options: Options) -> tuple[Source, dict[str, str], Plan]:
     if absent:
         log.info("optional column(s) not in the input, treated as missing: %s", ", ".join(absent))
     log.info("scoring %s with the %s model(s)", options.input, " and ".join(plan.tasks))
+    if BENEFIT in plan.tasks:
+        log.info("benefit: ketamine against %s (benefit_comparator)", options.against)
     return source, columns, plan
 
 
@@ -182,7 +185,12 @@ class _Job:
             frame, ids, ready = frame[valid], ids.filter(valid), ready[valid]
             repeated = duplicate[valid]
         prepared = prepare_chunk(
-            frame, ids, self.plan.tasks, relapse_ready=ready, duplicate=repeated
+            frame,
+            ids,
+            self.plan.tasks,
+            relapse_ready=ready,
+            duplicate=repeated,
+            comparator=self.options.against,
         )
         kept = None if valid.all() else batch
         chunk = replace(checked, frame=frame)
@@ -192,13 +200,15 @@ class _Job:
         """Predict here, on every core; make the table and write it in the writing thread."""
         if not len(prepared):
             return
-        explain, scorers = self.options.explain, self.scorers
+        explain, scorers, against = self.options.explain, self.scorers, self.options.against
         predicted = score_chunk(prepared, scorers, explain=explain, trees=self.trees)
         summary.rows_scored += len(prepared)
         summary.rows_ood += int(np.count_nonzero(predicted.ood_bits))
 
         def make() -> pa.Table:
-            return finish_chunk(predicted, scorers, explain=explain, schema=sink.schema)
+            return finish_chunk(
+                predicted, scorers, explain=explain, schema=sink.schema, comparator=against
+            )
 
         def then(table: pa.Table) -> None:
             if summary.first_row_seconds is None:
@@ -227,6 +237,9 @@ class _Job:
             self.metadata = describe(
                 input=o.input, tasks=self.plan.tasks, models=provenance, explain=o.explain
             )
+            for model, _ in models.values():
+                if model.task == BENEFIT:
+                    self.metadata["benefit"] = benefit.describe(model, o.against)
 
 
 def _kinds(plan: Plan) -> dict[str, Kind]:

@@ -10,9 +10,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ketapredict.contract import ID, TASKS, Task
+from ketapredict.contract import ID, TASKS, AnyTask, Task
 from ketapredict.errors import InputValidationError
-from ketapredict.features import DOSE_LIMITS, SCHEMA, Feature
+from ketapredict.features import DOSE_LIMITS, SCHEMA, Feature, inputs_of
 from ketapredict.score.read import as_text
 
 RELAPSE_ONLY = tuple(f.name for f in SCHEMA["relapse"] if f not in SCHEMA["responder"])
@@ -24,7 +24,7 @@ class Plan:
     """What a run checks: the inputs of the tasks it scores, and which every row must have.
     With both tasks the relapse-only inputs are required for p_relapse only."""
 
-    tasks: tuple[Task, ...]
+    tasks: tuple[AnyTask, ...]
     features: tuple[Feature, ...]
     required: frozenset[str]
 
@@ -35,8 +35,10 @@ def default_tasks(names: Sequence[str]) -> tuple[Task, ...]:
     return TASKS if set(RELAPSE_REQUIRED) <= found else ("responder",)
 
 
-def make_plan(tasks: Sequence[Task]) -> Plan:
-    features = tuple(f for f in SCHEMA["relapse"] if any(f in SCHEMA[t] for t in tasks))
+def make_plan(tasks: Sequence[AnyTask]) -> Plan:
+    """The inputs read from the file: every one in SCHEMA (the benefit model's comparator and
+    crossover period are set by the run, not read)."""
+    features = tuple(f for f in SCHEMA["relapse"] if any(f in inputs_of(t) for t in tasks))
     both = len(set(tasks)) == 2
     required = {f.name for f in features if f.required and not (both and f.name in RELAPSE_ONLY)}
     return Plan(tuple(dict.fromkeys(tasks)), features, frozenset(required | {ID}))

@@ -17,7 +17,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from ketapredict import RESEARCH_NOTICE, __version__
-from ketapredict.contract import Task
+from ketapredict.contract import BENEFIT, AnyTask
 from ketapredict.errors import InputFileError, redact
 from ketapredict.io import atomic_path, write_errors
 from ketapredict.score.options import Format, Summary
@@ -158,11 +158,16 @@ def rejects_writer(path: Path, key: str, inputs: list[str]) -> Iterator[RejectsW
 
 
 def describe(
-    *, input: Path, tasks: Sequence[Task], models: Mapping[Task, Mapping[str, Any]], explain: int
+    *,
+    input: Path,
+    tasks: Sequence[AnyTask],
+    models: Mapping[AnyTask, Mapping[str, Any]],
+    explain: int,
 ) -> dict[str, Any]:
-    """What the scores are and where they come from: stored in Parquet, and in the sidecar."""
+    """What the scores are and where they come from: stored in Parquet, and in the sidecar.
+    (The benefit's own account is score.benefit.describe's.)"""
     low, high = BAND_CUTS
-    return {
+    out = {
         "notice": RESEARCH_NOTICE,
         "ketapredict_version": __version__,
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -182,6 +187,9 @@ def describe(
         "logodds": "TreeSHAP contributions, log-odds; base + reasons + other = the model's "
         "log-odds before calibration",
     }
+    if BENEFIT in tasks and len(tasks) == 1:  # no probability: no risk bands, no log-odds
+        del out["risk_bands"], out["logodds"]
+    return out
 
 
 def sidecar_text(
