@@ -49,6 +49,11 @@ def measures_table(metrics: dict[str, Any]) -> pd.DataFrame:
         {"learner": n, **{label: _cell(learners[n], k) for k, label in COLUMNS.items()}}
         for n in order
     ]
+    # each learner's SHAP ranking: the share of its top-k characteristics truly predictive
+    shares = metrics.get("top_predictive_share", {})
+    for row in rows:
+        share = shares.get(row["learner"])
+        row["true modifiers among its top SHAP"] = "" if share is None else f"{share:.0%}"
     return pd.DataFrame(rows)
 
 

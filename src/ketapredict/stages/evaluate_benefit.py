@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ketapredict import tracking
+from ketapredict.benefit import explain
 from ketapredict.benefit import roles as r
 from ketapredict.benefit.data import INPUTS, benefit_data, input_matrix
 from ketapredict.benefit.evaluation import ORACLE, evaluate
@@ -23,7 +24,7 @@ from ketapredict.benefit.persist import load_learner
 from ketapredict.cohort.specs import read_effect_model
 from ketapredict.config import BenefitParams
 from ketapredict.contract import BENEFIT
-from ketapredict.features import Feature, columns_of
+from ketapredict.features import BENEFIT_DESIGN, Feature, columns_of
 from ketapredict.io import read_json, read_parquet, write_bytes, write_json, write_text
 from ketapredict.layout import Layout
 from ketapredict.parallel import map_ordered, workers_for
@@ -31,7 +32,7 @@ from ketapredict.parallel import map_ordered, workers_for
 log = logging.getLogger(__name__)
 STAGE = "evaluate_benefit"
 # Design columns: a learner may use them, but they are no patient characteristic to label.
-DESIGN = ("comparator", "period2", "after_active")
+DESIGN = tuple(f.name for f in BENEFIT_DESIGN)
 ROLE_PATIENTS = 1000  # patients the importances are averaged over
 
 
@@ -52,13 +53,17 @@ def run(paths: Layout, params: BenefitParams) -> dict[str, Any]:
     summary = {
         "comparator": "the design's own (saline or midazolam)",
         "model_version": registry["version"],
-        "champion": registry.get("exported") is not None and registry["learner"],
+        # the version holding the champion alias (None: no benefit model passed the gate)
+        "champion_version": registry.get("exported"),
         "learner": best,
         "test_patients": len(people),
         "test_rows": len(rows),
         "learners": result.summary,
         "paired": result.paired,
         "roles": roles["score"],
+        "top_predictive_share": {
+            learner: v["top_predictive_share"] for learner, v in roles["learners"].items()
+        },
     }
     write_json(_clean(summary), paths.benefit_metrics)
     write_json(_clean(roles), paths.benefit_roles)
@@ -125,7 +130,23 @@ def _roles(
             for name in labels.index
         },
         "score": r.score(labels, truth),
+        "learners": _by_learner(paths, truth),
     }
+
+
+def _by_learner(paths: Layout, truth: pd.Series) -> dict[str, Any]:
+    """Each learner's SHAP importances (from training) beside the true roles, and the share
+    of its top-k characteristics that truly modify the benefit (k: how many do)."""
+    found = read_json(paths.trained(BENEFIT) / explain.IMPORTANCE_FILE)
+    out = {}
+    for learner, values in found.items():
+        importance = pd.Series(values, dtype=float)
+        out[learner] = {
+            "top_predictive_share": explain.top_share(importance, truth),
+            "top_prognostic_share": explain.top_share(importance, truth, "prognostic"),
+            "importance": values,
+        }
+    return out
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,16 @@ import numpy as np
 import pandas as pd
 
 from ketapredict import tracking, train
+from ketapredict.benefit import explain
 from ketapredict.benefit import measures as m
 from ketapredict.benefit.data import INPUTS, benefit_data, input_matrix
 from ketapredict.benefit.learners import LEARNERS, BenefitData, fit_learner
 from ketapredict.benefit.model import BenefitModel, servable
-from ketapredict.benefit.patients import contrast_slope, per_patient, tau_risk
+from ketapredict.benefit.patients import bands, contrast_slope, per_patient, tau_risk
 from ketapredict.benefit.persist import save_learner
 from ketapredict.config import BenefitParams
-from ketapredict.contract import BENEFIT, ID, REGISTERED
+from ketapredict.contract import BENEFIT, ID, REGISTERED, learner_model
+from ketapredict.explain import Shap
 from ketapredict.io import read_parquet, write_json, write_text
 from ketapredict.layout import Layout
 from ketapredict.parallel import map_ordered, workers_for
@@ -64,6 +66,17 @@ def _fit(name, data, seed):
     return fit_learner(name, data, seed=seed)
 
 
+def _explain(fitted: dict[str, Any], X: np.ndarray, seed: int, workers: int) -> dict[str, Shap]:
+    """Each learner's SHAP values (benefit.explain) on one seeded sample of training patients."""
+    patients, background = explain.sample(X, seed)
+    jobs = [(fitted[name], patients, background, seed) for name in LEARNERS]
+    return dict(zip(LEARNERS, map_ordered(_shap, jobs, workers=workers), strict=True))
+
+
+def _shap(fitted, patients, background, seed) -> Shap:
+    return explain.shap_values(fitted, patients, background, seed=seed)
+
+
 def cv_measures(people: pd.DataFrame, estimate: np.ndarray, constant: float) -> dict[str, float]:
     """Honest (observed contrast) and truth-based measures of cross-fitted estimates."""
     contrast, truth = people["contrast"].to_numpy(), people["benefit_true"].to_numpy()
@@ -97,9 +110,12 @@ def run(paths: Layout, params: BenefitParams) -> dict[str, Any]:
     fitted = dict(zip(LEARNERS, finals, strict=True))
     for name, learner in fitted.items():
         save_learner(learner, paths.trained(BENEFIT) / name)
+    shaps = _explain(fitted, input_matrix(people), params.seed, workers_for(len(rows), 2))
     champion = _choose(cv)
     data_hash = hashlib.sha256(paths.table(BENEFIT).read_bytes()).hexdigest()
-    record = _track(paths, params, cv, fitted, champion, people, estimates, data_hash)
+    record = _track(paths, params, cv, fitted, champion, people, estimates, data_hash, shaps)
+    importance = {name: explain.importance(sv).to_dict() for name, sv in shaps.items()}
+    write_json(importance, paths.trained(BENEFIT) / explain.IMPORTANCE_FILE)
     report = {"cv": cv, "constant_benefit": constant, "champion": champion, **record}
     write_json(report, paths.training_report(BENEFIT))
     log.info("benefit: champion %s; %s", champion, record["reason"])
@@ -135,15 +151,20 @@ def _track(
     people: pd.DataFrame,
     estimates: dict[str, np.ndarray],
     data_hash: str,
+    shaps: dict[str, Shap],
 ) -> dict[str, Any]:
-    """One run per learner (its cross-validated measures, a calibration-for-benefit figure);
+    """One run per learner (its cross-validated measures, a calibration-for-benefit figure,
+    its SHAP beeswarm and importances);
     the best servable learner is logged as a model, registered, and crowned if it passed the
     gate. Returns the registry record (also written to the registry record file)."""
     from ketapredict import plots
     from ketapredict.benefit import pyfunc
+    from ketapredict.plots.shap import plot_shap_beeswarm
 
     best = champion or _best_servable(cv)
     name, record = REGISTERED[BENEFIT], {"version": None, "run_id": None, "reason": ""}
+    inputs, tag = people[[f.name for f in INPUTS]], {"features_sha256": data_hash}
+    registered: dict[str, str] = {}
     stage_params = {"benefit": params.model_dump()}
     for learner in LEARNERS:
         with tracking.start_run(
@@ -156,13 +177,20 @@ def _track(
                 title=f"{learner}: cross-validated benefit vs the truth (training split)",
             )  # fmt: skip
             tracking.log_figure(fig, "cv/calibration_for_benefit.png")
+            what = "predicted response on ketamine" if learner == "prognostic" else "benefit"
+            title = f"{learner}: SHAP values of the estimated {what} (training patients)"
+            tracking.log_figure(plot_shap_beeswarm(shaps[learner], title=title),
+                                "shap/beeswarm.png")  # fmt: skip
+            importance = explain.importance(shaps[learner])
+            tracking.log_dict_artifact(importance.to_dict(), "shap/importance.json")
+            registered[learner] = _register_learner(paths, learner, inputs, tag)
             if learner != best:
                 continue
             model = BenefitModel.from_fitted(learner, fitted[learner], input_matrix(people))
             model.meta.update(features_sha256=data_hash, cv=cv[learner])
+            model.meta["bands"] = bands(estimates[learner], people["contrast"].to_numpy())
             folder = paths.trained(BENEFIT) / "served"
             model.save(folder)
-            inputs = people[[f.name for f in INPUTS]]
             entry = Path(pyfunc.__file__).with_name("pyfunc_model.py")
             uri = tracking.log_ketapredict_model(
                 folder, input_example=inputs.head(5), signature_input=_signature(inputs),
@@ -187,10 +215,25 @@ def _track(
             record = {"version": version, "run_id": run.info.run_id, "reason": reason}
     current = tracking.champion_version(name) if record["run_id"] else None
     record["exported"] = _export(paths, current, record["reason"])
+    record["learners"] = registered
     write_json(
         {"registered_model": name, "learner": best, **record}, paths.registry_record(BENEFIT)
     )
     return record
+
+
+def _register_learner(paths: Layout, learner: str, inputs: pd.DataFrame, tags: dict) -> str:
+    """Log the learner as saved (benefit.persist) as this run's `learner` model and register
+    it as a version of its own family (contract.learner_model); return the version."""
+    from ketapredict.benefit import pyfunc
+
+    entry = Path(pyfunc.__file__).with_name("learner_pyfunc_model.py")
+    uri = tracking.log_ketapredict_model(
+        paths.trained(BENEFIT) / learner, input_example=inputs.head(5),
+        signature_input=_signature(inputs), output_column=pyfunc.OUTPUT, entry=entry,
+        name="learner",
+    )  # fmt: skip
+    return tracking.register(uri, learner_model(learner), tags={**tags, "learner": learner})
 
 
 def _best_servable(cv: dict[str, dict[str, float]]) -> str:

@@ -18,10 +18,11 @@ def log_ketapredict_model(
     signature_input: Any,
     output_column: str,
     entry: Path | None = None,
+    name: str = "model",
 ) -> str:
     """Log a KetaModel folder (or with `entry`, the models-from-code file of another pyfunc
-    class, e.g. the benefit model's) as an MLflow pyfunc model of the active run; return its
-    URI. The artifact is named `model` either way."""
+    class, e.g. the benefit model's) as an MLflow pyfunc model `name` of the active run; return
+    its URI. The folder's artifact is named `model` either way."""
     import mlflow
     from mlflow.models import infer_signature
 
@@ -42,7 +43,7 @@ def log_ketapredict_model(
         artifact, where = source.relative_to(root).as_posix(), contextlib.chdir(root)
     with translated("log the model"), where:
         info = mlflow.pyfunc.log_model(
-            name="model",
+            name=name,
             python_model=str(entry),
             artifacts={pyfunc.MODEL_ARTIFACT: artifact},
             signature=signature,
