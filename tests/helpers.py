@@ -62,6 +62,17 @@ TINY_PARAMS: dict[str, Any] = {
         "policy_threshold": 0.2,
         "role_permutations": 10,
     },
+    "plan": {
+        "seed": 16,
+        "grid": "default",
+        "sizes": [80, 160],
+        "designs": ["pooled"],
+        "scenarios": ["literature"],
+        "learners": ["logistic", "penalized_logistic", "lightgbm"],
+        "replicates": 2,
+        "population": 3000,
+        "lightgbm_candidates": 1,
+    },
 }
 
 

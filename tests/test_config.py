@@ -65,6 +65,11 @@ def test_project_params_parse() -> None:
             lambda d: d["features"].update(test_fraction=True),
             r"features\.test_fraction: Input should be a valid number",
         ),
+        (lambda d: d["plan"].update(sizes=[100, 0]), r"plan\.sizes: .*sample size 0: use at"),
+        (lambda d: d["plan"].update(sizes=[]), r"plan\.sizes: .*at least 1 item"),
+        (lambda d: d["plan"].update(learners=["svm"]), r"plan\.learners\.0: Input should be"),
+        (lambda d: d["plan"].update(replicates=0), r"plan\.replicates: Input should be greater"),
+        (lambda d: d["plan"].update(grid="huge"), r"plan\.grid: Input should be 'default'"),
     ],
 )
 def test_bad_params_are_one_line_errors(tmp_path, change, message) -> None:

@@ -2,4 +2,5 @@
 
 from ketapredict.cli import main
 
-main()
+if __name__ == "__main__":  # not when a spawned worker (Dask, multiprocessing) imports it
+    main()

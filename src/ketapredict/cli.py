@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -169,6 +170,67 @@ def evaluate_benefit(root: RootOption = None) -> None:
 
     paths = _paths(root)
     stage.run(paths, load_params(paths.params).benefit)
+
+
+@app.command()
+@friendly_errors
+@stage_command
+def plan(
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Address of an existing Dask scheduler (default: $DASK_SCHEDULER_ADDRESS, "
+            "else a LocalCluster on this machine).",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="LocalCluster workers (default: one per core).")
+    ] = None,
+    root: RootOption = None,
+) -> None:
+    """How many patients? The simulation study of params.yaml's plan section, on Dask;
+    resumable: stored cells are not computed again."""
+    from ketapredict.stages import plan as stage
+
+    paths = _paths(root)
+    with _plan_progress() as progress:
+        stage.run(paths, load_params(paths.params), scheduler=scheduler, workers=workers,
+                  progress=progress)  # fmt: skip
+
+
+@contextmanager
+def _plan_progress() -> Iterator[Callable[[int, int, float], None]]:
+    """Cells done, their rate and the time left: a bar on a terminal, log lines otherwise."""
+    log = logging.getLogger("ketapredict.plan")
+    if not err.is_terminal:
+
+        def line(done: int, total: int, seconds: float) -> None:
+            if done == total or done % max(1, total // 10) == 0:
+                rate = done / seconds if seconds else 0.0
+                left = (total - done) / rate if rate else float("nan")
+                log.info("plan: %d of %d cells, %.2f cells/s, about %.0f s left",
+                         done, total, rate, left)  # fmt: skip
+
+        yield line
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = ("cells", BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+               TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=err, transient=True) as bar:
+        job = bar.add_task("cells", total=None, rate="")
+
+        def update(done: int, total: int, seconds: float) -> None:
+            rate = f"{done / seconds:.2f} cells/s" if seconds else ""
+            bar.update(job, completed=done, total=total, rate=rate)
+
+        yield update
 
 
 @app.command()

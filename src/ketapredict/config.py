@@ -125,6 +125,38 @@ class BenefitParams(Strict):
     role_permutations: int = Field(ge=10, le=1_000)
 
 
+class PlanParams(Strict):
+    """The `plan` stage (ketapredict.plan): the simulation study's grid. `grid: full` replaces
+    sizes, replicates and population with the study a cluster would run (plan.study.FULL)."""
+
+    seed: Seed
+    grid: Literal["default", "full"] = "default"
+    sizes: list[int] = Field(min_length=1)
+    designs: list[str] = Field(min_length=1)
+    scenarios: list[str] = Field(min_length=1)
+    learners: list[Literal["logistic", "penalized_logistic", "lightgbm"]] = Field(min_length=1)
+    replicates: int = Field(ge=1, le=100_000)
+    population: int = Field(ge=1_000, le=2_000_000)
+    lightgbm_candidates: int = Field(ge=1, le=100)
+
+    @field_validator("sizes")
+    @classmethod
+    def _positive(cls, value: list[int]) -> list[int]:
+        for n in value:
+            if n < 20:
+                raise ValueError(f"sample size {n}: use at least 20 patients per cohort")
+        if len(set(value)) != len(value):
+            raise ValueError("a sample size is listed twice; list each once")
+        return sorted(value)
+
+    @field_validator("designs", "scenarios")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a name is listed twice; list each once")
+        return value
+
+
 class Params(Strict):
     generate: GenerateParams
     replicate: ReplicateParams
@@ -132,6 +164,7 @@ class Params(Strict):
     train: TrainParams
     evaluate: EvaluateParams
     benefit: BenefitParams
+    plan: PlanParams
 
 
 def load_params(path: str | Path) -> Params:

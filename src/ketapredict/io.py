@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -135,6 +136,20 @@ def write_json(data: Any, path: str | Path) -> None:
     """Write JSON atomically with sorted keys, so reruns give identical bytes."""
     text = json.dumps(data, indent=2, sort_keys=True, allow_nan=False, default=_json_default)
     write_text(text + "\n", path)
+
+
+def json_safe(value: Any) -> Any:
+    """`value` with every non-finite float (NaN, inf) as None and numpy scalars plain: what
+    write_json accepts (it refuses NaN rather than write JSON other readers reject)."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    return value
 
 
 def read_json(path: str | Path) -> Any:

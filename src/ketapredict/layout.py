@@ -39,6 +39,9 @@ class Layout:
         self.benefit_roles = self.benefit_reports / "roles.json"
         self.benefit_plots = self.benefit_reports / "plots"
         self.benefit_figures = self.benefit_reports / "figures"
+        self.plan_data = root / "data" / "plan"  # the study's cells, by fingerprint
+        self.plan_reports = self.reports / "plan"
+        self.plan_summary = self.plan_reports / "summary.json"
         self.model_card = self.reports / "model_card.md"
         self.model_card_html = self.reports / "model_card.html"
         # MLflow's store when MLFLOW_TRACKING_URI is not set

@@ -158,18 +158,21 @@ def generate_parts(
     population: PopulationSpec,
     model: EffectModel,
     *,
-    seed: int,
+    seed: int | list[int],
     horizon_days: float,
+    typical_trial: bool = False,
 ) -> Iterator[Cohort]:
     """Each design's cohort in turn, with ids following on from the design before; each draws
     from its own stream seeded by (seed, trial name), so adding a design never changes the
-    patients of another."""
+    patients of another. `typical_trial`: each design's trial shifts 0 (generate_trial)."""
     offset = 0
     for name, n in sizes.items():
-        rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+        words = [*np.atleast_1d(seed).tolist(), zlib.crc32(name.encode())]
+        rng = np.random.default_rng(words)
         yield generate_trial(
-            trials[name], population, model, n, rng, id_offset=offset, horizon_days=horizon_days
-        )
+            trials[name], population, model, n, rng, id_offset=offset, horizon_days=horizon_days,
+            typical_trial=typical_trial,
+        )  # fmt: skip
         offset += n
 
 
@@ -179,13 +182,16 @@ def generate_cohort(
     population: PopulationSpec,
     model: EffectModel,
     *,
-    seed: int,
+    seed: int | list[int],
     horizon_days: float,
+    typical_trial: bool = False,
 ) -> Cohort:
     """The designs of `generate_parts` pooled into one cohort."""
-    return pool(
-        generate_parts(trials, sizes, population, model, seed=seed, horizon_days=horizon_days)
-    )
+    parts = generate_parts(
+        trials, sizes, population, model, seed=seed, horizon_days=horizon_days,
+        typical_trial=typical_trial,
+    )  # fmt: skip
+    return pool(parts)
 
 
 def pool(parts: Iterable[Cohort]) -> Cohort:

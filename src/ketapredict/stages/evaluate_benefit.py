@@ -25,7 +25,14 @@ from ketapredict.cohort.specs import read_effect_model
 from ketapredict.config import BenefitParams
 from ketapredict.contract import BENEFIT
 from ketapredict.features import BENEFIT_DESIGN, Feature, columns_of
-from ketapredict.io import read_json, read_parquet, write_bytes, write_json, write_text
+from ketapredict.io import (
+    json_safe,
+    read_json,
+    read_parquet,
+    write_bytes,
+    write_json,
+    write_text,
+)
 from ketapredict.layout import Layout
 from ketapredict.parallel import map_ordered, workers_for
 
@@ -65,8 +72,8 @@ def run(paths: Layout, params: BenefitParams) -> dict[str, Any]:
             learner: v["top_predictive_share"] for learner, v in roles["learners"].items()
         },
     }
-    write_json(_clean(summary), paths.benefit_metrics)
-    write_json(_clean(roles), paths.benefit_roles)
+    write_json(json_safe(summary), paths.benefit_metrics)
+    write_json(json_safe(roles), paths.benefit_roles)
     for name, frame in result.curves.items():  # one file per learner, as dvc plots reads
         for learner, curve in frame.groupby("learner", sort=False):
             text = curve.drop(columns="learner").to_csv(index=False)
@@ -225,14 +232,3 @@ def _log(paths: Layout, registry: dict[str, Any], summary: dict[str, Any], pngs)
         for png in pngs.values():
             tracking.log_file_artifact(png, "evaluation")
         tracking.log_file_artifact(paths.benefit_roles, "evaluation")
-
-
-def _clean(value: Any) -> Any:
-    """JSON-safe: NaN/inf become null, numpy scalars plain."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, float | np.floating):
-        return float(value) if np.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
