@@ -47,6 +47,10 @@ def test_dvc_repro_runs_every_stage(repro) -> None:
         "reports/benefit/roles.json",
         "reports/benefit/plots/qini_x_learner.csv",
         "reports/benefit/figures/policy_value.png",
+        "reports/plan/summary.json",
+        "reports/plan/ademp.md",
+        "reports/plan/curves/calibration_slope_pooled_literature_logistic.csv",
+        "reports/plan/figures/learning_curves_pooled_literature.png",
     ):
         assert (project / path).exists(), path
     assert (project / "dvc.lock").exists() and (project / "mlflow.db").exists()
@@ -76,7 +80,7 @@ def test_dvc_plots_show_renders(repro, tmp_path) -> None:
     run([str(BIN / "dvc"), "plots", "show", "-o", str(tmp_path / "plots")], project)
     page = (tmp_path / "plots" / "index.html").read_text()
     assert "ROC, responder" in page and "Decision curve, relapse" in page
-    assert "Qini, benefit" in page
+    assert "Qini, benefit" in page and "Learning curve: calibration slope" in page
 
 
 def test_model_card_is_self_contained(repro) -> None:

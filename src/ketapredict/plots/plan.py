@@ -38,6 +38,9 @@ def plot_learning_curves(table: pd.DataFrame, *, title: str, riley_n: float | No
             ax.axvline(riley_n, color="black", linestyle=":", linewidth=1.2,
                        label=f"Riley criterion 1 ({riley_n:,.0f})")  # fmt: skip
         ax.set_xscale("log")
+        sizes = sorted(table["n"].unique())
+        ax.set_xticks(sizes, [f"{n:,}" for n in sizes], rotation=45)
+        ax.minorticks_off()
         decorate(ax, title=label, xlabel="development patients", ylabel=label)
     axes[0].legend(frameon=False, fontsize=8)
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold")

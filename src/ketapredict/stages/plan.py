@@ -190,7 +190,9 @@ def _markdown(frame: pd.DataFrame) -> str:
     def cell(v: Any) -> str:
         if v is None or (isinstance(v, float) and v != v):
             return ""
-        return f"{v:.3g}" if isinstance(v, float) else str(v)
+        if isinstance(v, float):
+            return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+        return f"{v:,}" if isinstance(v, int) and abs(v) >= 1000 else str(v)
 
     lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
     lines += [
