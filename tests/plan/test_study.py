@@ -131,3 +131,12 @@ def test_unknown_names_are_config_errors(tmp_path) -> None:
     bad = params.model_copy(update={"plan": params.plan.model_copy(update={"designs": ["x"]})})
     with pytest.raises(ConfigError, match="unknown design 'x'"):
         study.make_study(paths, bad)
+
+
+def test_an_unreachable_scheduler_is_one_line(tmp_path) -> None:
+    root = _project(tmp_path)
+    result = cli(["plan", "--scheduler", "tcp://127.0.0.1:9"], root)
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in errors[0]
+    assert "Traceback" not in result.stderr

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from ketapredict.errors import first_line
+from ketapredict.errors import KetapredictError, first_line, redact
 from ketapredict.io import read_json, read_parquet, write_json, write_parquet
 from ketapredict.plan.cells import Cell
 
@@ -30,6 +30,13 @@ QUIET_WORKERS = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.system-monitor.interval": "5s",
 }
+
+
+CONNECT_TIMEOUT = "10s"
+
+
+class SchedulerError(KetapredictError):
+    """The Dask scheduler asked for cannot be reached."""
 
 
 @dataclass
@@ -52,7 +59,15 @@ def client(scheduler: str | None = None, workers: int | None = None) -> Iterator
 
     address = scheduler or os.environ.get(ADDRESS_ENV)
     if address:
-        with Client(address, timeout="30s") as c:
+        try:
+            connected = Client(address, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError, ValueError) as exc:
+            where = "--scheduler" if scheduler else f"${ADDRESS_ENV}"
+            raise SchedulerError(
+                f"cannot reach the Dask scheduler at {redact(address)} ({first_line(exc)}); "
+                f"start it, or leave {where} unset to run on this machine"
+            ) from None
+        with connected as c:
             yield c
         return
     n = workers or len(os.sched_getaffinity(0))
