@@ -69,6 +69,7 @@ TINY_PARAMS: dict[str, Any] = {
         "designs": ["pooled"],
         "scenarios": ["literature"],
         "learners": ["logistic", "penalized_logistic", "lightgbm"],
+        "benefit_learners": ["x_learner"],
         "replicates": 2,
         "population": 3000,
         "lightgbm_candidates": 1,

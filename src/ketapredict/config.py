@@ -135,6 +135,10 @@ class PlanParams(Strict):
     designs: list[str] = Field(min_length=1)
     scenarios: list[str] = Field(min_length=1)
     learners: list[Literal["logistic", "penalized_logistic", "lightgbm"]] = Field(min_length=1)
+    # the benefit task's learners (ketapredict.benefit), on the randomized designs only
+    benefit_learners: list[
+        Literal["risk_strata", "t_learner", "x_learner", "dr_learner", "causal_forest"]
+    ] = Field(default_factory=list)
     replicates: int = Field(ge=1, le=100_000)
     population: int = Field(ge=1_000, le=2_000_000)
     lightgbm_candidates: int = Field(ge=1, le=100)

@@ -53,7 +53,9 @@ def two_workers(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
 
 def test_one_or_two_workers_give_the_same_results(two_workers, tmp_path) -> None:
     root, two = two_workers
-    assert len(two) == 2 * 2 * 3  # sizes x replicates x learners
+    assert len(two) == 2 * 2 * 4  # sizes x replicates x learners (3 + a benefit learner)
+    benefit = two[two["learner"] == "x_learner"]
+    assert benefit["pehe"].notna().all() and benefit["auroc"].isna().all()
     one = _run(_project(tmp_path), workers=1)
     pd.testing.assert_frame_equal(one, two)
     summary = (root / "reports" / "plan" / "summary.json").read_text()
@@ -105,6 +107,7 @@ def test_a_failing_cell_is_reported_and_the_others_finish(two_workers, tmp_path)
     ("plan", "message"),
     [({"designs": ["nowhere"]}, "plan.designs: unknown design 'nowhere'"),
      ({"scenarios": ["dream"]}, "plan.scenarios: no scenario 'dream'"),
+     ({"designs": ["realworld"]}, "'realworld' has no concurrent comparator"),
      ({"sizes": [0]}, "plan.sizes"), ({"sizes": []}, "plan.sizes")],
 )  # fmt: skip
 def test_a_bad_grid_is_refused_with_one_line(tmp_path, plan, message) -> None:

@@ -94,12 +94,13 @@ def run_cells(
     dask: Any,
     cells: Sequence[Cell],
     work: Callable[..., dict[str, Any]],
-    shared: dict[tuple[str, str], tuple[Any, ...]],
+    shared: dict[tuple[str, ...], tuple[Any, ...]],
     folder: Path,
     *,
     progress: Progress | None = None,
+    key: Callable[[Cell], tuple[str, ...]] = lambda c: (c.design, c.scenario),
 ) -> Outcome:
-    """Compute each cell not yet stored in `folder`: work(cell, *shared[(design, scenario)])
+    """Compute each cell not yet stored in `folder`: work(cell, *shared[key(cell)])
     on the cluster (`shared`: futures or values), each result written here as it arrives
     (a row each: the client's memory stays flat however large the grid). Failures are
     recorded in folder/failed/ and logged with the cell's parameters."""
@@ -112,7 +113,7 @@ def run_cells(
     outcome = Outcome(stored=len(cells) - len(missing), workers=workers)
     futures = {}
     for c in missing:
-        args = shared[(c.design, c.scenario)]
+        args = shared[key(c)]
         futures[dask.submit(work, c, *args, key=f"cell-{c.file}", pure=False)] = c
     for done, future in enumerate(as_completed(futures), start=1):
         cell = futures[future]

@@ -14,6 +14,12 @@ from ketapredict.config import Params, PlanParams
 from ketapredict.errors import ConfigError
 from ketapredict.layout import Layout
 from ketapredict.plan import engine
+from ketapredict.plan.benefit_cells import (
+    BENEFIT_LEARNERS,
+    make_benefit_reference,
+    randomized,
+    run_benefit_cell,
+)
 from ketapredict.plan.cells import POOLED, Cell, Reference, Settings, make_reference, run_cell
 
 # `plan.grid: full`: the study a cluster would run. 13 log-spaced sizes from 100 to 6,400;
@@ -33,6 +39,7 @@ class Study:
     mix: dict[str, int]  # the pooled design's proportions (generate.cohorts)
     specs: dict[str, Specs]  # per scenario
     fingerprint: str
+    randomized: tuple[str, ...] = ()  # the designs with a concurrent comparator (benefit)
 
     @property
     def cells(self) -> list[Cell]:
@@ -43,7 +50,7 @@ class Study:
             for scenario in p.scenarios
             for n in p.sizes
             for r in range(p.replicates)
-            for learner in p.learners
+            for learner in (*p.learners, *p.benefit_learners)
         ]
 
     def folder(self, paths: Layout) -> Path:
@@ -82,12 +89,23 @@ def make_study(paths: Layout, params: Params) -> Study:
         params.generate.relapse_horizon_days, train.Procedure.of(params.train), search,
     )  # fmt: skip
     mix = dict(params.generate.cohorts)
-    return Study(plan, settings, mix, specs, _fingerprint(paths, plan, settings, mix))
+    found: tuple[str, ...] = ()
+    if plan.benefit_learners:
+        found = tuple(randomized(next(iter(specs.values())), list(trials), settings))
+        for design in plan.designs:
+            if design != POOLED and design not in found:
+                raise ConfigError(
+                    f"params.yaml: plan.designs: {design!r} has no concurrent comparator, and "
+                    f"plan.benefit_learners need one: use {POOLED!r} or one of {', '.join(found)}"
+                )
+    fingerprint = _fingerprint(paths, plan, settings, mix)
+    return Study(plan, settings, mix, specs, fingerprint, found)
 
 
 # The code a cell's result depends on: a change to any of it files results elsewhere.
-CELL_CODE = ("cohort", "metrics", "plan/cells.py", "plan/study.py", "datasets.py", "features.py",
-             "train.py", "baseline.py", "explain.py", "model.py")  # fmt: skip
+CELL_CODE = ("cohort", "metrics", "benefit", "plan/cells.py", "plan/benefit_cells.py",
+             "plan/study.py", "datasets.py", "features.py", "train.py", "baseline.py",
+             "explain.py", "model.py")  # fmt: skip
 
 
 def _code_hash() -> str:
@@ -133,34 +151,56 @@ def run_study(
     missing = [c for c in cells if not (folder / f"{c.file}.parquet").exists()]
     if not missing and all(v is not None for v in summaries.values()):
         return engine.Outcome(stored=len(cells)), summaries  # type: ignore[return-value]
+    p, wanted = study.plan, {_shared_key(c) for c in missing}
     with engine.client(scheduler, workers) as dask:
-        refs = {}
+        refs: dict[tuple[str, ...], tuple[Any, ...]] = {}
         for (design, scenario), known in summaries.items():
             specs = dask.scatter(study.specs[scenario], broadcast=True)
-            refs[(design, scenario)] = (specs, dask.submit(
-                make_reference, specs, design, study.plan.population, study.mix,
-                study.plan.seed, study.settings, key=f"reference-{design}-{scenario}",
-            ))  # fmt: skip
+            reference = dask.submit(
+                make_reference, specs, design, p.population, study.mix, p.seed, study.settings,
+                key=f"reference-{design}-{scenario}",
+            )  # fmt: skip
+            refs[(design, scenario, "responder")] = (specs, reference)
             if known is None:
-                found = dask.submit(_summary, refs[(design, scenario)][1]).result()
+                found = dask.submit(_summary, reference).result()
                 _store_reference(folder, design, scenario, found)
                 summaries[(design, scenario)] = found
-        outcome = engine.run_cells(dask, cells, _work(study), refs, folder, progress=progress)
+            if (design, scenario, "benefit") in wanted:
+                benefit = dask.submit(
+                    make_benefit_reference, specs, design, p.population, study.mix,
+                    list(study.randomized), p.seed, study.settings,
+                    key=f"benefit-reference-{design}-{scenario}",
+                )  # fmt: skip
+                refs[(design, scenario, "benefit")] = (specs, benefit)
+        outcome = engine.run_cells(
+            dask, cells, _work(study), refs, folder, progress=progress, key=_shared_key
+        )
     return outcome, summaries  # type: ignore[return-value]
 
 
 def _work(study: Study):
     import functools
 
-    return functools.partial(_cell, mix=study.mix, settings=study.settings)
+    return functools.partial(
+        _cell, mix=study.mix, settings=study.settings, randomized=study.randomized
+    )
 
 
-def _cell(cell: Cell, specs: Specs, reference: Reference, *, mix, settings) -> dict[str, Any]:
-    """run_cell, with the seconds it took (the one column that differs between runs)."""
+def _shared_key(cell: Cell) -> tuple[str, str, str]:
+    kind = "benefit" if cell.learner in BENEFIT_LEARNERS else "responder"
+    return cell.design, cell.scenario, kind
+
+
+def _cell(cell: Cell, specs: Specs, reference: Any, *, mix, settings, randomized) -> dict:
+    """run_cell (or run_benefit_cell), with the seconds it took (the one column that differs
+    between runs)."""
     import time
 
     started = time.perf_counter()
-    row = run_cell(cell, specs, reference, mix, settings)
+    if cell.learner in BENEFIT_LEARNERS:
+        row = run_benefit_cell(cell, specs, reference, mix, list(randomized), settings)
+    else:
+        row = run_cell(cell, specs, reference, mix, settings)
     return {**row, "seconds": time.perf_counter() - started}
 
 

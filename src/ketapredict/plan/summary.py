@@ -13,23 +13,36 @@ from ketapredict.plan.riley import riley_binary
 
 GRID = ["design", "scenario", "learner", "n"]
 MEASURES = ("auroc_ratio", "calibration_slope", "calibration_intercept", "mean_abs_error",
-            "e90", "top5_overlap")  # fmt: skip
+            "e90", "top5_overlap", "pehe", "benefit_spearman", "c_for_benefit")  # fmt: skip
 # criterion -> (what it says, the replicate meets it)
 CRITERIA = {
     "slope_in_band": "calibration slope in [0.9, 1.1]",
     "auroc_near_oracle": "AUROC at least 0.95 x the oracle's",
     "shap_top5": "SHAP top-5 overlap with the true top 5 at least 0.8",
+    "benefit_detectable": "the benefit learner passes the pipeline's gate on the development "
+    "data (cross-fitted estimates predict the observed contrast)",
 }
 NEEDED_SHARE = 0.8  # a criterion holds at n when it holds in this share of replicates
 
 
 def met(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per replicate, whether it meets each criterion."""
+    """Per replicate, whether it meets each criterion: 1 or 0, NaN where the criterion is
+    not the cell's (a benefit learner has no calibration slope, a response model no gate)."""
+
+    def column(name: str) -> pd.Series:
+        return rows[name] if name in rows else pd.Series(np.nan, index=rows.index)
+
+    def flag(values: pd.Series, holds: pd.Series) -> pd.Series:
+        return holds.astype(float).where(values.notna())
+
+    slope, auroc, top5 = column("slope_in_band"), column("auroc_ratio"), column("top5_overlap")
+    gate = column("benefit_detectable")
     return pd.DataFrame(
         {
-            "slope_in_band": rows["slope_in_band"].astype(bool),
-            "auroc_near_oracle": rows["auroc_ratio"] >= 0.95,
-            "shap_top5": rows["top5_overlap"] >= 0.8,
+            "slope_in_band": flag(slope, slope == True),  # noqa: E712 (NaN-aware)
+            "auroc_near_oracle": flag(auroc, auroc >= 0.95),
+            "shap_top5": flag(top5, top5 >= 0.8),
+            "benefit_detectable": flag(gate, gate == True),  # noqa: E712
         },
         index=rows.index,
     )
@@ -44,6 +57,8 @@ def cell_table(rows: pd.DataFrame) -> pd.DataFrame:
         r = len(group)
         row: dict[str, Any] = dict(zip(GRID, keys, strict=True)) | {"replicates": r}
         for m in MEASURES:
+            if m not in group:
+                continue
             v = group[m].to_numpy(dtype=float)
             v = v[np.isfinite(v)]
             row[f"{m}_mean"] = float(v.mean()) if len(v) else np.nan
@@ -51,7 +66,7 @@ def cell_table(rows: pd.DataFrame) -> pd.DataFrame:
             for q in (10, 50, 90):
                 row[f"{m}_q{q}"] = float(np.percentile(v, q)) if len(v) else np.nan
         for c in CRITERIA:
-            share = float(group[c].mean())
+            share = float(group[c].mean())  # NaN where the criterion is not the cell's
             row[f"{c}_share"] = share
             row[f"{c}_mcse"] = float(np.sqrt(share * (1 - share) / r))
         out.append(row)
@@ -65,6 +80,8 @@ def needed(table: pd.DataFrame) -> pd.DataFrame:
     for keys, group in table.groupby(GRID[:3], sort=True):
         group = group.sort_values("n")
         for c in CRITERIA:
+            if group[f"{c}_share"].isna().all():
+                continue
             ok = group[group[f"{c}_share"] >= NEEDED_SHARE]["n"]
             out.append(dict(zip(GRID[:3], keys, strict=True)) | {
                 "criterion": c, "patients_needed": int(ok.iloc[0]) if len(ok) else None,

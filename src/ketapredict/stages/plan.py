@@ -17,11 +17,12 @@ from ketapredict.io import json_safe, write_bytes, write_json, write_text
 from ketapredict.layout import Layout
 from ketapredict.plan import engine
 from ketapredict.plan import summary as s
+from ketapredict.plan.benefit_cells import BENEFIT_LEARNERS
 from ketapredict.plan.study import Study, make_study, run_study
 
 log = logging.getLogger(__name__)
 STAGE = "plan"
-CURVES = ("calibration_slope", "auroc_ratio", "top5_overlap")
+CURVES = ("calibration_slope", "auroc_ratio", "top5_overlap", "pehe", "c_for_benefit")
 
 
 class PlanError(KetapredictError):
@@ -38,10 +39,10 @@ def run(
 ) -> dict[str, Any]:
     study = make_study(paths, params)
     cells = study.cells
-    log.info("plan: %d cells (%s); stored under %s", len(cells), _shape(study),
-             study.folder(paths))  # fmt: skip
-    outcome, references = run_study(paths, study, scheduler=scheduler, workers=workers,
-                                    progress=progress)  # fmt: skip
+    log.info("plan: %d cells (%s); stored under %s", len(cells), _shape(study), study.folder(paths))
+    outcome, references = run_study(
+        paths, study, scheduler=scheduler, workers=workers, progress=progress
+    )
     failed = engine.failures(study.folder(paths))
     wanted = {c.key for c in cells}
     failed = {k: v for k, v in failed.items() if k in wanted}
@@ -52,23 +53,34 @@ def run(
             f"are stored: fix the cause and run `ketapredict plan` again to compute only these"
         )
     rows = engine.stored_cells(study.folder(paths))
-    rows = rows[[f"{r.design}|{r.scenario}|{r.learner}|n={r.n}|r={r.replicate}" in wanted
-                 for r in rows.itertuples()]]  # fmt: skip
+    rows = rows[
+        [
+            f"{r.design}|{r.scenario}|{r.learner}|n={r.n}|r={r.replicate}" in wanted
+            for r in rows.itertuples()
+        ]
+    ]
     report = _report(paths, study, rows, references, outcome)
-    log.info("plan: %d cells computed, %d stored before, in %.0f s on %d workers",
-             outcome.computed, outcome.stored, outcome.seconds, outcome.workers)  # fmt: skip
+    log.info(
+        "plan: %d cells computed, %d stored before, in %.0f s on %d workers",
+        outcome.computed,
+        outcome.stored,
+        outcome.seconds,
+        outcome.workers,
+    )
     return report
 
 
 def _shape(study: Study) -> str:
     p = study.plan
-    return (f"{len(p.designs)} design(s) x {len(p.scenarios)} scenario(s) x {len(p.learners)} "
-            f"learner(s) x {len(p.sizes)} sizes x {p.replicates} replicates")  # fmt: skip
+    return (
+        f"{len(p.designs)} design(s) x {len(p.scenarios)} scenario(s) x {len(p.learners)} "
+        f"learner(s) x {len(p.sizes)} sizes x {p.replicates} replicates"
+    )
 
 
 def _report(paths: Layout, study: Study, rows: pd.DataFrame, references, outcome) -> dict:
     from ketapredict.plots import save_png
-    from ketapredict.plots.plan import plot_learning_curves
+    from ketapredict.plots.plan import BENEFIT_PANELS, plot_learning_curves
 
     out = paths.plan_reports
     table = s.cell_table(rows)
@@ -80,12 +92,15 @@ def _report(paths: Layout, study: Study, rows: pd.DataFrame, references, outcome
     write_text(riley.to_csv(index=False), out / "riley.csv")
     for measure in CURVES:  # one file per learner and measure, as dvc plots reads
         for (design, scenario, learner), t in table.groupby(s.GRID[:3]):
+            if f"{measure}_mean" not in t or t[f"{measure}_mean"].isna().all():
+                continue  # not this learner's measure
             curve = t[["n", f"{measure}_mean", f"{measure}_q10", f"{measure}_q90"]]
             curve.columns = ["n", "mean", "q10", "q90"]
             name = f"{measure}_{design}_{scenario}_{learner}.csv"
             write_text(curve.to_csv(index=False), out / "curves" / name)
     figures = {}
-    for (design, scenario), t in table.groupby(["design", "scenario"]):
+    benefit = table["learner"].isin(BENEFIT_LEARNERS)
+    for (design, scenario), t in table[~benefit].groupby(["design", "scenario"]):
         r = riley[(riley["design"] == design) & (riley["scenario"] == scenario)]
         fig = plot_learning_curves(
             t,
@@ -94,6 +109,12 @@ def _report(paths: Layout, study: Study, rows: pd.DataFrame, references, outcome
         )
         figures[(design, scenario)] = out / "figures" / f"learning_curves_{design}_{scenario}.png"
         write_bytes(save_png(fig), figures[(design, scenario)])
+    for (design, scenario), t in table[benefit].groupby(["design", "scenario"]):
+        title = f"Benefit learners: {design}, {scenario} (randomized designs)"
+        fig = plot_learning_curves(t, title=title, riley_n=None, panels=BENEFIT_PANELS)
+        path = out / "figures" / f"benefit_curves_{design}_{scenario}.png"
+        figures[(design, scenario, "benefit")] = path
+        write_bytes(save_png(fig), path)
     largest = table.groupby(s.GRID[:3])["n"].transform("max") == table["n"]
     mcse = [c for c in table.columns if c.endswith("_mcse") and c.split("_mcse")[0] in s.CRITERIA]
     summary = {
@@ -105,9 +126,10 @@ def _report(paths: Layout, study: Study, rows: pd.DataFrame, references, outcome
         "riley": riley.to_dict(orient="records"),
         "logistic_vs_riley": versus.to_dict(orient="records"),
         "needed": needed.to_dict(orient="records"),
-        "at_largest_n": table[largest][[*s.GRID, "calibration_slope_mean", "auroc_ratio_mean",
-                                        "top5_overlap_mean"]].to_dict(orient="records"),
-    }  # fmt: skip
+        "at_largest_n": table[largest][
+            [*s.GRID, "calibration_slope_mean", "auroc_ratio_mean", "top5_overlap_mean"]
+        ].to_dict(orient="records"),
+    }
     summary = json_safe(summary)
     write_json(summary, paths.plan_summary)
     write_text(ademp(study, table, needed, riley, versus), out / "ademp.md")
@@ -117,8 +139,13 @@ def _report(paths: Layout, study: Study, rows: pd.DataFrame, references, outcome
 
 def _log(paths: Layout, study: Study, summary: dict, figures: dict) -> None:
     p = study.plan
-    with tracking.start_run(root=paths.root, stage=STAGE, params={"plan": p.model_dump()},
-                            run_name="plan", tags={"fingerprint": study.fingerprint}):  # fmt: skip
+    with tracking.start_run(
+        root=paths.root,
+        stage=STAGE,
+        params={"plan": p.model_dump()},
+        run_name="plan",
+        tags={"fingerprint": study.fingerprint},
+    ):
         for rec in summary["logistic_vs_riley"]:
             if rec["ratio"] is not None:
                 tracking.log_metrics({f"{rec['design']}_{rec['scenario']}_vs_riley": rec["ratio"]})
@@ -159,6 +186,10 @@ of each characteristic (aliased characteristics as blocks); the oracle's AUROC.
 imputation with indicators, standardised); penalized_logistic = the pipeline's logistic
 baseline (L2, C = 1); lightgbm = the pipeline's training procedure (grouped CV, early
 stopping, calibration choice) over {p.lightgbm_candidates} candidate(s) of its search grid.
+Benefit learners: {", ".join(p.benefit_learners) or "none"} (the benefit task's, fitted on
+the randomized contrasts of the designs with a concurrent comparator; scored by PEHE,
+Spearman and c-for-benefit against each reference patient's true benefit; "benefit
+detectable" when the learner passes the pipeline's gate on the development data).
 
 ## Performance measures
 AUROC / oracle AUROC, calibration slope and intercept, mean absolute and 90th-percentile
