@@ -16,11 +16,10 @@ from ketapredict.benefit import measures as m
 from ketapredict.benefit.data import benefit_data, benefit_table, input_matrix
 from ketapredict.benefit.learners import LEARNERS, benefit_folds, fit_learner
 from ketapredict.benefit.patients import contrast_slope, per_patient
-from ketapredict.cohort.generate import generate_cohort
 from ketapredict.cohort.specs import Specs
 from ketapredict.contract import ID
 from ketapredict.errors import DataError
-from ketapredict.plan.cells import POOLED, Cell, Settings, sizes_of
+from ketapredict.plan.cells import POOLED, Cell, Settings, sizes_of, typical_cohort
 
 # The naive score estimates no benefit; every other learner of the benefit task can be asked.
 BENEFIT_LEARNERS = tuple(name for name in LEARNERS if name != "prognostic")
@@ -28,16 +27,8 @@ GATE_FOLDS = 3
 
 
 def benefit_rows(specs: Specs, sizes: dict[str, int], seed: list[int], settings: Settings):
-    """The benefit table of a cohort generated with `seed` (typical trials, as cells.py)."""
-    cohort = generate_cohort(
-        specs.trials,
-        sizes,
-        specs.population,
-        specs.model,
-        seed=seed,
-        horizon_days=settings.horizon_days,
-        typical_trial=True,
-    )
+    """The benefit table of a cells.typical_cohort."""
+    cohort = typical_cohort(specs, sizes, seed, settings)
     return benefit_table(
         cohort.patients,
         cohort.visits,

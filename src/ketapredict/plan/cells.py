@@ -78,14 +78,12 @@ def sizes_of(design: str, n: int, mix: dict[str, int]) -> dict[str, int]:
     return {k: v for k, v in out.items() if v > 0}
 
 
-def responder_rows(
-    specs: Specs, sizes: dict[str, int], seed: list[int], settings: Settings
-) -> pd.DataFrame:
-    """The responder table (24 h label) of a cohort generated with `seed`, each design as its
-    typical trial (between-trial shifts 0): development and reference patients come from one
-    population, so the study measures what sample size does, not what moving to another
-    trial of the design does (the evaluate stage's internal-external validation asks that)."""
-    cohort = generate_cohort(
+def typical_cohort(specs: Specs, sizes: dict[str, int], seed: list[int], settings: Settings):
+    """A cohort generated with `seed`, each design as its typical trial (between-trial shifts
+    0): development and reference patients come from one population, so the study measures
+    what sample size does, not what moving to another trial of the design does (the
+    evaluate stage's internal-external validation asks that)."""
+    return generate_cohort(
         specs.trials,
         sizes,
         specs.population,
@@ -94,6 +92,13 @@ def responder_rows(
         horizon_days=settings.horizon_days,
         typical_trial=True,
     )
+
+
+def responder_rows(
+    specs: Specs, sizes: dict[str, int], seed: list[int], settings: Settings
+) -> pd.DataFrame:
+    """The responder table (24 h label) of a typical_cohort."""
+    cohort = typical_cohort(specs, sizes, seed, settings)
     table = responder_table(
         cohort.patients,
         cohort.visits,
