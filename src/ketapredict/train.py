@@ -20,6 +20,7 @@ from ketapredict import metrics, parallel
 from ketapredict.config import SearchSpace, TrainParams
 from ketapredict.contract import Task
 from ketapredict.errors import ModelError
+from ketapredict.metrics.logistic import fit_logistic
 from ketapredict.model import KetaModel, apply_calibration, fingerprint
 
 # Every fit is single-threaded: LightGBM's trees are identical for any thread count, and
@@ -139,8 +140,8 @@ def _cross_validate(
 
 def fit_calibration(method: str, raw: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict[str, Any]:
     if method == "sigmoid":
-        lr = LogisticRegression(C=1e6).fit(raw[:, None], y, sample_weight=w)
-        return {"method": "sigmoid", "a": float(lr.coef_[0, 0]), "b": float(lr.intercept_[0])}
+        (b, a), *_ = _platt(raw, y, w[None, :])
+        return {"method": "sigmoid", "a": float(a), "b": float(b)}
     if method == "isotonic":
         iso = IsotonicRegression(out_of_bounds="clip", y_min=1e-6, y_max=1 - 1e-6)
         iso.fit(special.expit(raw), y, sample_weight=w)
@@ -152,18 +153,32 @@ def fit_calibration(method: str, raw: np.ndarray, y: np.ndarray, w: np.ndarray) 
     return {"method": "none"}
 
 
+def _platt(raw: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Platt scaling's (intercept, slope) of y on the raw scores, one row per row of weights
+    (B, n): an unpenalised logistic fit by Newton's method, all folds in one batched pass.
+    A row that does not converge (separable scores) falls back to a lightly penalised fit."""
+    design = np.column_stack([np.ones_like(raw), raw])
+    beta, _ = fit_logistic(design, y, weights)
+    for i in np.flatnonzero(~np.isfinite(beta).all(axis=1)):
+        lr = LogisticRegression(C=1e6).fit(raw[:, None], y, sample_weight=weights[i])
+        beta[i] = lr.intercept_[0], lr.coef_[0, 0]
+    return beta
+
+
 def choose_calibration(
     oof: np.ndarray, y: np.ndarray, w: np.ndarray, cv: list
 ) -> tuple[str, dict[str, float], np.ndarray]:
     """Cross-fitted Brier score of each calibration map on the out-of-fold scores; a map is
     applied only if it beats no calibration. Also the chosen map's cross-fitted probabilities."""
     proba = {"none": special.expit(oof)}
-    for method in ("sigmoid", "isotonic"):
-        p = np.zeros(len(y))
-        for fit_idx, val_idx in cv:
-            cal = fit_calibration(method, oof[fit_idx], y[fit_idx], w[fit_idx])
-            p[val_idx] = apply_calibration(cal, oof[val_idx])
-        proba[method] = p
+    in_fit = np.zeros((len(cv), len(y)))
+    for i, (fit_idx, _) in enumerate(cv):
+        in_fit[i, fit_idx] = w[fit_idx]
+    proba["sigmoid"], proba["isotonic"] = np.zeros(len(y)), np.zeros(len(y))
+    for (b, a), (fit_idx, val_idx) in zip(_platt(oof, y, in_fit), cv, strict=True):
+        proba["sigmoid"][val_idx] = special.expit(a * oof[val_idx] + b)
+        cal = fit_calibration("isotonic", oof[fit_idx], y[fit_idx], w[fit_idx])
+        proba["isotonic"][val_idx] = apply_calibration(cal, oof[val_idx])
     scores = {m: float(metrics.brier(y, p, w)) for m, p in proba.items()}
     best = min(scores, key=lambda m: (scores[m], m != "none"))
     return best, scores, proba[best]

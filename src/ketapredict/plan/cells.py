@@ -167,7 +167,7 @@ def run_cell(
     X = build_features(rows, TASK)[feature_names(TASK)]
     predict, explain = _fit(cell.learner, X, y, rows, settings)
     p = predict(reference.X)
-    intercept, slope = metrics.calibration_intercept_slope(reference.y, p)
+    intercept, slope = calibration_vs_truth(reference.p_true, p)
     errors = metrics.calibration_error_vs_truth(p, reference.p_true)
     auroc = float(metrics.auroc(reference.y, p))
     shap_x = reference.X.iloc[: len(reference.shap_rows)]
@@ -186,6 +186,18 @@ def run_cell(
         "e90": errors["e90"],
         "top5_overlap": summary["top5_overlap"],
     }
+
+
+def calibration_vs_truth(p_true: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    """Calibration intercept and slope of `p` against the true probabilities: the logistic
+    recalibration fit to the expected outcomes (each patient an event with weight p_true and a
+    non-event with weight 1 - p_true). Fitting to the reference's observed outcomes instead
+    adds that one sample's noise to every cell alike: with 10,000 patients and a weak signal
+    (oracle AUROC 0.63) it shifted every learner's slope by about -0.12 (measured)."""
+    y = np.concatenate([np.ones(len(p)), np.zeros(len(p))])
+    return metrics.calibration_intercept_slope(
+        y, np.concatenate([p, p]), np.concatenate([p_true, 1 - p_true])
+    )
 
 
 def _fit(learner: str, X: pd.DataFrame, y: np.ndarray, rows: pd.DataFrame, settings: Settings):

@@ -71,6 +71,9 @@ def client(scheduler: str | None = None, workers: int | None = None) -> Iterator
             yield c
         return
     n = workers or len(os.sched_getaffinity(0))
+    # the scheduler and nannies run in this process: their INFO lines (addresses, start and
+    # stop) would fill the stage's log between our own progress lines
+    logging.getLogger("distributed").setLevel(logging.WARNING)
     with (
         dask.config.set(QUIET_WORKERS),
         LocalCluster(

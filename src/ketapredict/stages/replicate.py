@@ -16,6 +16,7 @@ from ketapredict.errors import SpecError
 from ketapredict.io import write_json, write_text
 from ketapredict.layout import Layout
 from ketapredict.memory import require_patients
+from ketapredict.parallel import init_worker
 from ketapredict.replicate.report import summary, to_html, to_markdown
 from ketapredict.replicate.simulate import (
     World,
@@ -84,7 +85,8 @@ def simulate(world: World, pooled: list[PooledTarget], params: ReplicateParams) 
         groups.setdefault((tuple(p.designs), p.n), []).append(p)
     presets = [s.name for s in world.trials.values() if s.published]
     workers = max(1, min(len(os.sched_getaffinity(0)), 4))
-    with ProcessPoolExecutor(workers) as pool, Progress(transient=True) as progress:
+    pool = ProcessPoolExecutor(workers, initializer=init_worker)
+    with pool, Progress(transient=True) as progress:
         task = progress.add_task("replicating trials", total=len(presets) + len(groups))
         futures = [pool.submit(_trial_records, world, name, params) for name in presets]
         futures += [pool.submit(_pooled_records, world, g, params) for g in groups.values()]
