@@ -21,6 +21,7 @@ from ketapredict.config import load_params
 from ketapredict.contract import AnyTask
 from ketapredict.environment import set_defaults
 from ketapredict.errors import KetapredictError, redact
+from ketapredict.intake.commands import add_intake_commands
 from ketapredict.layout import Layout, find_root
 from ketapredict.score.options import (
     Comparator,
@@ -363,6 +364,9 @@ def trials(root: RootOption = None) -> None:
 def version() -> None:
     """Print the version."""
     typer.echo(__version__)
+
+
+add_intake_commands(app, friendly_errors, _paths, err, RootOption)
 
 
 def main() -> None:

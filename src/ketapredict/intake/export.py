@@ -1,0 +1,109 @@
+"""A generated cohort written as a user's cohort would come: no truth, in either input shape.
+
+`ketapredict example-data` writes one, to show the input contract filled in and to test the
+import path end to end; `other_scale` puts a share of the patients on another rating scale
+(their scores converted by the documented factors), as pooled real datasets are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ketapredict.cohort.scales import SCALES
+from ketapredict.contract import ID
+from ketapredict.features import BASELINE, END_OF_COURSE, TREATMENT
+from ketapredict.intake.schema import OUTCOMES, PATIENTS, TABLES, VISITS
+from ketapredict.io import write_parquet
+
+
+def _columns(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    return frame[[n for n in names if n in frame.columns]].copy()
+
+
+def three_tables(
+    patients: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    visits: pd.DataFrame,
+    *,
+    other_scale: str | None = None,
+    share: float = 0.0,
+    seed: int = 0,
+) -> dict[str, pd.DataFrame]:
+    """patients, outcomes and visits with the schema's columns only (no truth)."""
+    scale = visits.drop_duplicates([ID, "period"]).set_index([ID, "period"])["scale"].astype(str)
+    out = outcomes.assign(
+        scale=scale.reindex(pd.MultiIndex.from_frame(outcomes[[ID, "period"]])).to_numpy()
+    )
+    tables = {
+        "patients": _columns(patients, [c.name for c in PATIENTS.columns]),
+        "outcomes": _columns(out, [c.name for c in OUTCOMES.columns]),
+        "visits": _columns(visits, [c.name for c in VISITS.columns]),
+    }
+    for t in tables.values():
+        for name in t.columns:
+            if isinstance(t[name].dtype, pd.CategoricalDtype):
+                t[name] = t[name].astype(str)
+    if other_scale and share > 0:
+        _rescale(tables, other_scale, share, seed)
+    return tables
+
+
+def _rescale(tables: dict[str, pd.DataFrame], scale: str, share: float, seed: int) -> None:
+    """Move `share` of the patients rated on MADRS onto `scale`: scores converted by the
+    factors, baseline_madrs left out (the import derives it from baseline_score and scale)."""
+    patients, outcomes, visits = tables["patients"], tables["outcomes"], tables["visits"]
+    rng = np.random.default_rng(seed)
+    on_madrs = outcomes.groupby(ID)["scale"].agg(lambda s: bool((s == "madrs").all()))
+    ids = on_madrs.index[on_madrs.to_numpy()]
+    moved = set(rng.choice(ids, size=round(share * len(ids)), replace=False).tolist())
+    factor = SCALES[scale].factor
+    for t, column in ((outcomes, "baseline_score"), (visits, "score")):
+        rows = t[ID].isin(moved)
+        t.loc[rows, column] = np.round(t.loc[rows, column] * factor)
+        t.loc[rows, "scale"] = scale
+    patients["baseline_madrs"] = patients["baseline_madrs"].where(~patients[ID].isin(moved))
+
+
+def flat(task_table: pd.DataFrame, outcomes: pd.DataFrame, task: str) -> pd.DataFrame:
+    """One flat table from a task table of the features stage: inputs and label, no truth."""
+    inputs = [f.name for f in (*BASELINE, *TREATMENT)]
+    if task == "responder":
+        frame = _columns(task_table, [ID, "trial", *inputs])
+        return frame.assign(response=task_table["y"].astype(int).to_numpy())
+    inputs += [f.name for f in END_OF_COURSE]
+    follow = outcomes[outcomes["is_active"]].drop_duplicates(ID).set_index(ID)
+    frame = _columns(task_table, [ID, "trial", *inputs])
+    for name in ("relapse_event", "relapse_days"):
+        frame[name] = follow[name].reindex(frame[ID]).to_numpy()
+    return frame
+
+
+def _typed(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """The schema's integer columns (0/1 flags, counts) as integers, missing values kept: a
+    CSV then says 1, not 1.0, as the Table Schema's integer type requires."""
+    out = frame.copy()
+    for column in TABLES[table].columns:
+        if column.type == "integer" and column.name in out:
+            values = pd.to_numeric(out[column.name], errors="coerce")
+            numeric = values.notna().sum() == out[column.name].notna().sum()
+            if numeric and (values.dropna() % 1 == 0).all():
+                out[column.name] = values.astype("Int64")
+    return out
+
+
+def write(tables: dict[str, pd.DataFrame], folder: Path, *, fmt: str = "csv") -> list[Path]:
+    """Each table as <folder>/<name>.<fmt>."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, raw in tables.items():
+        frame = _typed(raw, name) if name in TABLES else raw
+        path = folder / f"{name}.{fmt}"
+        if fmt == "csv":
+            frame.to_csv(path, index=False)
+        else:
+            write_parquet(frame, path)
+        written.append(path)
+    return written
