@@ -54,15 +54,16 @@ def responder_table(
     patients: pd.DataFrame,
     visits: pd.DataFrame,
     outcomes: pd.DataFrame,
-    truth: pd.DataFrame,
+    truth: pd.DataFrame | None,
     *,
     visit: str,
     threshold: float,
-    model: EffectModel,
+    model: EffectModel | None,
 ) -> TaskTable:
     active = outcomes[outcomes["is_active"]].drop_duplicates(ID)
     rows = active.merge(patients.drop(columns=["trial"]), on=ID, how="left")
-    rows = rows.merge(truth[[ID, *RESPONSE_TRUTH]], on=ID)
+    if truth is not None:
+        rows = rows.merge(truth[[ID, *RESPONSE_TRUTH]], on=ID)
     base = rows["baseline_score"].to_numpy(dtype=float)
     if visit == "end":
         improvement = rows["pct_change_end"].to_numpy(dtype=float)
@@ -70,14 +71,13 @@ def responder_table(
         seen = visits[visits["visit"] == visit][[ID, "period", "score"]]
         rows = rows.merge(seen, on=[ID, "period"], how="left")
         improvement = (base - rows["score"].to_numpy(dtype=float)) / base
-    p_control = true_response(rows, "control", base, threshold, model)
-    if visit == "end":  # the truth has the comparator at 24 h only
-        p_control = np.full(len(rows), np.nan)
-    rows = rows.assign(
-        y=reached(improvement, threshold),
-        p_true=true_response(rows, "active", base, threshold, model, at=visit),
-        p_true_control=p_control,
-    )
+    unknown = np.full(len(rows), np.nan)  # no truth (a user's cohort): no oracle
+    p_control, p_true = unknown, unknown
+    if truth is not None and model is not None:
+        p_true = true_response(rows, "active", base, threshold, model, at=visit)
+        if visit != "end":  # the truth has the comparator at 24 h only
+            p_control = true_response(rows, "control", base, threshold, model)
+    rows = rows.assign(y=reached(improvement, threshold), p_true=p_true, p_true_control=p_control)
     return _finish(rows, "responder", {"active_periods": len(active)})
 
 
@@ -113,15 +113,24 @@ def true_response(
 def relapse_table(
     patients: pd.DataFrame,
     outcomes: pd.DataFrame,
-    truth: pd.DataFrame,
+    truth: pd.DataFrame | None,
     *,
     horizon_days: float,
-    model: EffectModel,
+    model: EffectModel | None,
 ) -> TaskTable:
     first_active = outcomes[outcomes["is_active"]].drop_duplicates(ID)
     at_risk = first_active[first_active["relapse_event"].notna()]
     rows = at_risk.merge(patients.drop(columns=["trial"]), on=ID, how="left")
-    rows = rows.merge(truth[[ID, "relapse_lp"]], on=ID)
+    p_true = np.full(len(rows), np.nan)  # no truth (a user's cohort): no oracle
+    if truth is not None and model is not None:
+        rows = rows.merge(truth[[ID, "relapse_lp"]], on=ID)
+        p_true = relapse_probability(model, rows["relapse_lp"].to_numpy(), horizon_days)
+    return relapse_labels(rows.assign(p_true=p_true), horizon_days, len(at_risk))
+
+
+def relapse_labels(rows: pd.DataFrame, horizon_days: float, at_risk: int) -> TaskTable:
+    """The relapse task from responders' follow-up (relapse_event, relapse_days, trial): the
+    label by the horizon and the IPCW weights (see the module docstring)."""
     event, days = rows["relapse_event"].to_numpy(), rows["relapse_days"].to_numpy()
     relapsed = (event == 1) & (days <= horizon_days)
     known = relapsed | (days >= horizon_days)
@@ -134,10 +143,9 @@ def relapse_table(
         label_time = np.minimum(days[idx], horizon_days)
         weight[idx] = np.where(known[idx], 1.0 / np.maximum(censor_km(label_time), 1e-12), 0.0)
     y = np.where(known & ~short, relapsed.astype(float), np.nan)
-    p_true = relapse_probability(model, rows["relapse_lp"].to_numpy(), horizon_days)
-    rows = rows.assign(y=y, p_true=p_true, weight=np.where(short, 0.0, weight))
+    rows = rows.assign(y=y, weight=np.where(short, 0.0, weight))
     counts = {
-        "responders_at_end": len(at_risk),
+        "responders_at_end": at_risk,
         "excluded_short_follow_up": int(short.sum()),
     }
     return _finish(rows, "relapse", counts)

@@ -13,33 +13,11 @@ import pytest
 from typer.testing import CliRunner
 
 from ketapredict.cli import app
-from ketapredict.cohort import frames
-from ketapredict.cohort.generate import generate_trial
 from ketapredict.intake import export
 from ketapredict.intake.check import check
 from ketapredict.intake.schema import TABLES, write_schemas
 
 Tables = dict[str, pd.DataFrame]
-
-
-@pytest.fixture(scope="module")
-def cohort(specs) -> Tables:
-    """A small cohort of a parallel trial (with a comparator) and a relapse-following course,
-    exported as a user's three tables (no truth)."""
-    rng = np.random.default_rng(3)
-    parts = [
-        generate_trial(specs.trials["murrough2013"], specs.population, specs.model, 60, rng),
-        generate_trial(
-            specs.trials["murrough2013_serial"],
-            specs.population,
-            specs.model,
-            40,
-            rng,
-            id_offset=1000,
-        ),
-    ]
-    tables = {t: frames.concat([getattr(p, t) for p in parts]) for t in frames.COHORT_TABLES}
-    return export.three_tables(tables["patients"], tables["outcomes"], tables["visits"])
 
 
 def _write(tables: Tables, folder: Path, fmt: str = "csv") -> Path:

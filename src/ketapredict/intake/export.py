@@ -67,17 +67,24 @@ def _rescale(tables: dict[str, pd.DataFrame], scale: str, share: float, seed: in
     patients["baseline_madrs"] = patients["baseline_madrs"].where(~patients[ID].isin(moved))
 
 
-def flat(task_table: pd.DataFrame, outcomes: pd.DataFrame, task: str) -> pd.DataFrame:
-    """One flat table from a task table of the features stage: inputs and label, no truth."""
+def flat_responder(task_table: pd.DataFrame) -> pd.DataFrame:
+    """The responder table of the features stage as a flat input: inputs and label, no truth."""
     inputs = [f.name for f in (*BASELINE, *TREATMENT)]
-    if task == "responder":
-        frame = _columns(task_table, [ID, "trial", *inputs])
-        return frame.assign(response=task_table["y"].astype(int).to_numpy())
-    inputs += [f.name for f in END_OF_COURSE]
-    follow = outcomes[outcomes["is_active"]].drop_duplicates(ID).set_index(ID)
     frame = _columns(task_table, [ID, "trial", *inputs])
-    for name in ("relapse_event", "relapse_days"):
-        frame[name] = follow[name].reindex(frame[ID]).to_numpy()
+    return frame.assign(response=task_table["y"].astype(int).to_numpy())
+
+
+def flat_relapse(patients: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Every responder followed after the first ketamine course (censored or not, whatever the
+    follow-up), as a flat input: the import labels and weights them as the generator's."""
+    first = outcomes[outcomes["is_active"]].drop_duplicates(ID)
+    rows = first[first["relapse_event"].notna()].merge(
+        patients.drop(columns=["trial"]), on=ID, how="left"
+    )
+    inputs = [f.name for f in (*BASELINE, *TREATMENT, *END_OF_COURSE)]
+    frame = _columns(rows, [ID, "trial", *inputs, "relapse_event", "relapse_days"])
+    for name in ("trial", "drug", "route", "diagnosis"):
+        frame[name] = frame[name].astype(str)
     return frame
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from ketapredict.cohort.scales import SCALES
-from ketapredict.contract import TASKS
 from ketapredict.errors import ConfigError
 from ketapredict.intake import export
 from ketapredict.io import read_parquet
@@ -30,7 +29,10 @@ def example(
         read_parquet(paths.synthetic_table(n)) for n in ("patients", "outcomes", "visits")
     )
     if flat:
-        tables = {t: export.flat(read_parquet(paths.table(t)), outcomes, t) for t in TASKS}
+        tables = {
+            "responder": export.flat_responder(read_parquet(paths.table("responder"))),
+            "relapse": export.flat_relapse(patients, outcomes),
+        }
     else:
         tables = export.three_tables(
             patients, outcomes, visits, other_scale=other_scale, share=share
