@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 TINY_PARAMS: dict[str, Any] = {
+    "data": {"source": "synthetic", "folder": "data/own", "id_column": "patient_id"},
     "generate": {
         "seed": 7,
         "relapse_horizon_days": 28,
@@ -132,10 +133,26 @@ def make_project(tmp: Path, params: dict[str, Any] | None = None, git: bool = Fa
         shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("dvc.yaml", ".dvcignore", ".gitignore"):
         shutil.copy(ROOT / name, project / name)
+    shutil.copytree(ROOT / "data" / "own", project / "data" / "own")  # a user's cohort: none
     (project / "params.yaml").write_text(yaml.safe_dump(params or TINY_PARAMS, sort_keys=False))
     if git:
         run(["git", "init", "-q", "-b", "main"], project)
         run([str(BIN / "dvc"), "init", "-q"], project)
         run(["git", "add", "-A"], project)
         run(["git", "commit", "-q", "-m", "tiny project"], project)
+    return project
+
+
+def own_data_pipeline(tmp: Path, *, flat: bool) -> Path:
+    """A tiny project whose generated cohort is exported as a user's cohort (no truth, a third
+    of the patients on HDRS-17), then `dvc repro` with `data.source: files` end to end."""
+    project = make_project(tmp, git=True)
+    run([str(BIN / "dvc"), "repro", "features"], project, check=True)
+    export = ["example-data", "data/own", "--other-scale", "hdrs17", "--share", "0.3"]
+    result = cli([*export, *(["--flat"] if flat else [])], project)
+    assert result.returncode == 0, result.stderr
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["data"]["source"] = "files"
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run([str(BIN / "dvc"), "repro"], project)
     return project

@@ -10,6 +10,7 @@ from sklearn.linear_model import LogisticRegression
 
 from ketapredict import evaluate as ev
 from ketapredict.contract import BASELINE, MODEL, ORACLE
+from ketapredict.subgroups import subgroups
 
 
 def _test_frame(n: int = 4000, seed: int = 0) -> pd.DataFrame:
@@ -67,13 +68,13 @@ def test_subgroup_flags_a_miscalibrated_group_not_a_narrow_one() -> None:
     p = test["p_true"].to_numpy().copy()
     b = (test["sex"] == "b").to_numpy()
     p[b] = expit(logit(p[b]) + 1.0)  # over-predicts in group b
-    table = ev.subgroups(test, p, rng=np.random.default_rng(3), resamples=200, min_rows=100)
+    table = subgroups(test, p, rng=np.random.default_rng(3), resamples=200, min_rows=100)
     flags = dict(zip(table["level"], table["flag"], strict=False))
     assert flags["b"] and not flags["a"]
     # a group with less spread of risk has a lower AUROC but the model is as good as the oracle
     narrow = test[np.abs(test["x"]) < 0.5].copy()
     narrow["sex"] = "narrow"
-    table = ev.subgroups(narrow, narrow["p_true"].to_numpy(), rng=np.random.default_rng(4),
+    table = subgroups(narrow, narrow["p_true"].to_numpy(), rng=np.random.default_rng(4),
                          resamples=200, min_rows=100)  # fmt: skip
     assert not table["flag"].any()
 
@@ -105,14 +106,14 @@ def test_no_subgroup_is_flagged_where_the_oracle_is_as_bad() -> None:
     draw = np.random.default_rng(5).random(len(test))
     test.loc[b, "y"] = (draw[b] < shifted[b]).astype(int)
     p = test["p_true"].to_numpy()
-    table = ev.subgroups(test, p, rng=np.random.default_rng(3), resamples=300, min_rows=100)
+    table = subgroups(test, p, rng=np.random.default_rng(3), resamples=300, min_rows=100)
     in_b = table[table["level"] == "b"]
     assert (in_b["calibration_intercept"] < -0.6).all()  # miscalibrated in b, and so is the oracle
     assert not table["flag"].any()
     # the same group with a model worse than the oracle there is flagged, after Holm
     worse = p.copy()
     worse[b] = expit(logit(p[b]) + 1.0)
-    table = ev.subgroups(test, worse, rng=np.random.default_rng(3), resamples=300, min_rows=100)
+    table = subgroups(test, worse, rng=np.random.default_rng(3), resamples=300, min_rows=100)
     flags = dict(zip(table["level"], table["flag"], strict=False))
     assert flags["b"] and not flags["a"], table[["group", "level", "p_calibration_holm"]]
     assert "calibrated worse than the oracle" in table.set_index("level").loc["b", "flag_reason"]

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from ketapredict import RESEARCH_NOTICE, report
+from ketapredict import RESEARCH_NOTICE, report, report_markdown
 from ketapredict.contract import BASELINE, MODEL, ORACLE
 from ketapredict.errors import DataError
 
@@ -113,7 +113,7 @@ def test_intervals_read_a_to_b() -> None:
     page = report.to_html(_card())
     assert '<td class="">0.700 (0.650 to 0.750)</td>' in page
     assert "LightGBM − logistic baseline" in page and "0.050 (-0.050 to 0.150)" in page
-    text = report.to_markdown(_card())
+    text = report_markdown.to_markdown(_card())
     assert "- Test AUROC 0.700 (0.650 to 0.750); oracle 0.750" in text
     assert "within designs 0.680 (— to —)" in text  # a missing bound is a dash, not an error
 
@@ -149,7 +149,8 @@ def test_text_from_the_run_is_escaped() -> None:
 
 
 def test_markdown_names_the_model_every_figure_describes() -> None:
-    text = report.to_markdown(_card(_task(), _task(task="relapse", label="relapse in 28 days")))
+    card = _card(_task(), _task(task="relapse", label="relapse in 28 days"))
+    text = report_markdown.to_markdown(card)
     assert text.startswith("# ketapredict model card (summary)\n")
     assert "## Responder" in text and "## Relapse" in text
     assert "- Every figure here describes ketapredict-responder v3: passed the quality gate" in text

@@ -142,7 +142,8 @@ def features(root: RootOption = None) -> None:
     from ketapredict.stages import features as stage
 
     paths = _paths(root)
-    stage.run(paths, load_params(paths.params).features)
+    params = load_params(paths.params)
+    stage.run(paths, params.features, params.data)
 
 
 @app.command(name="train")

@@ -51,6 +51,15 @@ class ResponderLabel(Strict):
     threshold: float = Field(default=0.5, gt=0, lt=1)
 
 
+class DataParams(Strict):
+    """Where the cohort comes from: the generator, or a user's own files in `folder` (three
+    tables or a flat table per task, checked as `ketapredict check` checks them)."""
+
+    source: Literal["synthetic", "files"] = "synthetic"
+    folder: str = Field(default="data/own", min_length=1)
+    id_column: str = Field(default="patient_id", min_length=1)
+
+
 class FeaturesParams(Strict):
     """The `features` stage: task tables, labels and the held-out test split."""
 
@@ -162,6 +171,7 @@ class PlanParams(Strict):
 
 
 class Params(Strict):
+    data: DataParams = DataParams()
     generate: GenerateParams
     replicate: ReplicateParams
     features: FeaturesParams

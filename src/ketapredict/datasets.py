@@ -81,6 +81,15 @@ def responder_table(
     return _finish(rows, "responder", {"active_periods": len(active)})
 
 
+def has_oracle(frame: pd.DataFrame) -> bool:
+    """Whether a task table carries the true probabilities (the generator's cohorts do; a
+    user's never: every oracle-relative measure is then skipped, and said so)."""
+    return "p_true" in frame and len(frame) > 0 and bool(frame["p_true"].notna().all())
+
+
+NO_ORACLE = "no oracle: the cohort has no truth (a user's data)"
+
+
 def reached(improvement: np.ndarray, threshold: float) -> np.ndarray:
     """1 where the recorded improvement reaches `threshold`, 0 below it, NaN where no score
     was recorded. The score map rounds: >= threshold on the continuous scale is <= (1 - t)

@@ -12,15 +12,11 @@ import pandas as pd
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from ketapredict import metrics, paired
-from ketapredict.contract import BASELINE, ID, MODEL, ORACLE, SUBGROUPS
+from ketapredict.contract import BASELINE, ID, MODEL, ORACLE
+from ketapredict.datasets import has_oracle
 
 # paired differences reported: name -> (a, b), a − b
 PAIRS = {"model_minus_baseline": (MODEL, BASELINE), "model_minus_oracle": (MODEL, ORACLE)}
-# subgroup flags: a model is flagged where it is worse than the oracle in the same patients
-# by more than these margins, after Holm's correction over every subgroup and measure
-AUROC_MARGIN = 0.02
-INTERCEPT_MARGIN = 0.3
-ALPHA = 0.05
 # fit_predict(X, y, weights, groups, X_eval): repeat the whole training procedure (grouped
 # cross-validation by `groups`), return probabilities for X_eval
 FitPredict = Callable[[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, pd.DataFrame], np.ndarray]
@@ -147,7 +143,8 @@ def evaluate_test(
 ) -> Evaluation:
     """Every model and the oracle on the held-out test rows, and each model's gap to it."""
     y, w = test["y"].to_numpy(float), test["weight"].to_numpy(float)
-    scores = {**predictions, ORACLE: test["p_true"].to_numpy(float)}
+    oracle = has_oracle(test)
+    scores = {**predictions, **({ORACLE: test["p_true"].to_numpy(float)} if oracle else {})}
     ev = Evaluation()
     for name, p in scores.items():
         ev.summary[name] = measures(y, p, w, rng=rng, resamples=resamples)
@@ -155,6 +152,30 @@ def evaluate_test(
     ev.curves["calibration_binned"] = metrics.binned_calibration(y, scores[MODEL])
     dc = decision_curves(y, scores, thresholds, w)
     ev.curves["decision"] = dc
+    if oracle:
+        _against_oracle(ev, test, predictions, scores, dc, thresholds)
+    counts = paired.resample_counts(y, w, rng, resamples)
+    nb_rows = []
+    for key, (a, b) in PAIRS.items():
+        if a in scores and b in scores:
+            summary, curve = paired.differences(y, scores[a], scores[b], w, counts, thresholds)
+            ev.paired[key] = paired.flat(summary)
+            nb_rows.append(curve.assign(comparison=key))
+    if nb_rows:
+        ev.tables["paired_net_benefit"] = pd.concat(nb_rows, ignore_index=True)
+    return ev
+
+
+def _against_oracle(
+    ev: Evaluation,
+    test: pd.DataFrame,
+    predictions: dict[str, np.ndarray],
+    scores: dict[str, np.ndarray],
+    dc: pd.DataFrame,
+    thresholds: np.ndarray,
+) -> None:
+    """Each model's gap to the oracle: AUROC ratio, net-benefit regret, error against the true
+    risk; and the counterfactual curves where the truth has the comparator's risk."""
     oracle_nb = dc[dc["strategy"] == ORACLE]["net_benefit"].to_numpy()
     for name, p in predictions.items():
         nb = dc[dc["strategy"] == name]["net_benefit"].to_numpy()
@@ -169,16 +190,6 @@ def evaluate_test(
         ev.curves["counterfactual"] = counterfactual_curves(
             scores[MODEL], scores[ORACLE], test["p_true_control"].to_numpy(float), thresholds
         )
-    counts = paired.resample_counts(y, w, rng, resamples)
-    nb_rows = []
-    for key, (a, b) in PAIRS.items():
-        if a in scores and b in scores:
-            summary, curve = paired.differences(y, scores[a], scores[b], w, counts, thresholds)
-            ev.paired[key] = paired.flat(summary)
-            nb_rows.append(curve.assign(comparison=key))
-    if nb_rows:
-        ev.tables["paired_net_benefit"] = pd.concat(nb_rows, ignore_index=True)
-    return ev
 
 
 def by_design(
@@ -204,7 +215,7 @@ def by_design(
     overall = float(np.average(train["y"], weights=train["weight"]))
     design_only = test["trial"].map(rates).astype(float).fillna(overall).to_numpy()
     counts = paired.resample_counts(y, w, rng, resamples)[True]
-    everyone = {**scores, ORACLE: test["p_true"].to_numpy(float)}
+    everyone = {**scores, **({ORACLE: test["p_true"].to_numpy(float)} if has_oracle(test) else {})}
     summary = {
         "design_only_auroc": paired.interval(
             metrics.auroc(y, design_only, w), metrics.auroc(y, design_only, counts)
@@ -232,98 +243,6 @@ def by_design(
 def _key(name: str) -> str:
     """A model's display name as a metrics key: LightGBM -> model, Logistic -> baseline."""
     return {MODEL: "model", BASELINE: "baseline", ORACLE: "oracle"}.get(name, name.lower())
-
-
-def subgroups(
-    test: pd.DataFrame,
-    p: np.ndarray,
-    *,
-    rng: np.random.Generator,
-    resamples: int,
-    min_rows: int,
-) -> pd.DataFrame:
-    """Measures with intervals per subgroup level, and a flag where the model is worse than
-    the oracle *in the same patients*. A subgroup's AUROC differs from the overall one by
-    case-mix alone, and its observed calibration by chance and by the outcome's own
-    variation; the oracle (the true risk) shows how much of that any model would show. So each
-    flag is on the paired difference model − oracle (the same bootstrap resamples for both):
-    AUROC lower by more than AUROC_MARGIN, or a calibration intercept further than
-    INTERCEPT_MARGIN from the oracle's, each tested with the bootstrap standard error of the
-    difference, with Holm's correction over every subgroup level and both measures
-    (family-wise error ALPHA)."""
-    rows, p_values = [], []
-    y_all, w_all = test["y"].to_numpy(float), test["weight"].to_numpy(float)
-    truth = test["p_true"].to_numpy(float)
-    for group in SUBGROUPS:
-        for level, idx in test.groupby(group, observed=True).indices.items():
-            y, w = y_all[idx], w_all[idx]
-            if len(idx) < min_rows or y.sum() < 10 or (1 - y).sum() < 10:
-                continue
-            counts = paired.resample_counts(y, w, rng, resamples)
-            pm, po = p[idx], truth[idx]
-            auc = {k: metrics.auroc(y, q, counts[True]) for k, q in (("m", pm), ("o", po))}
-            icpt = {
-                k: metrics.calibration_intercept(y, q, counts[False])
-                for k, q in (("m", pm), ("o", po))
-            }
-            d_auc, d_icpt = auc["m"] - auc["o"], icpt["m"] - icpt["o"]
-            est = {
-                "auroc": float(metrics.auroc(y, pm, w)),
-                "oracle_auroc": float(metrics.auroc(y, po, w)),
-                "intercept": float(metrics.calibration_intercept(y, pm, w)),
-                "oracle_intercept": float(metrics.calibration_intercept(y, po, w)),
-            }
-            p_auc = paired.p_below(est["auroc"] - est["oracle_auroc"], d_auc, -AUROC_MARGIN)
-            p_cal = paired.p_outside(
-                est["intercept"] - est["oracle_intercept"], d_icpt, INTERCEPT_MARGIN
-            )
-            p_values += [p_auc, p_cal]
-            ci = {
-                "": paired.interval(est["auroc"], auc["m"]),
-                "auroc": paired.interval(est["auroc"] - est["oracle_auroc"], d_auc),
-                "intercept": paired.interval(est["intercept"] - est["oracle_intercept"], d_icpt),
-            }
-            rows.append(
-                {
-                    "group": group,
-                    "level": str(level),
-                    "n": len(idx),
-                    "events": int(y.sum()),
-                    "estimate": est["auroc"],
-                    "low": ci[""]["low"],
-                    "high": ci[""]["high"],
-                    "oracle_auroc": est["oracle_auroc"],
-                    "auroc_minus_oracle": est["auroc"] - est["oracle_auroc"],
-                    "auroc_minus_oracle_low": ci["auroc"]["low"],
-                    "auroc_minus_oracle_high": ci["auroc"]["high"],
-                    "brier": float(metrics.brier(y, pm, w)),
-                    "calibration_intercept": est["intercept"],
-                    "oracle_calibration_intercept": est["oracle_intercept"],
-                    "intercept_minus_oracle": est["intercept"] - est["oracle_intercept"],
-                    "intercept_minus_oracle_low": ci["intercept"]["low"],
-                    "intercept_minus_oracle_high": ci["intercept"]["high"],
-                    "calibration_slope": float(metrics.calibration_slope(y, pm, w)),
-                }
-            )
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        return frame
-    adjusted = paired.holm(np.array(p_values)).reshape(-1, 2)
-    frame["p_auroc_holm"], frame["p_calibration_holm"] = adjusted[:, 0], adjusted[:, 1]
-    worse_auc, worse_cal = adjusted[:, 0] < ALPHA, adjusted[:, 1] < ALPHA
-    frame["flag"] = worse_auc | worse_cal
-    frame["flag_reason"] = [
-        "; ".join(
-            r
-            for r, on in (
-                ("ranks worse than the oracle", a),
-                ("calibrated worse than the oracle", c),
-            )
-            if on
-        )
-        for a, c in zip(worse_auc, worse_cal, strict=True)
-    ]
-    return frame
 
 
 def internal_external(
@@ -361,7 +280,11 @@ def internal_external(
                 "n": len(idx),
                 "events": int(y.sum()),
                 "auroc": float(metrics.auroc(y, p, w)),
-                "oracle_auroc": float(metrics.auroc(y, table["p_true"].to_numpy(float)[idx], w)),
+                "oracle_auroc": (
+                    float(metrics.auroc(y, table["p_true"].to_numpy(float)[idx], w))
+                    if has_oracle(table)
+                    else np.nan
+                ),
                 "calibration_intercept": float(intercept),
                 "calibration_slope": float(slope),
                 "observed_over_expected": float(

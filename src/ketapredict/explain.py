@@ -279,3 +279,30 @@ def baseline_importance(
     per = pd.DataFrame(contrib, columns=[characteristic_of(f, task) for f in X.columns])
     per = per.T.groupby(level=0, sort=False).sum().T
     return importance(per), per
+
+
+STABILITY_RESAMPLES = 200
+
+
+def top5_stability(
+    per_patient: pd.DataFrame, rng: np.random.Generator, resamples: int = STABILITY_RESAMPLES
+) -> pd.DataFrame:
+    """How often each characteristic is among the five of largest mean |SHAP| when the
+    patients are resampled (bootstrap): the ranking's stability, what can be said of an
+    explanation when no truth exists to check it against (a user's cohort)."""
+    values = per_patient.abs().to_numpy(float)
+    n, k = values.shape
+    draws = rng.integers(0, n, size=(resamples, n))
+    counts = np.zeros((resamples, n))
+    np.add.at(counts, (np.repeat(np.arange(resamples), n), draws.ravel()), 1.0)
+    means = counts @ values / n
+    top = np.argsort(-means, axis=1, kind="stable")[:, : min(5, k)]
+    share = np.bincount(top.ravel(), minlength=k) / resamples
+    table = pd.DataFrame(
+        {
+            "characteristic": per_patient.columns,
+            "importance": values.mean(axis=0),
+            "top5_share": share,
+        }
+    )
+    return table.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)

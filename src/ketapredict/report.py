@@ -13,7 +13,6 @@ import pandas as pd
 from ketapredict import RESEARCH_NOTICE, __version__
 from ketapredict.benefit.card import BenefitCard
 from ketapredict.benefit.card import to_html as benefit_html
-from ketapredict.benefit.card import to_markdown as benefit_markdown
 from ketapredict.contract import BASELINE, MODEL, ORACLE
 from ketapredict.errors import DataError
 
@@ -62,6 +61,8 @@ class Card:
     replication: dict[str, Any]
     tasks: list[TaskCard]
     benefit: BenefitCard | None = None
+    # a user's cohort (data.source: files): its folder, content hash and counts -- no row
+    own: dict[str, Any] | None = None
 
 
 def check_same_model(task: str, versions: dict[str, Any]) -> None:
@@ -117,6 +118,8 @@ def performance_table(metrics: dict[str, Any]) -> pd.DataFrame:
     ]
     for label, key in ((MODEL, "test"), (BASELINE, "baseline"), (ORACLE, "oracle")):
         m = metrics[key]
+        if not isinstance(m, dict):  # no oracle: a user's cohort has no truth
+            continue
         rows.append(
             {"model": label, **{k: _interval(m, k) for k in keys}, "ICI": _num(m.get("ici"))}
         )
@@ -187,6 +190,7 @@ CAPTIONS = {
     ),
     "importance": "Mean |SHAP| per characteristic vs the true importance",
     "truth_recovery": "SHAP importance against the true importance",
+    "stability": "How often each characteristic is in the SHAP top 5 (bootstrap of patients)",
     "beeswarm": "SHAP values per patient (log-odds)",
 }
 
@@ -222,12 +226,7 @@ def _task_html(t: TaskCard) -> str:
         f"{_num(t.registry.get('reason'))}.</p>",
         f"<h3>Performance on the held-out test data — {v} (95 % bootstrap intervals)</h3>",
         _table(performance_table(m)),
-        "<p><b>Calibration against the truth</b> (the headline here, since the true risks are "
-        f"known): mean absolute error of the predicted against the true probabilities "
-        f"{_num(m['test'].get('truth_mean_abs'))}, 90th percentile "
-        f"{_num(m['test'].get('truth_e90'))}. The smoothed ICI measures the same thing with "
-        f"noise: the oracle itself scores ICI {_num(m['oracle'].get('ici'))}, which is "
-        "smoothing noise, not miscalibration.</p>",
+        _truth_calibration(m),
         "<p><b>Paired differences</b> (both models scored on the same bootstrap resamples, so "
         "the interval is for the difference itself; an interval that spans 0 means the data "
         "cannot tell the two apart):</p>",
@@ -241,34 +240,79 @@ def _task_html(t: TaskCard) -> str:
         + "".join(
             _figure(t.figures[k], CAPTIONS[k])
             for k in CAPTIONS
-            if k in t.figures and k not in ("importance", "truth_recovery", "beeswarm")
+            if k in t.figures and k not in ("importance", "truth_recovery", "stability", "beeswarm")
         )
         + "</div>",
         f"<h3>Which design is this? — {v}</h3>",
         f"<p>A model that knows only each design's outcome rate reaches AUROC "
         f"{_interval(d, 'design_only_auroc')}. Within designs (pairs of patients from the same "
-        f"design only) the model reaches {_interval(d, 'within_design_auroc_model')}, the "
-        f"oracle {_interval(d, 'within_design_auroc_oracle')}.</p>",
+        f"design only) the model reaches {_interval(d, 'within_design_auroc_model')}"
+        + (
+            f", the oracle {_interval(d, 'within_design_auroc_oracle')}.</p>"
+            if "within_design_auroc_oracle" in d
+            else ".</p>"
+        ),
         _table(t.within_design) if len(t.within_design) else "",
         f"<h3>Subgroups — {v}</h3>",
-        _table(t.subgroups, flag="flag")
+        _table(t.subgroups, flag="flag" if "flag" in t.subgroups else None)
         if len(t.subgroups)
         else "<p>No subgroup large enough.</p>",
         f"<h3>Internal–external validation (leave one design out) — {v}'s procedure</h3>",
         _table(t.internal_external) if len(t.internal_external) else "<p>Too few designs.</p>",
+        *_explanations(t, v),
+    ]
+    return "\n".join(parts)
+
+
+def _truth_calibration(m: dict[str, Any]) -> str:
+    if not isinstance(m["oracle"], dict):
+        return (
+            f"<p><b>No oracle.</b> {html.escape(m['oracle'])}: the measures against the true "
+            "risk (its row above, the error of the predicted against the true probabilities, "
+            "the regret in net benefit, the subgroup flags) and the explanations' truth "
+            "recovery are not computed. The smoothed ICI is the calibration measure here.</p>"
+        )
+    return (
+        "<p><b>Calibration against the truth</b> (the headline here, since the true risks are "
+        f"known): mean absolute error of the predicted against the true probabilities "
+        f"{_num(m['test'].get('truth_mean_abs'))}, 90th percentile "
+        f"{_num(m['test'].get('truth_e90'))}. The smoothed ICI measures the same thing with "
+        f"noise: the oracle itself scores ICI {_num(m['oracle'].get('ici'))}, which is "
+        "smoothing noise, not miscalibration.</p>"
+    )
+
+
+def _explanations(t: TaskCard, v: str) -> list[str]:
+    """The explanation section: truth recovery, or (no truth) the top 5's stability."""
+    # a user's cohort: no figure that shows single patients (the beeswarm) in the card
+    figs = (
+        ("importance", "truth_recovery", "beeswarm")
+        if "oracle" not in t.recovery
+        else ("importance", "stability")
+    )
+    gallery = (
+        '<div class="figs">'
+        + "".join(_figure(t.figures[k], CAPTIONS[k]) for k in figs if k in t.figures)
+        + "</div>"
+    )
+    if "oracle" in t.recovery:  # no truth
+        n = t.recovery.get("stability_resamples")
+        return [
+            f"<h3>Explanations and the stability of their ranking — {v}</h3>",
+            f"<p>{html.escape(t.recovery['oracle'])}, so SHAP cannot be checked against true "
+            f"effects. Instead: how often each characteristic is among the five of largest mean "
+            f"|SHAP| over {n} bootstrap resamples of the test patients. A share near 1 is a "
+            "stable ranking, not a causal effect.</p>",
+            _table(t.importance.head(12)),
+            gallery,
+        ]
+    return [
         f"<h3>Explanations and their truth recovery — {v}</h3>",
         _aliased(t.recovery),
         _table(recovery_table(t.recovery)),
         _table(t.importance.head(12)),
-        '<div class="figs">'
-        + "".join(
-            _figure(t.figures[k], CAPTIONS[k])
-            for k in ("importance", "truth_recovery", "beeswarm")
-            if k in t.figures
-        )
-        + "</div>",
+        gallery,
     ]
-    return "\n".join(parts)
 
 
 def _aliased(recovery: dict[str, Any]) -> str:
@@ -284,10 +328,23 @@ def _aliased(recovery: dict[str, Any]) -> str:
 
 
 def to_html(card: Card) -> str:
-    r = card.replication
     body = [
         f"<h1>ketapredict model card</h1><p>ketapredict {__version__}, commit "
         f"<code>{html.escape(card.commit)}</code></p>",
+        *(_own_source(card.own) if card.own else _synthetic_source(card)),
+        *(_task_html(t) for t in card.tasks),
+        benefit_html(card.benefit, _figure, _table) if card.benefit else "",
+    ]
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>ketapredict model card</title>"
+        f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>\n"
+    )
+
+
+def _synthetic_source(card: Card) -> list[str]:
+    r = card.replication
+    return [
         f'<p class="notice"><b>Intended use and limitations.</b> {html.escape(RESEARCH_NOTICE)} '
         "The patients are synthetic, drawn from a generator calibrated to published ketamine "
         "trials; performance here says how well the method recovers a known truth, not how a "
@@ -300,45 +357,18 @@ def to_html(card: Card) -> str:
         f"published trial figures fall inside their simulated 95 % intervals "
         f"({_num(100 * r['share_inside'], 0)} % of all {int(r['n_targets'])} targets; see "
         "reports/trials/replication.html).</p>",
-        *(_task_html(t) for t in card.tasks),
-        benefit_html(card.benefit, _figure, _table) if card.benefit else "",
     ]
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        "<title>ketapredict model card</title>"
-        f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>\n"
-    )
 
 
-def to_markdown(card: Card) -> str:
-    lines = ["# ketapredict model card (summary)", "", f"> {RESEARCH_NOTICE}", ""]
-    r = card.replication
-    share = 100 * r["share_inside_verified"]
-    lines.append(f"Replication: {share:.0f} % of verified published figures inside.")
-    for t in card.tasks:
-        m = t.metrics
-        lines += [
-            "",
-            f"## {t.task.capitalize()}",
-            "",
-            f"- Outcome: {t.label}",
-            f"- Test AUROC {_interval(m['test'], 'auroc')}; oracle {_num(m['oracle']['auroc'])}"
-            f"; within designs {_interval(m.get('designs', {}), 'within_design_auroc_model')}, "
-            f"design only {_interval(m.get('designs', {}), 'design_only_auroc')}",
-            f"- Calibration intercept {_interval(m['test'], 'calibration_intercept')}, slope "
-            f"{_interval(m['test'], 'calibration_slope')}",
-            f"- Every figure here describes {t.version}: {t.registry.get('reason')}",
-            f"- Error against the true probabilities: mean {_num(m['test'].get('truth_mean_abs'))}"
-            f", 90th percentile {_num(m['test'].get('truth_e90'))}",
-            *(
-                f"- {PAIRED[k]}: Δ AUROC {_interval(m['paired'][k], 'auroc')}"
-                for k in PAIRED
-                if k in m.get("paired", {})
-            ),
-            f"- SHAP vs truth (aliased characteristics as blocks): Spearman "
-            f"{_num(t.recovery['spearman'])}, top-5 overlap {_num(t.recovery['top5_overlap'])}, "
-            f"noise share {_num(t.recovery['noise_share'])}",
-        ]
-    if card.benefit:
-        lines += benefit_markdown(card.benefit)
-    return "\n".join(lines) + "\n"
+def _own_source(own: dict[str, Any]) -> list[str]:
+    rows = pd.DataFrame([{"table": k, "rows": v} for k, v in own.get("rows", {}).items()])
+    return [
+        f'<p class="notice"><b>Intended use and limitations.</b> {html.escape(RESEARCH_NOTICE)} '
+        "The patients are the user's own cohort. It has no truth, so nothing here says how "
+        "close a model is to the best possible; every oracle-relative section is left out and "
+        "says so. No row of the data is in this card or in MLflow.</p>",
+        f"<h2>Data source</h2><p>The user's cohort in <code>{html.escape(own['folder'])}</code>"
+        f" ({html.escape(own['shape'])}), identified only by its content hash "
+        f"<code>{html.escape(own['sha256'][:16])}</code> and its counts:</p>",
+        _table(rows),
+    ]

@@ -69,6 +69,14 @@ def benefit_table(
     return TaskTable(frame, counts)
 
 
+def no_benefit_table(reason: str) -> TaskTable:
+    """The benefit task's table when a cohort cannot make one (no rows; `reason` in counts):
+    its learners are judged against the generator's truth, which a user's cohort lacks."""
+    columns = [ID, "trial", "period", "treated", *(f.name for f in INPUTS), "y", *TRUTH]
+    frame = pd.DataFrame({c: pd.Series(dtype=float) for c in [*columns, *SUBGROUPS[:2]]})
+    return TaskTable(frame.assign(split=pd.Series(dtype=object)), {"rows": 0, "skipped": reason})
+
+
 def _randomized_rows(outcomes: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     """Outcome rows on the design's active arm or its comparator, in periods where the design
     gave both; `treated`, `period2`, `after_active` and `comparator` added."""

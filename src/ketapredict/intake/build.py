@@ -24,7 +24,8 @@ OWN = "own"  # the study of rows that name none
 
 
 def task_tables(report: Report, params: FeaturesParams) -> dict[str, TaskTable]:
-    """The responder and relapse tables of a clean check's tables (either shape)."""
+    """The responder and relapse tables of a clean check's tables (the flat shape: those of
+    the tasks given)."""
     tables = report.tables
     label = params.responder_label
     if report.shape == "three_tables":
@@ -37,11 +38,14 @@ def task_tables(report: Report, params: FeaturesParams) -> dict[str, TaskTable]:
         at_risk = first[first["relapse_event"].notna()]
         rows = at_risk.merge(patients.drop(columns=["trial"]), on=ID, how="left")
         relapse = relapse_labels(_no_oracle(rows), params.relapse_horizon_days, len(at_risk))
-    else:
-        responder = _flat_responder(tables["responder"])
+        return {"responder": responder, "relapse": relapse}
+    out = {}  # flat: the tasks whose table is given
+    if "responder" in tables:
+        out["responder"] = _flat_responder(tables["responder"])
+    if "relapse" in tables:
         rows = _flat(tables["relapse"])
-        relapse = relapse_labels(_no_oracle(rows), params.relapse_horizon_days, len(rows))
-    return {"responder": responder, "relapse": relapse}
+        out["relapse"] = relapse_labels(_no_oracle(rows), params.relapse_horizon_days, len(rows))
+    return out
 
 
 def baseline_madrs(score: pd.Series, scale: pd.Series) -> pd.Series:

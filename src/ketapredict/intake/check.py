@@ -63,4 +63,5 @@ def check(data: Sequence[Path], *, id_column: str = ID) -> Report:
         report.problems += t.problems
     if report.ok:
         report.tables = {name: t.frame() for name, t in checked.items()}
+        report.files = files
     return report

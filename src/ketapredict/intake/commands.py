@@ -74,6 +74,55 @@ def add_intake_commands(
         for path in write_schemas(out):
             typer.echo(path)
 
+    @app.command(name="validate")
+    @friendly_errors
+    def validate_cmd(
+        data: Annotated[
+            list[Path],
+            typer.Argument(help="The cohort with outcomes: files or folders, as for check."),
+        ],
+        model_uri: Annotated[
+            str,
+            typer.Option(
+                "--model-uri",
+                help="A registered model (models:/ketapredict-responder@champion, "
+                "models:/ketapredict-relapse/3) or a model folder (models/responder).",
+            ),
+        ],
+        out: Annotated[
+            Path, typer.Option("--out", help="Folder for the tables and summary.json.")
+        ] = Path("reports/validation"),
+        recalibrate: Annotated[
+            bool,
+            typer.Option("--recalibrate", help="Also recalibrate in the large on this cohort."),
+        ] = False,
+        id_column: Annotated[
+            str, typer.Option("--id", help="The column that identifies a patient.")
+        ] = "patient_id",
+        root: RootOption = None,
+    ) -> None:
+        """External validation: discrimination, calibration, decision curves and subgroups of
+        a model on a cohort with outcomes (the evaluate stage's measures, no oracle)."""
+        from ketapredict.config import load_params
+        from ketapredict.intake import validate as v
+        from ketapredict.score.models import load_one
+
+        paths = _paths(root)
+        params = load_params(paths.params)
+        model, info = load_one(model_uri, root=paths.root)
+        result = v.validate(
+            data,
+            model,
+            features=params.features,
+            evaluate=params.evaluate,
+            id_column=id_column,
+            recalibrate=recalibrate,
+        )
+        for line in v.describe(result):
+            err.print(line, markup=False, highlight=False, soft_wrap=True)
+        v.write(result, out, info)
+        err.print(f"written: {out}/ (measures, subgroups, decision_curve, summary.json)")
+
     @app.command(name="example-data")
     @friendly_errors
     def example_data(

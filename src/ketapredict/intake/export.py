@@ -88,6 +88,20 @@ def flat_relapse(patients: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame
     return frame
 
 
+def rescale_flat(frame: pd.DataFrame, scale: str, share: float, seed: int) -> pd.DataFrame:
+    """A flat table with `share` of its patients rated on `scale`: baseline_score and scale
+    given instead of baseline_madrs (which the import derives back)."""
+    out = frame.copy()
+    rng = np.random.default_rng(seed)
+    moved = rng.random(len(out)) < share
+    out["baseline_score"] = np.where(
+        moved, np.round(out["baseline_madrs"] * SCALES[scale].factor), np.nan
+    )
+    out["scale"] = np.where(moved, scale, None)
+    out["baseline_madrs"] = out["baseline_madrs"].where(~moved)
+    return out
+
+
 def _typed(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     """The schema's integer columns (0/1 flags, counts) as integers, missing values kept: a
     CSV then says 1, not 1.0, as the Table Schema's integer type requires."""

@@ -124,3 +124,15 @@ def _text(v: object) -> str:
     if isinstance(v, float | np.floating) and float(v).is_integer():
         return str(int(v))
     return str(v).strip()
+
+
+def content_hash(files: dict[str, Path]) -> str:
+    """One SHA-256 over the tables' names and bytes: what identifies a user's dataset in the
+    records (with its counts), never its rows."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode())
+        digest.update(files[name].read_bytes())
+    return digest.hexdigest()

@@ -33,6 +33,11 @@ def example(
             "responder": export.flat_responder(read_parquet(paths.table("responder"))),
             "relapse": export.flat_relapse(patients, outcomes),
         }
+        if other_scale is not None:
+            tables = {
+                name: export.rescale_flat(frame, other_scale, share, seed=i)
+                for i, (name, frame) in enumerate(tables.items())
+            }
     else:
         tables = export.three_tables(
             patients, outcomes, visits, other_scale=other_scale, share=share

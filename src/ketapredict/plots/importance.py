@@ -26,6 +26,7 @@ def plot_importance(
     truth_column: str | None = None,
     title: str = "Feature importance",
     xlabel: str = "Mean |SHAP value| (log-odds)",
+    bar_label: str = "True effect in generator",
 ) -> Figure:
     """Horizontal bars of mean |SHAP| per characteristic, largest on top.
 
@@ -44,7 +45,7 @@ def plot_importance(
     for bar, is_null in zip(bars, null, strict=True):
         if is_null:
             bar.set(facecolor=LIGHT_GREY, edgecolor=GREY, hatch="///", linewidth=0)
-    handles: list[Any] = [Patch(color=BLUE, label="True effect in generator")]
+    handles: list[Any] = [Patch(color=BLUE, label=bar_label)]
     if null.any():
         handles.append(
             Patch(facecolor=LIGHT_GREY, edgecolor=GREY, hatch="///", label="No true effect")

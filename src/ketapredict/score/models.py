@@ -177,5 +177,11 @@ def _load(uri: str, fetched: Prefetch) -> tuple[KetaModel | BenefitModel, dict[s
     return model, info
 
 
+def load_one(uri: str, *, root: Path) -> tuple[KetaModel | BenefitModel, dict[str, Any]]:
+    """One model by URI (registry) or folder, with its provenance."""
+    with Prefetch([uri] if is_mlflow_uri(uri) else [], root=root) as fetched:
+        return _load(uri, fetched)
+
+
 def is_mlflow_uri(uri: str) -> bool:
     return not uri.startswith("file:") and ("://" in uri or uri.startswith(("models:/", "runs:/")))

@@ -16,11 +16,13 @@ from ketapredict import metrics, tracking, train
 from ketapredict.baseline import load_baseline
 from ketapredict.config import EvaluateParams
 from ketapredict.contract import BASELINE, FOLDERS, ID, MODEL, ORACLE, TASKS, Task
+from ketapredict.datasets import NO_ORACLE
 from ketapredict.features import build_features, feature_names
 from ketapredict.io import read_json, read_parquet, write_bytes, write_json, write_text
 from ketapredict.layout import Layout
 from ketapredict.model import KetaModel
 from ketapredict.parallel import workers_for
+from ketapredict.subgroups import subgroups
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,7 @@ def evaluate_task(paths: Layout, task: Task, params: EvaluateParams) -> TaskEval
     result = ev.evaluate_test(
         test, predictions, rng=rng, resamples=params.bootstrap_resamples, thresholds=thresholds
     )
-    result.tables["subgroups"] = ev.subgroups(
+    result.tables["subgroups"] = subgroups(
         test,
         predictions[MODEL],
         rng=rng,
@@ -93,7 +95,7 @@ def _summary(out: TaskEvaluation) -> dict[str, Any]:
         "model_version": out.model_version,
         "test": result.summary[MODEL],
         "baseline": result.summary[BASELINE],
-        "oracle": result.summary[ORACLE],
+        "oracle": result.summary.get(ORACLE, NO_ORACLE),
         "paired": result.paired,
         "designs": result.designs,
         "optimism": out.optimism,
@@ -180,12 +182,12 @@ def run(paths: Layout, params: EvaluateParams) -> dict[str, Any]:
                 tracking.log_file_artifact(paths.stage_table("evaluate", task, name), "evaluation")
         t, o = report[task]["test"], report[task]["oracle"]
         log.info(
-            "%s: AUROC %.3f (%.3f-%.3f), oracle %.3f; slope %.2f, intercept %.2f",
+            "%s: AUROC %.3f (%.3f-%.3f), %s; slope %.2f, intercept %.2f",
             task,
             t["auroc"],
             t["auroc_low"],
             t["auroc_high"],
-            o["auroc"],
+            f"oracle {o['auroc']:.3f}" if isinstance(o, dict) else NO_ORACLE,
             t["calibration_slope"],
             t["calibration_intercept"],
         )
@@ -209,7 +211,10 @@ def _write_figures(paths: Layout, task: Task, result: ev.Evaluation) -> dict[str
 def _log(summary: dict[str, Any]) -> None:
     """The test-data measures, paired differences and design checks, to the open run."""
     tracking.log_metrics({f"eval_test_{k}": v for k, v in summary["test"].items()})
-    tracking.log_metrics({f"eval_oracle_{k}": v for k, v in summary["oracle"].items()})
+    if isinstance(summary["oracle"], dict):
+        tracking.log_metrics({f"eval_oracle_{k}": v for k, v in summary["oracle"].items()})
+    else:
+        tracking.set_tags({"oracle": summary["oracle"]})
     tracking.log_metrics({f"eval_baseline_{k}": v for k, v in summary["baseline"].items()})
     for pair, values in summary["paired"].items():
         tracking.log_metrics({f"eval_{pair}_{k}": v for k, v in values.items()})

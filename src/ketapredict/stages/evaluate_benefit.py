@@ -6,6 +6,7 @@ prognostic-or-predictive labels of the champion learner scored against the truth
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -44,12 +45,14 @@ ROLE_PATIENTS = 1000  # patients the importances are averaged over
 
 
 def run(paths: Layout, params: BenefitParams) -> dict[str, Any]:
+    registry = read_json(paths.registry_record(BENEFIT))
+    if registry.get("skipped"):
+        return _skipped(paths, registry["skipped"])
     table = read_parquet(paths.table(BENEFIT))
     rows = table[table["split"] == "test"].reset_index(drop=True)
     people = per_patient(rows)
     X = input_matrix(people)
     estimates = {n: load_learner(paths.trained(BENEFIT) / n).effect(X) for n in LEARNERS}
-    registry = read_json(paths.registry_record(BENEFIT))
     best = registry["learner"]
     result = evaluate(
         people, rows, estimates, best=best, threshold=params.policy_threshold,
@@ -85,6 +88,18 @@ def run(paths: Layout, params: BenefitParams) -> dict[str, Any]:
         "benefit (%s): Spearman %.2f, policy gain %.1f per 100 (oracle %.1f)",
         best, s["spearman"], s["policy_gain"], result.summary[ORACLE]["policy_gain"],
     )  # fmt: skip
+    return summary
+
+
+def _skipped(paths: Layout, reason: str) -> dict[str, Any]:
+    """The stage's records when no benefit model was trained: the reason, in every output."""
+    summary = {"skipped": reason}
+    write_json(summary, paths.benefit_metrics)
+    write_json(summary, paths.benefit_roles)
+    for folder in (paths.benefit_plots, paths.benefit_figures):
+        shutil.rmtree(folder, ignore_errors=True)
+        write_text(f"No benefit evaluation: {reason}\n", folder / "SKIPPED.txt")
+    log.warning("benefit: not evaluated (%s)", reason)
     return summary
 
 

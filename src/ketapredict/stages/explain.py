@@ -18,6 +18,7 @@ from ketapredict import tracking
 from ketapredict.baseline import load_baseline
 from ketapredict.cohort.specs import read_effect_model
 from ketapredict.contract import ID, TASKS, Task
+from ketapredict.datasets import NO_ORACLE, has_oracle
 from ketapredict.features import build_features, feature_names
 from ketapredict.io import (
     read_json,
@@ -32,6 +33,7 @@ from ketapredict.model import KetaModel
 
 log = logging.getLogger(__name__)
 DEPENDENCE = 3
+STABILITY_SEED = 19  # the bootstrap of the SHAP ranking's stability (no truth)
 
 
 @dataclass(frozen=True)
@@ -52,13 +54,18 @@ class Explanation:
     test: pd.DataFrame
     shap: ex.Shap
     blocks: list[list[str]]  # characteristics the training data cannot tell apart
-    model: Recovered  # SHAP, each characteristic on its own
-    model_blocks: Recovered  # SHAP, aliased characteristics as one block each: the headline
-    baseline: Recovered  # the logistic baseline's coef x value, read the same way
-    baseline_blocks: Recovered
+    # against the truth (None without it: a user's cohort)
+    model: Recovered | None  # SHAP, each characteristic on its own
+    model_blocks: Recovered | None  # SHAP, aliased characteristics as one block each: headline
+    baseline: Recovered | None  # the logistic baseline's coef x value, read the same way
+    baseline_blocks: Recovered | None
     interaction: tuple[str, str, float]  # the leading pair and its mean |interaction|
     examples: dict[str, int]  # rows shown as waterfalls
     p: np.ndarray  # the model's probabilities for the test rows
+    # without truth: how often each characteristic is in the SHAP top 5 over bootstrap
+    # resamples of the patients, and the baseline's importance
+    stability: pd.DataFrame | None = None
+    baseline_importance: pd.Series | None = None
 
 
 def explain_task(paths: Layout, task: Task) -> Explanation:
@@ -72,6 +79,17 @@ def explain_task(paths: Layout, task: Task) -> Explanation:
     shap_values = ex.tree_shap(model, X)
     per = ex.by_characteristic(shap_values, task)
     imp = ex.importance(per)
+    baseline = load_baseline(paths.trained(task))
+    b_imp, b_per = ex.baseline_importance(baseline, X, task)
+    pair = ex.interaction_pair(model, X.iloc[: min(len(X), 1000)])
+    p = model.predict_matrix(X)
+    if not has_oracle(table):  # a user's cohort: stability of the ranking, not recovery
+        rng = np.random.default_rng([STABILITY_SEED, TASKS.index(task)])
+        return Explanation(
+            task, registry["version"], registry["run_id"], test, shap_values, blocks,
+            None, None, None, None, pair, ex.examples(p), p,
+            stability=ex.top5_stability(per, rng), baseline_importance=b_imp,
+        )  # fmt: skip
     effects = read_effect_model(paths.synthetic_model)
     dose = np.array(
         [
@@ -81,15 +99,11 @@ def explain_task(paths: Layout, task: Task) -> Explanation:
     )
     truth = ex.true_contributions(task, test, effects, dose)
     recovered = Recovered(*ex.recovery(imp, truth, per, test))
-    baseline = load_baseline(paths.trained(task))
-    b_imp, b_per = ex.baseline_importance(baseline, X, task)
     b_recovered = Recovered(*ex.recovery(b_imp, truth, b_per, test))
     blocked = {
         name: Recovered(*ex.block_recovery(frame, truth, test, blocks))
         for name, frame in (("model", per), ("baseline", b_per))
     }
-    pair = ex.interaction_pair(model, X.iloc[: min(len(X), 1000)])
-    p = model.predict_matrix(X)
     return Explanation(
         task=task,
         model_version=registry["version"],
@@ -112,15 +126,31 @@ def figures(out: Explanation) -> dict[str, Any]:
     from ketapredict.plots import shap as plots_shap
 
     task, sv = out.task, out.shap
-    summary, imp = out.model_blocks.summary, out.model_blocks.table
     name = f"{task.capitalize()} v{out.model_version}"
-    figs = {
-        "importance": plots.plot_importance(
-            imp, title=f"{name}: mean |SHAP| vs true importance", truth_column="true_importance"
-        ),
-        "truth_recovery": plots.plot_truth_recovery(
-            imp, title=f"{name}: SHAP vs truth", spearman=summary["spearman"]
-        ),
+    if out.model_blocks is None:  # no truth: importance, and how stable its top 5 is
+        figs = {
+            "importance": plots.plot_importance(
+                out.stability, title=f"{name}: mean |SHAP| (no truth to compare)",
+                bar_label="Mean |SHAP|",
+            ),
+            "stability": plots.plot_importance(
+                out.stability.assign(importance=out.stability["top5_share"]),
+                title=f"{name}: share of bootstrap resamples in the SHAP top 5",
+                xlabel="Share of resamples", bar_label="In the top 5",
+            ),
+        }  # fmt: skip
+    else:
+        summary, imp = out.model_blocks.summary, out.model_blocks.table
+        figs = {
+            "importance": plots.plot_importance(
+                imp, title=f"{name}: mean |SHAP| vs true importance",
+                truth_column="true_importance",
+            ),
+            "truth_recovery": plots.plot_truth_recovery(
+                imp, title=f"{name}: SHAP vs truth", spearman=summary["spearman"]
+            ),
+        }  # fmt: skip
+    figs |= {
         "beeswarm": plots_shap.plot_shap_beeswarm(sv, title=f"{name}: SHAP values (log-odds)"),
         "bar": plots_shap.plot_shap_bar(sv, title=f"{name}: mean |SHAP| per model feature"),
     }
@@ -151,11 +181,17 @@ def run(paths: Layout) -> dict[str, Any]:
         written = _write(paths, out)
         recovery[task] = _summary(out)
         with tracking.resume_run(root=paths.root, run_id=out.run_id, stage="explain"):
-            tracking.log_metrics({f"shap_{k}": v for k, v in out.model_blocks.summary.items()})
-            tracking.log_metrics({f"shap_raw_{k}": v for k, v in out.model.summary.items()})
-            tracking.log_metrics({f"baseline_coef_{k}": v for k, v in out.baseline.summary.items()})
-            for path in written:
+            _log(out)
+            for path in written if out.model_blocks is not None else _aggregate(written):
                 tracking.log_file_artifact(path, "explain")
+        if out.model_blocks is None:
+            top = out.stability.head(5)
+            log.info(
+                "%s v%s: %s; SHAP top 5 %s (share of resamples in the top 5: %s)",
+                task, out.model_version, NO_ORACLE, ", ".join(top["characteristic"]),
+                ", ".join(f"{v:.2f}" for v in top["top5_share"]),
+            )  # fmt: skip
+            continue
         s = out.model_blocks.summary
         log.info(
             "%s v%s: SHAP vs truth Spearman %.2f, top-5 overlap %.0f%%, noise share %.1f%%"
@@ -170,15 +206,48 @@ def run(paths: Layout) -> dict[str, Any]:
     return recovery
 
 
-def _write(paths: Layout, out: Explanation) -> list[Path]:
-    """Tables, SHAP values and figures of one task; the files written, figures first."""
-    from ketapredict import plots
+def _log(out: Explanation) -> None:
+    """The explanation's measures to the model's open run: recovery, or stability."""
+    if out.model_blocks is None:
+        tracking.set_tags({"oracle": NO_ORACLE})
+        shares = out.stability.set_index("characteristic")["top5_share"]
+        tracking.log_metrics({f"shap_top5_share_{k}": v for k, v in shares.head(10).items()})
+        return
+    tracking.log_metrics({f"shap_{k}": v for k, v in out.model_blocks.summary.items()})
+    tracking.log_metrics({f"shap_raw_{k}": v for k, v in out.model.summary.items()})
+    tracking.log_metrics({f"baseline_coef_{k}": v for k, v in out.baseline.summary.items()})
 
-    tables = {
+
+# Files that show single patients (their SHAP values, or feature values point by point): a
+# user's cohort keeps them on this machine, out of MLflow.
+PER_PATIENT = ("shap_values", "waterfall_", "dependence_", "interaction", "beeswarm")
+
+
+def _aggregate(written: list[Path]) -> list[Path]:
+    """The files that describe the cohort only in aggregate."""
+    return [p for p in written if not p.name.startswith(PER_PATIENT)]
+
+
+def _tables(out: Explanation) -> dict[str, pd.DataFrame]:
+    if out.model_blocks is None:
+        return {
+            "stability": out.stability,
+            "baseline_importance": out.baseline_importance.rename("importance")
+            .rename_axis("characteristic")
+            .reset_index(),
+        }
+    return {
         "importance": out.model.table,
         "importance_blocks": out.model_blocks.table,
         "baseline_importance": out.baseline.table,
     }
+
+
+def _write(paths: Layout, out: Explanation) -> list[Path]:
+    """Tables, SHAP values and figures of one task; the files written, figures first."""
+    from ketapredict import plots
+
+    tables = _tables(out)
     for name, frame in tables.items():
         write_text(frame.to_csv(index=False), paths.stage_table("explain", out.task, name))
     values = pd.DataFrame(out.shap.values, columns=out.shap.features)
@@ -196,6 +265,15 @@ def _write(paths: Layout, out: Explanation) -> list[Path]:
 def _summary(out: Explanation) -> dict[str, Any]:
     """One task's entry in truth_recovery.json."""
     a, b, strength = out.interaction
+    if out.model_blocks is None:
+        shares = out.stability.set_index("characteristic")["top5_share"]
+        return {
+            "model_version": out.model_version,
+            "oracle": NO_ORACLE,
+            "top5_share": {k: float(v) for k, v in shares.items()},
+            "stability_resamples": ex.STABILITY_RESAMPLES,
+            "interaction": {"pair": [a, b], "mean_abs": strength},
+        }
     return {
         "model_version": out.model_version,
         # headline: aliased characteristics scored as one block each

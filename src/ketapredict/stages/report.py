@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from ketapredict import report, tracking
+from ketapredict import report, report_markdown, tracking
 from ketapredict.benefit.card import BenefitCard
 from ketapredict.cohort.specs import load_specs
 from ketapredict.contract import TASKS, Task
@@ -101,7 +101,11 @@ def task_card(paths: Layout, task: Task, *, label: Mapping[str, Any]) -> report.
         subgroups=_subgroups(evaluate["subgroups"]),
         internal_external=evaluate["internal_external"],
         recovery=recovery,
-        importance=pd.read_csv(paths.stage_table("explain", task, "importance_blocks")),
+        importance=pd.read_csv(
+            paths.stage_table(
+                "explain", task, "stability" if "oracle" in recovery else "importance_blocks"
+            )
+        ),
         registry=registry,
         within_design=evaluate["within_design"],
         figures=_figures(paths, task),
@@ -122,9 +126,13 @@ def _subgroups(frame: pd.DataFrame) -> pd.DataFrame:
                 f"{e:.3f} ({lo:.3f}–{hi:.3f})"
                 for e, lo, hi in zip(frame["estimate"], frame["low"], frame["high"], strict=True)
             ],
-            "oracle AUROC": frame["oracle_auroc"],
         }
     )
+    if "oracle_auroc" not in frame:  # no oracle (a user's cohort): the measures alone
+        out["calibration intercept"] = frame["calibration_intercept"].round(3)
+        out["calibration slope"] = frame["calibration_slope"].round(2)
+        return out
+    out.insert(5, "oracle AUROC", frame["oracle_auroc"])
     for label, key in (("Δ AUROC vs oracle", "auroc"), ("Δ intercept vs oracle", "intercept")):
         est, lo, hi = (frame[f"{key}_minus_oracle{s}"] for s in ("", "_low", "_high"))
         out[label] = [
@@ -158,7 +166,11 @@ def build(
     replication = read_json(paths.replication)["summary"]
     tasks = [task_card(paths, t, label=labels[t]) for t in TASKS]
     commit = tracking.git_commit(paths.root) or "unknown"
-    return report.Card(commit, designs, replication, tasks, benefit_card(paths, threshold))
+    source = read_json(paths.features_summary).get("source", {})
+    own = source if source.get("source") == "files" else None
+    skipped = read_json(paths.benefit_metrics).get("skipped")
+    benefit = None if skipped else benefit_card(paths, threshold)
+    return report.Card(commit, designs, replication, tasks, benefit, own)
 
 
 def benefit_card(paths: Layout, threshold: float) -> BenefitCard:
@@ -184,7 +196,7 @@ def run(
     card = build(paths, cohorts=cohorts, labels=labels, threshold=threshold)
     html_path, md_path = paths.model_card_html, paths.model_card
     write_text(report.to_html(card), html_path)
-    write_text(report.to_markdown(card), md_path)
+    write_text(report_markdown.to_markdown(card), md_path)
     for task in TASKS:
         run_id = read_json(paths.registry_record(task))["run_id"]
         with tracking.resume_run(root=paths.root, run_id=run_id, stage="report"):

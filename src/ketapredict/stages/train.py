@@ -19,8 +19,9 @@ from ketapredict import champion, processes, tracking, train
 from ketapredict.baseline import cross_validated_baseline, fit_baseline, save_baseline
 from ketapredict.config import TrainParams
 from ketapredict.contract import ID, OUTCOME, PROBABILITY, REGISTERED, Task
+from ketapredict.datasets import NO_ORACLE, has_oracle
 from ketapredict.features import build_features, feature_names, raw_columns
-from ketapredict.io import read_parquet, write_json
+from ketapredict.io import read_json, read_parquet, write_json
 from ketapredict.layout import Layout
 from ketapredict.model import KetaModel, fingerprint, load_model
 from ketapredict.parallel import workers_for
@@ -53,7 +54,7 @@ class Fit:
     train: Split
     cv: dict[str, float]  # LightGBM, cross-validated (out-of-fold, calibration cross-fitted)
     baseline_cv: dict[str, float]  # the logistic baseline on the same folds
-    oracle_train: dict[str, float]  # the true risk on the same rows, for scale
+    oracle_train: dict[str, float] | None  # the true risk on the same rows (None: no truth)
 
 
 def _sha256(path: Path) -> str:
@@ -81,7 +82,11 @@ def fit(paths: Layout, task: Task, params: TrainParams) -> Fit:
         train=tr,
         cv=champion.scores(tr.y, tuning.oof_proba, tr.w),
         baseline_cv=champion.scores(tr.y, baseline_oof, tr.w),
-        oracle_train=champion.scores(tr.y, tr.rows["p_true"].to_numpy(float), tr.w),
+        oracle_train=(
+            champion.scores(tr.y, tr.rows["p_true"].to_numpy(float), tr.w)
+            if has_oracle(tr.rows)
+            else None
+        ),
     )
 
 
@@ -108,7 +113,7 @@ def run(
     report = {
         "cv": result.cv,
         "baseline_cv": result.baseline_cv,
-        "oracle_train": result.oracle_train,
+        "oracle_train": result.oracle_train if result.oracle_train else NO_ORACLE,
         "chosen": {
             **tuning.params,
             "n_trees": tuning.n_trees,
@@ -128,11 +133,12 @@ def run(
         },
         paths.registry_record(task),
     )
+    oracle = result.oracle_train
     log.info(
-        "%s: cross-validated AUROC %.3f (oracle %.3f on the same rows); %s",
+        "%s: cross-validated AUROC %.3f (%s); %s",
         task,
         result.cv["auroc"],
-        result.oracle_train["auroc"],
+        f"oracle {oracle['auroc']:.3f} on the same rows" if oracle else NO_ORACLE,
         decision.reason,
     )
     return report
@@ -167,7 +173,7 @@ def _track(
         rows = result.train.rows[raw_columns(task)]
         model_uri = tracking.log_ketapredict_model(
             paths.trained_model(task),
-            input_example=rows.head(5),
+            input_example=input_example(paths, task, rows),
             signature_input=_signature_frame(rows),
             output_column=PROBABILITY[task],
         )
@@ -195,12 +201,36 @@ def _track(
     return Registered(run.info.run_id, version, decision, exported)
 
 
+def input_example(paths: Layout, task: Task, rows: pd.DataFrame) -> pd.DataFrame:
+    """Five rows for the logged model's input example: the training rows' first five when they
+    are the generator's; else five of the generator's patients (data/synthetic), so a user's
+    rows never go to MLflow."""
+    source = read_json(paths.features_summary).get("source", {}).get("source", "synthetic")
+    if source == "synthetic":
+        return rows.head(5)
+    patients = read_parquet(paths.synthetic_table("patients"))
+    outcomes = read_parquet(paths.synthetic_table("outcomes"))
+    first = outcomes[outcomes["is_active"]].drop_duplicates(ID)
+    if task == "relapse":
+        first = first[first["relapse_event"].notna()]
+    example = first.merge(patients.drop(columns=["trial"]), on=ID).head(5)[list(rows.columns)]
+    for name in example.columns:
+        if not pd.api.types.is_numeric_dtype(rows[name]):
+            example[name] = example[name].astype(str)
+        else:
+            example[name] = example[name].astype(rows[name].dtype)
+    return example.reset_index(drop=True)
+
+
 def _log_fit(task: Task, result: Fit) -> None:
     """The cross-validated scores, the features, the label and the tuning, to the open run."""
     tuning = result.tuning
     tracking.log_metrics({f"cv_{k}": v for k, v in result.cv.items()})
     tracking.log_metrics({f"baseline_cv_{k}": v for k, v in result.baseline_cv.items()})
-    tracking.log_metrics({f"oracle_train_{k}": v for k, v in result.oracle_train.items()})
+    if result.oracle_train:
+        tracking.log_metrics({f"oracle_train_{k}": v for k, v in result.oracle_train.items()})
+    else:
+        tracking.set_tags({"oracle": NO_ORACLE})
     tracking.log_dict_artifact(
         {"raw_inputs": raw_columns(task), "model_features": feature_names(task)},
         "features.json",

@@ -29,7 +29,7 @@ from ketapredict.benefit.persist import save_learner
 from ketapredict.config import BenefitParams
 from ketapredict.contract import BENEFIT, ID, REGISTERED, learner_model
 from ketapredict.explain import Shap
-from ketapredict.io import read_parquet, write_json, write_text
+from ketapredict.io import read_json, read_parquet, write_json, write_text
 from ketapredict.layout import Layout
 from ketapredict.parallel import map_ordered, workers_for
 
@@ -99,6 +99,8 @@ def cv_measures(people: pd.DataFrame, estimate: np.ndarray, constant: float) -> 
 
 def run(paths: Layout, params: BenefitParams) -> dict[str, Any]:
     table = read_parquet(paths.table(BENEFIT))
+    if table.empty:
+        return skip(paths, read_json(paths.features_summary)[BENEFIT].get("skipped", "no rows"))
     rows = table[table["split"] == "train"].reset_index(drop=True)
     people, data = per_patient(rows), benefit_data(rows)
     estimates = cross_fitted(data, people, params)
@@ -119,6 +121,18 @@ def run(paths: Layout, params: BenefitParams) -> dict[str, Any]:
     report = {"cv": cv, "constant_benefit": constant, "champion": champion, **record}
     write_json(report, paths.training_report(BENEFIT))
     log.info("benefit: champion %s; %s", champion, record["reason"])
+    return report
+
+
+def skip(paths: Layout, reason: str) -> dict[str, Any]:
+    """No benefit models when the cohort makes no benefit table: the records say why, and
+    models/benefit holds only that note (scoring then refuses the benefit task)."""
+    log.warning("benefit: not trained (%s)", reason)
+    report = {"skipped": reason, "champion": None}
+    paths.trained(BENEFIT).mkdir(parents=True, exist_ok=True)
+    write_json({**report, "version": None, "exported": None}, paths.registry_record(BENEFIT))
+    write_json(report, paths.training_report(BENEFIT))
+    _export(paths, None, f"not trained: {reason}")
     return report
 
 

@@ -1,0 +1,9 @@
+"""`dvc repro` end to end on a user's cohort, three-table shape, and `ketapredict validate` on
+it: the tests of tests/intake/own_pipeline.py, bound here."""
+
+import pytest
+
+from tests.intake.own_pipeline import shape_tests
+
+pytestmark = pytest.mark.slow
+globals().update(shape_tests(flat=False))
