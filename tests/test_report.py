@@ -161,3 +161,13 @@ def test_a_card_refuses_reports_of_different_model_versions() -> None:
     report.check_same_model("relapse", {"train": "4", "evaluate": "4", "explain": "4"})
     with pytest.raises(DataError, match=r"relapse: .*different model versions .*'explain': '3'"):
         report.check_same_model("relapse", {"train": "4", "evaluate": "4", "explain": "3"})
+
+
+def test_counts_stay_whole_numbers_beside_a_float_column() -> None:
+    """A float in the participants table (the horizon in days) must not turn the counts
+    beside it into floats ("1641.000")."""
+    task = _task(task="relapse", label="relapse in 28 days")
+    task.counts = {"rows": 1641, "events": 288, "horizon_days": 28.0}
+    page = report.to_html(_card(task))
+    assert '<td class="n">1,641</td>' in page and "1641.000" not in page
+    assert '<td class="n">28.000</td>' in page

@@ -196,13 +196,20 @@ def build_matrix(frame: pd.DataFrame, task: Task) -> np.ndarray:
 
 
 def matrix_of(frame: pd.DataFrame, inputs: tuple[Feature, ...], user: str) -> np.ndarray:
-    """build_matrix for any tuple of inputs; `user` names who needs them in the error."""
-    missing = [f.name for f in inputs if f.name not in frame.columns]
+    """build_matrix for any tuple of inputs; `user` names who needs them in the error. An
+    optional input left out of the frame is missing for every row (as `ketapredict score`
+    and the logged signature treat it); a required one is an error."""
+    missing = [f.name for f in inputs if f.name not in frame.columns and f.required]
     if missing:
         raise DataError(f"missing input column {missing[0]!r} ({user} needs it)")
     out = np.empty((len(frame), len(columns_of(inputs))), dtype=np.float64, order="F")
     at = 0
     for f in inputs:
+        if f.name not in frame.columns:
+            width = len(f.categories) - 1 if f.kind == "category" else 1
+            out[:, at : at + width] = np.nan
+            at += width
+            continue
         column = frame[f.name]
         if f.kind == "category":
             width = len(f.categories) - 1

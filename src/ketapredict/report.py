@@ -90,7 +90,9 @@ def _num(x: Any, digits: int = 3) -> str:
 def _table(frame: pd.DataFrame, flag: str | None = None) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns if c != flag)
     rows = []
-    for _, r in frame.iterrows():
+    # records, not iterrows: a row as one Series takes one dtype, and a float column (e.g. the
+    # horizon in days) turned every count beside it into a float ("1641.000")
+    for r in frame.to_dict("records"):
         cls = ' class="flag"' if flag and bool(r[flag]) else ""
         cells = "".join(
             f'<td class="{"n" if isinstance(v, int | float) else ""}">{_num(v)}</td>'

@@ -77,11 +77,29 @@ def test_the_champion_alias_follows_the_gate_and_the_comparison(project) -> None
     assert compared["auroc"] == compared["champion_auroc"]
     assert again["crowned"] and again["previous_champion"] == "2"
     assert _champion(project, name) == again["version"] == "3"
+    _assert_markers_follow_the_alias(project, name, champion="3", former="2")
 
     strict = _train(project, "responder", _params(gate={"calibration_slope": [4.9, 5.0]}))
     assert not strict["crowned"] and "calibration slope" in strict["reason"]
     assert _champion(project, name) == "3", "a failing version must not take the alias"
     assert load_model(project / "models" / "responder").meta["task"] == "responder"
+
+
+def _assert_markers_follow_the_alias(project, name: str, *, champion: str, former: str) -> None:
+    """Only the champion's version and run say champion; the former's say when it moved."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    runs = {}
+    for version in (champion, former):
+        mv = client.get_model_version(name, version)
+        runs[version] = client.get_run(mv.run_id).data.tags
+        if version == former:
+            moved = f"champion until version {champion} took the alias"
+            assert mv.tags["champion_decision"] == moved
+    assert runs[champion]["champion"] == "true"
+    assert runs[former]["champion"] == "false"
+    assert runs[former]["champion_reason"].startswith("champion until version")
 
 
 def test_the_test_split_decides_nothing(trained, tmp_path) -> None:
@@ -112,6 +130,22 @@ def test_the_test_split_decides_nothing(trained, tmp_path) -> None:
     for key in ("crowned", "reason", "comparison", "decided_on"):
         assert second[key] == first[key]
     assert "the test split was not read" in second["decided_on"]
+
+
+def test_the_readmes_mlflow_models_predict_example_runs(trained, tmp_path) -> None:
+    """README, Models: `mlflow models predict` on docs/examples/patients.csv (patient_id and
+    19 of the responder inputs, the optional others left out) returns a probability each."""
+    from tests.conftest import ROOT
+
+    project, _ = trained
+    readme = (ROOT / "README.md").read_text()
+    assert "-i docs/examples/patients.csv -t csv --env-manager local" in readme
+    uri = "models:/ketapredict-responder@champion"
+    inputs = tmp_path / "patients.csv"  # the helper writes its output beside the input
+    shutil.copy(ROOT / "docs" / "examples" / "patients.csv", inputs)
+    predictions = mlflow_models_predict(project, inputs, uri)
+    assert list(predictions.columns) == ["p_response"] and len(predictions) == 3
+    assert predictions["p_response"].between(0, 1).all()
 
 
 def test_mlflow_models_predict_returns_probabilities(trained, tmp_path) -> None:

@@ -20,7 +20,7 @@ from ketapredict.baseline import cross_validated_baseline, fit_baseline, save_ba
 from ketapredict.config import TrainParams
 from ketapredict.contract import ID, OUTCOME, PROBABILITY, REGISTERED, Task
 from ketapredict.datasets import NO_ORACLE, has_oracle
-from ketapredict.features import build_features, feature_names, raw_columns
+from ketapredict.features import SCHEMA, build_features, feature_names, raw_columns
 from ketapredict.io import read_json, read_parquet, write_json
 from ketapredict.layout import Layout
 from ketapredict.model import KetaModel, fingerprint, load_model
@@ -176,6 +176,7 @@ def _track(
             input_example=input_example(paths, task, rows),
             signature_input=_signature_frame(rows),
             output_column=PROBABILITY[task],
+            required=[f.name for f in SCHEMA[task] if f.required],
         )
         tracking.log_sklearn_model(
             result.baseline, name="baseline", signature_input=result.train.X.head(50)

@@ -4,6 +4,7 @@ baseline as a scikit-learn one, each with its signature and pinned requirements.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,12 @@ def log_ketapredict_model(
     output_column: str,
     entry: Path | None = None,
     name: str = "model",
+    required: Collection[str] | None = None,
 ) -> str:
     """Log a KetaModel folder (or with `entry`, the models-from-code file of another pyfunc
     class, e.g. the benefit model's) as an MLflow pyfunc model `name` of the active run; return
-    its URI. The folder's artifact is named `model` either way."""
+    its URI. The folder's artifact is named `model` either way. `required`: the inputs a row
+    must have; the signature marks the others optional (missing values are legal inputs)."""
     import mlflow
     from mlflow.models import infer_signature
 
@@ -34,6 +37,8 @@ def log_ketapredict_model(
     entry = entry or Path(pyfunc.__file__).with_name("pyfunc_model.py")
     output = signature_input.iloc[:2, :0].assign(**{output_column: 0.5})
     signature = infer_signature(signature_input, output)
+    if required is not None:
+        signature = _optional_inputs(signature, set(required))
     source, root = Path(model_dir).resolve(), project_root()
     # MLflow writes the artifact's path as given into MLmodel: relative to the project (and
     # logged from there), it names no folder of this machine
@@ -51,6 +56,18 @@ def log_ketapredict_model(
             pip_requirements=_requirements(),
         )
     return info.model_uri
+
+
+def _optional_inputs(signature: Any, required: set[str]) -> Any:
+    """The signature with every input not in `required` optional: `mlflow models predict`
+    then takes a file that leaves them out, as `ketapredict score` does."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    columns = [
+        ColSpec(c.type, c.name, required=c.name in required) for c in signature.inputs.inputs
+    ]
+    return ModelSignature(inputs=Schema(columns), outputs=signature.outputs)
 
 
 def log_sklearn_model(model: Any, *, name: str, signature_input: Any) -> str:

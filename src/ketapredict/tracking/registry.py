@@ -43,11 +43,23 @@ def champion_version(name: str) -> str | None:
 
 
 def crown(name: str, version: str) -> None:
-    """Move the champion alias to `version` (earlier versions stay registered)."""
+    """Move the champion alias to `version` (earlier versions stay registered). The markers
+    follow the alias: the version that held it, and its training run, are told when it moved
+    (their `champion` tags would otherwise still say true)."""
     import mlflow
 
+    client = mlflow.MlflowClient()
+    previous = champion_version(name)
     with translated(f"set the champion alias of {name}"):
-        mlflow.MlflowClient().set_registered_model_alias(name, CHAMPION, version)
+        client.set_registered_model_alias(name, CHAMPION, version)
+        if previous is None or previous == version:
+            return
+        reason = f"champion until version {version} took the alias"
+        client.set_model_version_tag(name, previous, DECISION_TAG, reason)
+        run_id = client.get_model_version(name, previous).run_id
+        if run_id:
+            client.set_tag(run_id, "champion", "false")
+            client.set_tag(run_id, "champion_reason", reason)
 
 
 def tag_version(name: str, version: str, tags: Mapping[str, str]) -> None:
