@@ -275,6 +275,9 @@ def report(root: RootOption = None) -> None:
         labels=labels,
         threshold=params.benefit.policy_threshold,
     )
+    from ketapredict.stages import replicate
+
+    replicate.ensure_logged(paths, params.replicate, params.generate.scenario)
 
 
 @app.command()

@@ -13,7 +13,7 @@ from rich.progress import Progress
 from ketapredict.cohort.specs import load_specs
 from ketapredict.config import ReplicateParams
 from ketapredict.errors import SpecError
-from ketapredict.io import write_json, write_text
+from ketapredict.io import read_json, write_json, write_text
 from ketapredict.layout import Layout
 from ketapredict.memory import require_patients
 from ketapredict.parallel import init_worker
@@ -99,7 +99,6 @@ def simulate(world: World, pooled: list[PooledTarget], params: ReplicateParams) 
 
 def run(paths: Layout, params: ReplicateParams, scenario: str = "literature") -> list[Record]:
     """Replicate every preset under the effect model's `scenario`."""
-    from ketapredict import tracking
 
     specs = load_specs(paths, scenario)
     require_patients(params.population_size, what="replicate.population_size")
@@ -110,17 +109,48 @@ def run(paths: Layout, params: ReplicateParams, scenario: str = "literature") ->
     options = {"replications": params.replications, "population_n": params.population_size}
     write_text(to_markdown(records, **options), paths.replication_md)
     write_text(to_html(records, **options), paths.replication_html)
-    with tracking.start_run(
-        root=paths.root,
-        stage="replicate",
-        params={"replicate": params.model_dump(), "generate.scenario": scenario},
-    ):
-        tracking.log_metrics(totals)
-        for path in (paths.replication, paths.replication_md, paths.replication_html):
-            tracking.log_file_artifact(path, "replication")
+    log_run(paths, params, scenario, source="this run of the replicate stage")
     log.info(
         "%d targets; %.0f%% of verified trial targets inside",
         len(records),
         100 * totals["share_inside_verified"],
     )
     return records
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def log_run(paths: Layout, params: ReplicateParams, scenario: str, *, source: str) -> None:
+    """The replication's MLflow run: its summary as metrics, its reports as artifacts, tagged
+    with the SHA-256 of replication.json (so a run of the same results is found again)."""
+    from ketapredict import tracking
+
+    totals = read_json(paths.replication)["summary"]
+    with tracking.start_run(
+        root=paths.root,
+        stage="replicate",
+        params={"replicate": params.model_dump(), "generate.scenario": scenario},
+        tags={"replication_sha256": _sha256(paths.replication), "replication_source": source},
+    ):
+        tracking.log_metrics(totals)
+        for path in (paths.replication, paths.replication_md, paths.replication_html):
+            tracking.log_file_artifact(path, "replication")
+
+
+def ensure_logged(paths: Layout, params: ReplicateParams, scenario: str) -> bool:
+    """Log the committed replication as a run when MLflow has none of these results: on a
+    fresh clone DVC finds the replicate stage up to date (its reports are in git) and skips
+    it, yet the replication belongs in MLflow beside the models. True if it logged one."""
+    from ketapredict import tracking
+
+    if not paths.replication.exists():
+        return False
+    if tracking.has_run(root=paths.root, tags={"replication_sha256": _sha256(paths.replication)}):
+        return False
+    log_run(paths, params, scenario, source="reports/trials as committed (stage up to date)")
+    log.info("replication: logged the committed results to MLflow (the stage was up to date)")
+    return True

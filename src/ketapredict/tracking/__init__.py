@@ -16,6 +16,7 @@ from ketapredict.tracking.registry import (
 from ketapredict.tracking.runs import (
     close_orphans,
     flatten_params,
+    has_run,
     log_dict_artifact,
     log_figure,
     log_file_artifact,
@@ -41,6 +42,7 @@ __all__ = [
     "fetch_model",
     "flatten_params",
     "git_commit",
+    "has_run",
     "log_dict_artifact",
     "log_figure",
     "log_file_artifact",

@@ -122,6 +122,26 @@ def resume_run(*, root: Path, run_id: str, stage: str) -> Iterator[mlflow.Active
                 mlflow.end_run()
 
 
+def has_run(*, root: Path, tags: Mapping[str, str]) -> bool:
+    """Whether the experiment holds a finished run with all these tags."""
+    environment.set_defaults()
+    uri = tracking_uri(root)
+    use_default = not os.environ.get(URI_ENV)
+    artifacts = Layout(Path(root).resolve()).mlartifacts.as_uri() if use_default else None
+    with scoped_tracking_uri(uri):
+        from mlflow import MlflowClient
+
+        with translated("search the runs", uri):
+            experiment_id = _experiment_id(uri, artifact_location=artifacts)
+            wanted = [*(f"tags.{k} = '{v}'" for k, v in tags.items())]
+            found = MlflowClient(tracking_uri=uri).search_runs(
+                [experiment_id],
+                filter_string=" and ".join([*wanted, "attributes.status = 'FINISHED'"]),
+                max_results=1,
+            )
+    return bool(found)
+
+
 def close_orphans(uri: str, experiment_id: str) -> list[str]:
     """Mark FAILED the experiment's runs left RUNNING by a process of this machine that no
     longer exists (a killed stage), and tag the model versions they registered without a
