@@ -15,7 +15,13 @@ import pandas as pd
 from ketapredict.cohort.scales import SCALES
 from ketapredict.config import FeaturesParams
 from ketapredict.contract import ID
-from ketapredict.datasets import TaskTable, _finish, relapse_labels, responder_table
+from ketapredict.datasets import (
+    TaskTable,
+    _finish,
+    relapse_labels,
+    relapse_table,
+    responder_table,
+)
 from ketapredict.features import BASELINE, END_OF_COURSE, TREATMENT, raw_columns
 from ketapredict.intake.check import Report
 from ketapredict.intake.rules import ACTIVE
@@ -34,10 +40,9 @@ def task_tables(report: Report, params: FeaturesParams) -> dict[str, TaskTable]:
             patients, visits, outcomes, None, visit=label.visit, threshold=label.threshold,
             model=None,
         )  # fmt: skip
-        first = outcomes[outcomes["is_active"]].drop_duplicates(ID)
-        at_risk = first[first["relapse_event"].notna()]
-        rows = at_risk.merge(patients.drop(columns=["trial"]), on=ID, how="left")
-        relapse = relapse_labels(_no_oracle(rows), params.relapse_horizon_days, len(at_risk))
+        relapse = relapse_table(
+            patients, outcomes, None, horizon_days=params.relapse_horizon_days, model=None
+        )
         return {"responder": responder, "relapse": relapse}
     out = {}  # flat: the tasks whose table is given
     if "responder" in tables:

@@ -43,6 +43,17 @@ class Report:
     def ok(self) -> bool:
         return not self.problems
 
+    def refuse(self, where: str, data: str) -> None:
+        """Raise DataError naming the count and the first problem if there is any: the data
+        are then refused whole. `data`: what to pass `ketapredict check` to see them all."""
+        if self.problems:
+            from ketapredict.errors import DataError
+
+            raise DataError(
+                f"{len(self.problems)} problem(s) in {where}, the first: "
+                f"{self.problems[0].line()}; see them all with `ketapredict check {data}`"
+            )
+
 
 def write_report(report: Report, path: Path) -> None:
     """Every problem as a CSV row (file, row, column, value, problem, fix), written whole."""

@@ -64,11 +64,7 @@ def validate(
     if task not in TASKS:
         raise ModelError(f"validate takes a responder or relapse model, not a {task} model")
     report = check(data, id_column=id_column)
-    if not report.ok:
-        raise DataError(
-            f"{len(report.problems)} problem(s) in the data, the first: "
-            f"{report.problems[0].line()}; see them all with `ketapredict check`"
-        )
+    report.refuse("the data", " ".join(str(p) for p in data))
     tables = task_tables(report, features)
     if task not in tables:
         raise DataError(f"the data have no {task} table for this {task} model")

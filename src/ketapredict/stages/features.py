@@ -54,11 +54,7 @@ def _own(
 
     folder = paths.root / data.folder
     report = check([folder], id_column=data.id_column)
-    if not report.ok:
-        raise DataError(
-            f"{len(report.problems)} problem(s) in {data.folder}, the first: "
-            f"{report.problems[0].line()}; see them all with `ketapredict check {data.folder}`"
-        )
+    report.refuse(data.folder, data.folder)
     missing = [t for t in TASKS if report.shape == "flat" and t not in report.tables]
     if missing:
         raise DataError(
