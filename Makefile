@@ -26,6 +26,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 ui: $(STAMP)
+	@echo "MLflow UI: http://127.0.0.1:5000/#/experiments/1/runs?workflowType=machine_learning"
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host 127.0.0.1 --port 5000
 
 bench: $(STAMP)

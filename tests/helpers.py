@@ -18,7 +18,6 @@ TINY_PARAMS: dict[str, Any] = {
     "data": {"source": "synthetic", "folder": "data/own", "id_column": "patient_id"},
     "generate": {
         "seed": 7,
-        "relapse_horizon_days": 28,
         "scenario": "literature",
         "cohorts": {"zarate2006": 80, "murrough2013": 150, "sustain1": 300, "realworld": 800},
     },
@@ -138,6 +137,9 @@ def make_project(tmp: Path, params: dict[str, Any] | None = None, git: bool = Fa
     if git:
         run(["git", "init", "-q", "-b", "main"], project)
         run([str(BIN / "dvc"), "init", "-q"], project)
+        # the plots' templates and the offline page, which dvc.yaml's plots name
+        shutil.copytree(ROOT / ".dvc" / "plots", project / ".dvc" / "plots")
+        shutil.copy(ROOT / ".dvc" / "config", project / ".dvc" / "config")
         run(["git", "add", "-A"], project)
         run(["git", "commit", "-q", "-m", "tiny project"], project)
     return project

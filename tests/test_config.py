@@ -36,7 +36,11 @@ def test_project_params_parse() -> None:
             r"generate\.seed: Input should be a valid integer",
         ),
         (lambda d: d["generate"]["cohorts"].update(realworld=0), r"realworld: number of patients"),
-        (lambda d: d["generate"].update(relapse_horizon_days=0), r"relapse_horizon_days"),
+        (lambda d: d["features"].update(relapse_horizon_days=0), r"relapse_horizon_days"),
+        (
+            lambda d: d["generate"].update(relapse_horizon_days=28),
+            r"generate\.relapse_horizon_days: the horizon is set once, as features\.",
+        ),
         (lambda d: d.update(trian={}), r"trian: unknown key"),
         (lambda d: d.pop("generate"), r"generate: required key is missing"),
         (

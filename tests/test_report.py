@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import pandas as pd
@@ -86,24 +88,25 @@ def test_the_html_card_renders_each_table() -> None:
     page = report.to_html(_card())
     assert page.startswith("<!doctype html>") and page.endswith("</html>\n")
     assert RESEARCH_NOTICE in page and "<code>abc123</code>" in page
-    headers = {
-        "designs": "design",
-        "participants": "events",
-        "predictors": "unit",
-        "missing data": "share_missing",
-        "tuning": "num_leaves",
-        "performance": "ICI",
+    headers = {  # as a reader says them, not as columns are named
+        "designs": "Design",
+        "participants": "Events",
+        "predictors": "Unit",
+        "missing data": "share missing",
+        "tuning": "Num leaves",
+        "performance": "measure (95 % CI)",
         "paired differences": "Δ AUROC",
-        "subgroups": "group",
-        "internal-external": "auroc",
-        "truth recovery": "scoring",
-        "importance": "characteristic",
+        "subgroups": "Group",
+        "internal-external": "AUROC",
+        "truth recovery": "Scoring",
+        "importance": "Characteristic",
     }
     for table, header in headers.items():
         assert f"<th>{header}</th>" in page, table
     assert page.count("<table>") == len(headers)  # within_design is empty: no table
-    for label in (MODEL, BASELINE, ORACLE):
-        assert f'<td class="">{label}</td>' in page, label
+    assert not [h for h in re.findall("<th>(.*?)</th>", page) if "_" in h]  # no snake_case
+    for label in (MODEL, BASELINE, ORACLE):  # the performance table: a column per model
+        assert f"<th>{label}</th>" in page, label
     assert "Responder model — ketapredict-responder v3" in page
     assert "It holds the champion alias" in page
     assert "<li>a, b</li>" in page  # aliased characteristics, scored as one block
@@ -171,3 +174,46 @@ def test_counts_stay_whole_numbers_beside_a_float_column() -> None:
     page = report.to_html(_card(task))
     assert '<td class="n">1,641</td>' in page and "1641.000" not in page
     assert '<td class="n">28.000</td>' in page
+
+
+def _importance(rows: list[tuple[str, float, bool, bool | None]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        rows, columns=["characteristic", "importance", "no_true_effect", "sign_agrees"]
+    )
+
+
+def test_the_card_says_when_a_no_effect_characteristic_is_in_the_shap_top_5() -> None:
+    blocks = _importance([("age", 0.3, False, True), ("a + b", 0.2, False, None)])
+    raw = _importance([("age", 0.3, False, True), ("b", 0.2, True, None), ("bmi", 0.1, True, None)])
+    page = report.to_html(_card(_task(importance=blocks, raw_importance=raw)))
+    said = html.unescape(page[page.index("What the tables below show") :])
+    # b is aliased with a: the card says so; bmi has no effect and no excuse
+    assert "b is number 2 in the SHAP figures' top 5 though the generator gave it no effect" in said
+    assert "moves in lockstep with a" in said
+    assert "bmi is number 3" in said and "correlate of the outcome" in said
+    assert ">nan<" not in page  # a sign without a true effect is a dash
+    clean = report.to_html(_card(_task(importance=blocks, raw_importance=blocks)))
+    assert "Every characteristic in the SHAP top 5 has a true effect." in clean
+
+
+def test_the_card_says_when_risks_do_not_transport_to_a_left_out_design() -> None:
+    left_out = pd.DataFrame(
+        {
+            "trial": ["sustain1", "zarate2006"],
+            "auroc": [0.66, 0.7],
+            "observed_over_expected": [0.39, 1.02],
+        }
+    )
+    text = report_markdown.to_markdown(_card(_task(internal_external=left_out)))
+    assert "1 of 2 designs are poorly calibrated in the large" in text
+    assert "sustain1 0.39 (over-predicted)" in text and "factor 2.6" in text
+    assert "zarate2006" not in text.split("What the")[1]
+    fine = report.to_html(_card(_task(internal_external=left_out.iloc[1:])))
+    assert "stay within 0.8–1.25 on every left-out design" in fine
+
+
+def test_the_card_says_whether_the_flexible_model_beats_the_baseline() -> None:
+    text = report_markdown.to_markdown(_card())
+    # the fixture's Δ AUROC is 0.05 (-0.05 to 0.15): the interval spans 0
+    assert "cannot be told apart" in text
+    assert "1 subgroup(s) flagged" in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from ketapredict.contract import Task
 from ketapredict.errors import ConfigError
@@ -16,7 +16,9 @@ Seed = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class GenerateParams(Strict):
-    """The `generate` stage: which trial designs, how many patients each, and the seed."""
+    """The `generate` stage: which trial designs, how many patients each, and the seed. The
+    relapse horizon of its truth is the label's (params.yaml: features.relapse_horizon_days,
+    copied here by Params), so the oracle and the label cannot disagree."""
 
     seed: Seed
     relapse_horizon_days: float = Field(gt=0)
@@ -179,6 +181,22 @@ class Params(Strict):
     evaluate: EvaluateParams
     benefit: BenefitParams
     plan: PlanParams
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_horizon(cls, data: Any) -> Any:
+        """One relapse horizon, features.relapse_horizon_days, for the label and the truth."""
+        generate, features = data.get("generate"), data.get("features")
+        if not isinstance(generate, dict) or not isinstance(features, dict):
+            return data
+        if "relapse_horizon_days" in generate:
+            raise ValueError(
+                "generate.relapse_horizon_days: the horizon is set once, as "
+                "features.relapse_horizon_days (the label's and the truth's); remove it here"
+            )
+        if "relapse_horizon_days" in features:
+            generate = {**generate, "relapse_horizon_days": features["relapse_horizon_days"]}
+        return {**data, "generate": generate}
 
 
 def load_params(path: str | Path) -> Params:

@@ -270,7 +270,9 @@ def internal_external(
     ]
     rows = []
     for (trial, idx, _), p in zip(
-        held_out, map_ordered(fit_predict, jobs, workers=workers), strict=True
+        held_out,
+        map_ordered(fit_predict, jobs, workers=workers, progress="leave one design out"),
+        strict=True,
     ):
         y, w = y_all[idx], w_all[idx]
         intercept, slope = metrics.calibration_intercept_slope(y, p, w)

@@ -25,21 +25,39 @@ def workers_for(rows: int, tasks: int) -> int:
     return default_workers() if rows * tasks >= MIN_WORK else 1
 
 
-def map_ordered(fn: Callable[..., T], args: Sequence[tuple[Any, ...]], *, workers: int) -> list[T]:
-    """[fn(*a) for a in args], in `workers` processes when there is more than one task.
+def map_ordered(
+    fn: Callable[..., T],
+    args: Sequence[tuple[Any, ...]],
+    *,
+    workers: int,
+    progress: str | None = None,
+) -> list[T]:
+    """[fn(*a) for a in args], in `workers` processes when there is more than one task;
+    `progress` names the work to show how far along it is (ketapredict.progress).
 
     Processes, not threads: LightGBM keeps its thread count in a process-global, and
     single-threaded fits in separate processes degrade gracefully when other jobs compete for
     the cores (the OS shares them out; no thread waits for a descheduled peer). The workers
     exit with the process that started them, even when it is killed outright."""
     if workers <= 1 or len(args) <= 1:
-        return [fn(*a) for a in args]
-    from joblib.externals.loky import get_reusable_executor
+        results = (fn(*a) for a in args)
+    else:
+        from joblib.externals.loky import get_reusable_executor
 
-    executor = get_reusable_executor(
-        max_workers=min(workers, len(args)), initializer=init_worker, timeout=60, env=ONE_THREAD
-    )
-    return list(executor.map(_star, [(fn, a) for a in args]))
+        executor = get_reusable_executor(
+            max_workers=min(workers, len(args)), initializer=init_worker, timeout=60, env=ONE_THREAD
+        )
+        results = executor.map(_star, [(fn, a) for a in args])
+    if progress is None:
+        return list(results)
+    from ketapredict.progress import steps
+
+    done = []
+    with steps(progress, len(args)) as advance:
+        for result in results:
+            done.append(result)
+            advance()
+    return done
 
 
 def _star(call: tuple[Callable[..., T], tuple[Any, ...]]) -> T:

@@ -3,7 +3,6 @@ Pure: the run's outputs (numbers, tables, PNG bytes) in, text out."""
 
 from __future__ import annotations
 
-import base64
 import html
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,18 +14,12 @@ from ketapredict.benefit.card import BenefitCard
 from ketapredict.benefit.card import to_html as benefit_html
 from ketapredict.contract import BASELINE, MODEL, ORACLE
 from ketapredict.errors import DataError
+from ketapredict.report_findings import findings
+from ketapredict.report_html import STYLE, cell, figure, interval, table
 
-STYLE = """
-body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:72rem;
-margin:2rem auto;padding:0 1rem;color:#1d1d1d;line-height:1.45}
-h1{font-size:1.7rem}h2{border-bottom:2px solid #0072B2;padding-bottom:.2rem;margin-top:2.2rem}
-table{border-collapse:collapse;margin:.6rem 0;font-size:.88rem}th,td{border:1px solid #ccc;
-padding:.25rem .5rem;text-align:left}th{background:#f1f4f8}td.n{text-align:right}
-.notice{background:#fff4e5;border-left:5px solid #E69F00;padding:.7rem 1rem}
-.figs{display:flex;flex-wrap:wrap;gap:1rem}.figs figure{margin:0;flex:1 1 30rem}
-.figs img{width:100%;border:1px solid #ddd}figcaption{font-size:.85rem;color:#555}
-tr.flag td{background:#fdecea}
-"""
+# the replication report, relative to the card: reports/trials/ on disk, and logged as
+# model_card/trials/ in MLflow beside the card
+REPLICATION = "trials/replication.html"
 
 
 @dataclass
@@ -47,6 +40,9 @@ class TaskCard:
     registry: dict[str, Any]
     within_design: pd.DataFrame = field(default_factory=pd.DataFrame)
     figures: dict[str, bytes] = field(default_factory=dict)
+    # SHAP importance per raw characteristic (the figures' ranking); `importance` has the
+    # aliased characteristics as blocks
+    raw_importance: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def version(self) -> str:
@@ -75,56 +71,36 @@ def check_same_model(task: str, versions: dict[str, Any]) -> None:
         )
 
 
-def _num(x: Any, digits: int = 3) -> str:
-    if x is None:
-        return "—"
-    if isinstance(x, bool):
-        return "yes" if x else "no"
-    if isinstance(x, int):
-        return f"{x:,}"
-    if isinstance(x, float):
-        return f"{x:.{digits}f}"
-    return html.escape(str(x))
+MEASURES = {
+    "auroc": "AUROC",
+    "auprc": "AUPRC",
+    "brier": "Brier score",
+    "scaled_brier": "scaled Brier score",
+    "log_loss": "log loss",
+    "calibration_intercept": "calibration intercept",
+    "calibration_slope": "calibration slope",
+    "ici": "ICI (smoothed)",
+}
 
 
-def _table(frame: pd.DataFrame, flag: str | None = None) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns if c != flag)
-    rows = []
-    # records, not iterrows: a row as one Series takes one dtype, and a float column (e.g. the
-    # horizon in days) turned every count beside it into a float ("1641.000")
-    for r in frame.to_dict("records"):
-        cls = ' class="flag"' if flag and bool(r[flag]) else ""
-        cells = "".join(
-            f'<td class="{"n" if isinstance(v, int | float) else ""}">{_num(v)}</td>'
-            for c, v in r.items()
-            if c != flag
-        )
-        rows.append(f"<tr{cls}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
-def _interval(m: dict[str, Any], key: str) -> str:
-    return f"{_num(m.get(key))} ({_num(m.get(f'{key}_low'))} to {_num(m.get(f'{key}_high'))})"
-
-
-def performance_table(metrics: dict[str, Any]) -> pd.DataFrame:
-    rows = []
-    keys = [
-        "auroc",
-        "auprc",
-        "brier",
-        "scaled_brier",
-        "log_loss",
-        "calibration_intercept",
-        "calibration_slope",
+def performancetable(metrics: dict[str, Any]) -> pd.DataFrame:
+    """A row per measure, a column per model (LightGBM, baseline, and the oracle when there is
+    a truth): narrow enough for the page, and a reader compares the models across a row."""
+    models = {
+        label: metrics[key]
+        for label, key in ((MODEL, "test"), (BASELINE, "baseline"), (ORACLE, "oracle"))
+        if isinstance(metrics[key], dict)  # no oracle: a user's cohort has no truth
+    }
+    rows = [
+        {
+            "measure (95 % CI)": label,
+            **{
+                name: cell(m.get(key)) if key == "ici" else interval(m, key)
+                for name, m in models.items()
+            },
+        }
+        for key, label in MEASURES.items()
     ]
-    for label, key in ((MODEL, "test"), (BASELINE, "baseline"), (ORACLE, "oracle")):
-        m = metrics[key]
-        if not isinstance(m, dict):  # no oracle: a user's cohort has no truth
-            continue
-        rows.append(
-            {"model": label, **{k: _interval(m, k) for k in keys}, "ICI": _num(m.get("ici"))}
-        )
     return pd.DataFrame(rows)
 
 
@@ -134,7 +110,7 @@ PAIRED = {
 }
 
 
-def paired_table(metrics: dict[str, Any]) -> pd.DataFrame:
+def pairedtable(metrics: dict[str, Any]) -> pd.DataFrame:
     """Paired bootstrap differences (same resamples for both models) with 95 % intervals."""
     rows = []
     for key, label in PAIRED.items():
@@ -143,9 +119,9 @@ def paired_table(metrics: dict[str, Any]) -> pd.DataFrame:
             rows.append(
                 {
                     "comparison": label,
-                    "Δ AUROC": _interval(d, "auroc"),
-                    "Δ Brier": _interval(d, "brier"),
-                    "Δ net benefit (mean over thresholds)": _interval(d, "net_benefit_mean"),
+                    "Δ AUROC": interval(d, "auroc"),
+                    "Δ Brier": interval(d, "brier"),
+                    "Δ net benefit (mean over thresholds)": interval(d, "net_benefit_mean"),
                 }
             )
     return pd.DataFrame(rows)
@@ -154,7 +130,7 @@ def paired_table(metrics: dict[str, Any]) -> pd.DataFrame:
 RECOVERY = ["spearman", "top5_overlap", "sign_agreement", "noise_share", "noise_in_top5"]
 
 
-def recovery_table(recovery: dict[str, Any]) -> pd.DataFrame:
+def recoverytable(recovery: dict[str, Any]) -> pd.DataFrame:
     """Truth recovery of both models, aliased characteristics as blocks (headline) and raw."""
     rows = []
     baseline, baseline_raw = recovery.get("baseline", {}), recovery.get("baseline_raw", {})
@@ -170,15 +146,6 @@ def recovery_table(recovery: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _figure(data: bytes, caption: str) -> str:
-    b64 = base64.b64encode(data).decode()
-    text = html.escape(caption)
-    return (
-        f'<figure><img alt="{text}" src="data:image/png;base64,{b64}">'
-        f"<figcaption>{text}</figcaption></figure>"
-    )
-
-
 CAPTIONS = {
     "roc": "ROC curves on the held-out test data, with the oracle",
     "calibration": "Smoothed calibration with 95 % band, and deciles",
@@ -187,8 +154,9 @@ CAPTIONS = {
         "Give ketamine if predicted response >= t, scored with the true outcomes"
     ),
     "subgroups": (
-        "AUROC by subgroup; flagged where worse than the oracle in the same patients "
-        "(paired difference, Holm-corrected)"
+        "AUROC by subgroup (95 % CI); marked where it ranks worse than the oracle in the same "
+        "patients (paired bootstrap difference, Holm-corrected). Calibration flags are in the "
+        "table, not here."
     ),
     "importance": "Mean |SHAP| per characteristic vs the true importance",
     "truth_recovery": "SHAP importance against the true importance",
@@ -203,8 +171,8 @@ def _task_html(t: TaskCard) -> str:
     status = (
         "It holds the champion alias: it is the model `ketapredict score` uses."
         if crowned
-        else f"It did not become champion ({_num(t.registry.get('reason'))}); the champion "
-        f"is version {_num(t.registry.get('exported') or t.registry.get('previous_champion'))}, "
+        else f"It did not become champion ({cell(t.registry.get('reason'))}); the champion "
+        f"is version {cell(t.registry.get('exported') or t.registry.get('previous_champion'))}, "
         "described by the card of the run that trained it."
     )
     opt, d = m["optimism"], m.get("designs", {})
@@ -212,58 +180,64 @@ def _task_html(t: TaskCard) -> str:
         f"<h2>{t.task.capitalize()} model — {v}</h2>",
         f"<p>Every section below describes {v}, the model this pipeline run trained. {status}</p>",
         f"<p><b>Outcome.</b> {html.escape(t.label)}</p>",
+        _findings(t),
         "<h3>Participants and events</h3>",
-        _table(pd.DataFrame([t.counts])),
+        table(pd.DataFrame([t.counts])),
         "<h3>Predictors and when they are measured</h3>",
-        _table(t.predictors),
+        table(t.predictors),
         "<h3>Missing data</h3><p>LightGBM routes missing values natively; the logistic baseline "
         "imputes the median and adds a missing-value indicator. Share missing per predictor "
         "(development data):</p>",
-        _table(t.missing),
+        table(t.missing),
         f"<h3>Model, tuning and the champion decision — {v}</h3>",
-        _table(pd.DataFrame([t.training["chosen"]])),
-        f"<p>Cross-validated AUROC {_num(t.training['cv']['auroc'])}, calibration slope "
-        f"{_num(t.training['cv']['calibration_slope'])}. The quality gate and the comparison "
-        f"with the champion used {_num(t.training.get('decided_on'))}. Decision: "
-        f"{_num(t.registry.get('reason'))}.</p>",
+        table(pd.DataFrame([t.training["chosen"]])),
+        f"<p>Cross-validated AUROC {cell(t.training['cv']['auroc'])}, calibration slope "
+        f"{cell(t.training['cv']['calibration_slope'])}. The quality gate and the comparison "
+        f"with the champion used {cell(t.training.get('decided_on'))}. Decision: "
+        f"{cell(t.registry.get('reason'))}.</p>",
         f"<h3>Performance on the held-out test data — {v} (95 % bootstrap intervals)</h3>",
-        _table(performance_table(m)),
+        table(performancetable(m)),
         _truth_calibration(m),
         "<p><b>Paired differences</b> (both models scored on the same bootstrap resamples, so "
         "the interval is for the difference itself; an interval that spans 0 means the data "
         "cannot tell the two apart):</p>",
-        _table(paired_table(m)),
+        table(pairedtable(m)),
         f"<p><b>Overfitting.</b> Optimism-corrected AUROC (development data) "
-        f"{_num(opt['auroc']['corrected'])}, calibration slope "
-        f"{_num(opt['calibration_slope']['corrected'])}: each of the bootstrap refits repeats "
+        f"{cell(opt['auroc']['corrected'])}, calibration slope "
+        f"{cell(opt['calibration_slope']['corrected'])}: each of the bootstrap refits repeats "
         "the training procedure (grouped cross-validation, early stopping, the calibration "
         "choice and its cross-fitted map); only the hyperparameter search is not repeated.</p>",
         '<div class="figs">'
         + "".join(
-            _figure(t.figures[k], CAPTIONS[k])
+            figure(t.figures[k], CAPTIONS[k])
             for k in CAPTIONS
             if k in t.figures and k not in ("importance", "truth_recovery", "stability", "beeswarm")
         )
         + "</div>",
         f"<h3>Which design is this? — {v}</h3>",
         f"<p>A model that knows only each design's outcome rate reaches AUROC "
-        f"{_interval(d, 'design_only_auroc')}. Within designs (pairs of patients from the same "
-        f"design only) the model reaches {_interval(d, 'within_design_auroc_model')}"
+        f"{interval(d, 'design_only_auroc')}. Within designs (pairs of patients from the same "
+        f"design only) the model reaches {interval(d, 'within_design_auroc_model')}"
         + (
-            f", the oracle {_interval(d, 'within_design_auroc_oracle')}.</p>"
+            f", the oracle {interval(d, 'within_design_auroc_oracle')}.</p>"
             if "within_design_auroc_oracle" in d
             else ".</p>"
         ),
-        _table(t.within_design) if len(t.within_design) else "",
+        table(t.within_design) if len(t.within_design) else "",
         f"<h3>Subgroups — {v}</h3>",
-        _table(t.subgroups, flag="flag" if "flag" in t.subgroups else None)
+        table(t.subgroups, flag="flag" if "flag" in t.subgroups else None)
         if len(t.subgroups)
         else "<p>No subgroup large enough.</p>",
         f"<h3>Internal–external validation (leave one design out) — {v}'s procedure</h3>",
-        _table(t.internal_external) if len(t.internal_external) else "<p>Too few designs.</p>",
+        table(t.internal_external) if len(t.internal_external) else "<p>Too few designs.</p>",
         *_explanations(t, v),
     ]
     return "\n".join(parts)
+
+
+def _findings(t: TaskCard) -> str:
+    items = "".join(f"<li>{html.escape(sentence)}</li>" for sentence in findings(t))
+    return f'<div class="findings"><b>What the tables below show</b><ul>{items}</ul></div>'
 
 
 def _truth_calibration(m: dict[str, Any]) -> str:
@@ -277,9 +251,9 @@ def _truth_calibration(m: dict[str, Any]) -> str:
     return (
         "<p><b>Calibration against the truth</b> (the headline here, since the true risks are "
         f"known): mean absolute error of the predicted against the true probabilities "
-        f"{_num(m['test'].get('truth_mean_abs'))}, 90th percentile "
-        f"{_num(m['test'].get('truth_e90'))}. The smoothed ICI measures the same thing with "
-        f"noise: the oracle itself scores ICI {_num(m['oracle'].get('ici'))}, which is "
+        f"{cell(m['test'].get('truth_mean_abs'))}, 90th percentile "
+        f"{cell(m['test'].get('truth_e90'))}. The smoothed ICI measures the same thing with "
+        f"noise: the oracle itself scores ICI {cell(m['oracle'].get('ici'))}, which is "
         "smoothing noise, not miscalibration.</p>"
     )
 
@@ -294,7 +268,7 @@ def _explanations(t: TaskCard, v: str) -> list[str]:
     )
     gallery = (
         '<div class="figs">'
-        + "".join(_figure(t.figures[k], CAPTIONS[k]) for k in figs if k in t.figures)
+        + "".join(figure(t.figures[k], CAPTIONS[k]) for k in figs if k in t.figures)
         + "</div>"
     )
     if "oracle" in t.recovery:  # no truth
@@ -305,14 +279,14 @@ def _explanations(t: TaskCard, v: str) -> list[str]:
             f"effects. Instead: how often each characteristic is among the five of largest mean "
             f"|SHAP| over {n} bootstrap resamples of the test patients. A share near 1 is a "
             "stable ranking, not a causal effect.</p>",
-            _table(t.importance.head(12)),
+            table(t.importance.head(12)),
             gallery,
         ]
     return [
         f"<h3>Explanations and their truth recovery — {v}</h3>",
         _aliased(t.recovery),
-        _table(recovery_table(t.recovery)),
-        _table(t.importance.head(12)),
+        table(recoverytable(t.recovery)),
+        table(t.importance.head(12)),
         gallery,
     ]
 
@@ -335,7 +309,7 @@ def to_html(card: Card) -> str:
         f"<code>{html.escape(card.commit)}</code></p>",
         *(_own_source(card.own) if card.own else _synthetic_source(card)),
         *(_task_html(t) for t in card.tasks),
-        benefit_html(card.benefit, _figure, _table) if card.benefit else "",
+        benefit_html(card.benefit, figure, table) if card.benefit else "",
     ]
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
@@ -354,11 +328,12 @@ def _synthetic_source(card: Card) -> list[str]:
         "of ketamine response are weaker and less certain.</p>",
         "<h2>Data source</h2><p>Synthetic cohorts modeled on these trial designs (sizes as "
         "simulated):</p>",
-        _table(card.designs),
-        f"<p>Replication check: {_num(100 * r['share_inside_verified'], 0)} % of verified "
+        table(card.designs),
+        f"<p>Replication check: {cell(100 * r['share_inside_verified'], 0)} % of verified "
         f"published trial figures fall inside their simulated 95 % intervals "
-        f"({_num(100 * r['share_inside'], 0)} % of all {int(r['n_targets'])} targets; see "
-        "reports/trials/replication.html).</p>",
+        f"({cell(100 * r['share_inside'], 0)} % of all {int(r['n_targets'])} targets): "
+        f'<a href="{REPLICATION}">the replication report</a>, beside this card (in MLflow, '
+        f"this run's artifact model_card/{REPLICATION}).</p>",
     ]
 
 
@@ -372,5 +347,5 @@ def _own_source(own: dict[str, Any]) -> list[str]:
         f"<h2>Data source</h2><p>The user's cohort in <code>{html.escape(own['folder'])}</code>"
         f" ({html.escape(own['shape'])}), identified only by its content hash "
         f"<code>{html.escape(own['sha256'][:16])}</code> and its counts:</p>",
-        _table(rows),
+        table(rows),
     ]

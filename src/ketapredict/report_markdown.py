@@ -6,7 +6,9 @@ from typing import Any
 
 from ketapredict import RESEARCH_NOTICE
 from ketapredict.benefit.card import to_markdown as benefit_markdown
-from ketapredict.report import PAIRED, Card, TaskCard, _interval, _num
+from ketapredict.report import PAIRED, Card, TaskCard
+from ketapredict.report_findings import findings
+from ketapredict.report_html import cell, interval
 
 
 def to_markdown(card: Card) -> str:
@@ -26,18 +28,22 @@ def to_markdown(card: Card) -> str:
             f"## {t.task.capitalize()}",
             "",
             f"- Outcome: {t.label}",
-            f"- Test AUROC {_interval(m['test'], 'auroc')}; {_oracle_auroc(m)}"
-            f"; within designs {_interval(m.get('designs', {}), 'within_design_auroc_model')}, "
-            f"design only {_interval(m.get('designs', {}), 'design_only_auroc')}",
-            f"- Calibration intercept {_interval(m['test'], 'calibration_intercept')}, slope "
-            f"{_interval(m['test'], 'calibration_slope')}",
+            f"- Test AUROC {interval(m['test'], 'auroc')}; {_oracle_auroc(m)}"
+            f"; within designs {interval(m.get('designs', {}), 'within_design_auroc_model')}, "
+            f"design only {interval(m.get('designs', {}), 'design_only_auroc')}",
+            f"- Calibration intercept {interval(m['test'], 'calibration_intercept')}, slope "
+            f"{interval(m['test'], 'calibration_slope')}",
             f"- Every figure here describes {t.version}: {t.registry.get('reason')}",
             *(
-                f"- {PAIRED[k]}: Δ AUROC {_interval(m['paired'][k], 'auroc')}"
+                f"- {PAIRED[k]}: Δ AUROC {interval(m['paired'][k], 'auroc')}"
                 for k in PAIRED
                 if k in m.get("paired", {})
             ),
             *_truth_lines(t),
+            "",
+            "What the tables show:",
+            "",
+            *(f"- {sentence}" for sentence in findings(t)),
         ]
     if card.benefit:
         lines += benefit_markdown(card.benefit)
@@ -45,7 +51,7 @@ def to_markdown(card: Card) -> str:
 
 
 def _oracle_auroc(m: dict[str, Any]) -> str:
-    return f"oracle {_num(m['oracle']['auroc'])}" if isinstance(m["oracle"], dict) else "no oracle"
+    return f"oracle {cell(m['oracle']['auroc'])}" if isinstance(m["oracle"], dict) else "no oracle"
 
 
 def _truth_lines(t: TaskCard) -> list[str]:
@@ -56,9 +62,9 @@ def _truth_lines(t: TaskCard) -> list[str]:
         shares = ", ".join(f"{k} {v:.2f}" for k, v in top)
         return [f"- {r['oracle']}; SHAP top 5 (share of bootstrap resamples): {shares}"]
     return [
-        f"- Error against the true probabilities: mean {_num(m['test'].get('truth_mean_abs'))}"
-        f", 90th percentile {_num(m['test'].get('truth_e90'))}",
+        f"- Error against the true probabilities: mean {cell(m['test'].get('truth_mean_abs'))}"
+        f", 90th percentile {cell(m['test'].get('truth_e90'))}",
         f"- SHAP vs truth (aliased characteristics as blocks): Spearman "
-        f"{_num(r['spearman'])}, top-5 overlap {_num(r['top5_overlap'])}, "
-        f"noise share {_num(r['noise_share'])}",
+        f"{cell(r['spearman'])}, top-5 overlap {cell(r['top5_overlap'])}, "
+        f"noise share {cell(r['noise_share'])}",
     ]

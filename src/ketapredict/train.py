@@ -204,6 +204,8 @@ def fit_procedure(
         _cross_validate,
         [(Xa, y, w, cv, lgb_params(c, procedure.seed), procedure) for c in candidates],
         workers=workers,
+        # the search, not the refits evaluation repeats with the chosen candidate
+        progress=f"cross-validating {len(candidates)} candidates" if len(candidates) > 1 else None,
     )
     rows = [
         {**c, "cv_log_loss": loss, "trees": int(np.mean(best))}

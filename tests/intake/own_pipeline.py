@@ -55,7 +55,7 @@ def check_mlflow_holds_no_patient(project: Path) -> None:
         run_id = json.loads(Layout(project).registry_record(task).read_text())["run_id"]
         run = client.get_run(run_id)
         assert run.data.tags["oracle"] == NO_ORACLE
-        assert not any(k.startswith(("oracle_", "eval_oracle_")) for k in run.data.metrics)
+        assert not any(k.startswith(("cv_oracle_", "test_oracle_")) for k in run.data.metrics)
         names = [a.path for a in client.list_artifacts(run_id, "explain")]
         assert any(n.endswith("stability.csv") for n in names)
         shown = [n.rsplit("/", 1)[-1] for n in names]

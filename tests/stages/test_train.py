@@ -71,7 +71,9 @@ def test_the_champion_alias_follows_the_gate_and_the_comparison(project) -> None
     assert (project / "models" / "responder" / "MLmodel").exists()
 
     again = _train(project, "responder")
-    rows = json.loads((project / "reports" / "train" / "responder.json").read_text())["rows"]
+    rows = json.loads((project / "reports" / "train" / "responder.json").read_text())["responder"][
+        "rows"
+    ]
     compared = again["comparison"]
     assert compared["rows"] == rows["train"] and compared["note"] == ""
     assert compared["auroc"] == compared["champion_auroc"]
@@ -170,9 +172,24 @@ def test_runs_are_tagged_and_carry_metrics_and_models(trained) -> None:
     client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
     run = client.get_run(registry["run_id"])
     assert run.data.tags["dvc_stage"] == "train_responder"
-    assert {"cv_auroc", "cv_brier", "cv_calibration_slope", "baseline_cv_auroc",
-            "oracle_train_auroc"} <= set(run.data.metrics)  # fmt: skip
+    assert {"cv_auroc", "cv_brier", "cv_calibration_slope", "cv_baseline_auroc",
+            "cv_oracle_auroc"} <= set(run.data.metrics)  # fmt: skip
     assert not any(k.startswith("test_") for k in run.data.metrics), "train must not score test"
+    # named by what they are, and each metric against the model it measures
+    assert run.data.tags["mlflow.runName"] == f"responder · train · v{registry['version']}"
+    assert "Decision:" in run.data.tags["mlflow.note.content"]
+    models = {m.name: m for m in client.search_logged_models(
+        experiment_ids=[run.info.experiment_id],
+        filter_string=f"source_run_id = '{run.info.run_id}'",
+    )}  # fmt: skip
+    assert set(models) == {"responder_lightgbm", "responder_logistic_baseline"}
+    assert registry["model_id"] == models["responder_lightgbm"].model_id
+    measured = {m.key for m in models["responder_lightgbm"].metrics}
+    assert "cv_auroc" in measured and "cv_baseline_auroc" not in measured
+    assert {m.key for m in models["responder_logistic_baseline"].metrics} >= {"cv_baseline_auroc"}
+    version = client.get_model_version("ketapredict-responder", registry["version"])
+    assert "model_card/model_card.html" in version.description
+    assert client.get_registered_model("ketapredict-responder").description
     # the params the stage reads, as dvc.yaml lists them: its section and the task's label
     assert {k for k in run.data.params if k.startswith("features.")} == {
         "features.responder_label.visit",
@@ -189,7 +206,7 @@ def test_runs_are_tagged_and_carry_metrics_and_models(trained) -> None:
     assert {"features.json", "label.json", "champion_decision.json"} <= artifacts
     experiment = client.get_experiment_by_name("ketapredict")
     logged = client.search_logged_models([experiment.experiment_id])
-    assert {m.name for m in logged} == {"model", "baseline"}
+    assert {m.name for m in logged} == {"responder_lightgbm", "responder_logistic_baseline"}
     version = client.get_model_version("ketapredict-responder", "1")
     assert version.tags["champion_decision"] == registry["reason"]
 
@@ -208,7 +225,8 @@ def test_logged_models_name_no_absolute_project_path_and_trust_fixed_types(train
     run = client.search_runs([experiment.experiment_id], "tags.dvc_stage = 'train_responder'")[0]
     assert run.data.tags["ketapredict.pid"].isdigit()  # who held the run open
     (baseline,) = [m for m in client.search_logged_models([experiment.experiment_id])
-                   if m.name == "baseline" and m.source_run_id == run.info.run_id]  # fmt: skip
+                   if m.name == "responder_logistic_baseline"
+                   and m.source_run_id == run.info.run_id]  # fmt: skip
     folder = Path(urlsplit(baseline.artifact_location).path)
     sklearn = yaml.safe_load((folder / "MLmodel").read_text())["flavors"]["sklearn"]
     assert sklearn["skops_trusted_types"] == ["numpy.dtype"]  # the fixed list, not the file's

@@ -96,7 +96,7 @@ def evaluate(
     others = [n for n in names if n not in (best, ORACLE)]
     jobs = [("summary", ctx, n, best, seed, resamples) for n in names]
     jobs += [("paired", ctx, n, best, seed, resamples) for n in others]
-    results = map_ordered(_job, jobs, workers=workers)
+    results = map_ordered(_job, jobs, workers=workers, progress="benefit: bootstrap measures")
     summary = dict(zip(names, results[: len(names)], strict=True))
     paired = {f"{n}_minus_{best}": r for n, r in zip(others, results[len(names) :], strict=True)}
     return BenefitEvaluation(summary, paired, _curves(people, rows, estimates, ctx.at, threshold))

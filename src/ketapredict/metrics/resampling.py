@@ -151,7 +151,9 @@ def optimism_corrected(
     measures = {"auroc": auroc, "calibration_slope": calibration_slope}
     resamples = list(_bootstrap_indices(y, rng, n_resamples, stratified=True))
     jobs = [(X, y, w, g, X)] + [(rows[idx], y[idx], w[idx], g[idx], X) for idx in resamples]
-    p_full, *refits = map_ordered(fit_predict, jobs, workers=workers)
+    p_full, *refits = map_ordered(
+        fit_predict, jobs, workers=workers, progress="optimism: bootstrap refits"
+    )
     apparent = {name: fn(y, p_full, w) for name, fn in measures.items()}
     gaps: dict[str, list[float]] = {name: [] for name in measures}
     for idx, p_orig in zip(resamples, refits, strict=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -53,7 +54,8 @@ def plot_importance(
     if truth_column is not None:
         ax.scatter(rows[truth_column], y, marker="D", s=24, color=BLACK, zorder=3)
         handles.append(Line2D([], [], marker="D", color=BLACK, linestyle="", label="True value"))
-    ax.set_yticks(y, rows["characteristic"])
+    # a long name (a block of aliased characteristics) on two lines, not squeezing the bars
+    ax.set_yticks(y, [textwrap.fill(str(c), 34) for c in rows["characteristic"]])
     ax.set_ylim(-0.6, len(rows) - 0.4)
     decorate(ax, title=title, xlabel=xlabel, ylabel="")
     ax.grid(False, axis="y")
@@ -91,9 +93,17 @@ def plot_truth_recovery(
             zorder=3,
         )
     right_half = x > (np.nanmin(x) + np.nanmax(x)) / 2
+    # name the most important, but not a point crowded by one already named (the importance
+    # figure names them all): overlapping labels name nothing
+    span = np.array([np.nanmax(x) - np.nanmin(x), np.nanmax(y) - np.nanmin(y)]) + 1e-12
+    named: list[np.ndarray] = []
     for i in np.argsort(-y, kind="stable")[:n_labels]:
+        at = np.array([x[i], y[i]]) / span
+        if any(np.abs(at - other).max() < 0.08 for other in named):
+            continue
+        named.append(at)
         ax.annotate(
-            str(table["characteristic"].iloc[i]),
+            textwrap.fill(str(table["characteristic"].iloc[i]), 24),
             (x[i], y[i]),
             xytext=(-5, 3) if right_half[i] else (5, 3),
             textcoords="offset points",

@@ -78,5 +78,6 @@ def save_png(fig: Figure, *, dpi: int = 120) -> bytes:
     Kept in memory so the caller (tracking or io) decides where the image goes.
     """
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    # bbox "tight": text a library put outside the axes (shap's labels) is not cut off
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None}, bbox_inches="tight")
     return buffer.getvalue()

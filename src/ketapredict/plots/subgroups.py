@@ -39,6 +39,7 @@ def plot_subgroups(
     metric: str = "auroc",
     overall: float | None = None,
     title: str = "Subgroup performance",
+    flag_label: str = "Flagged",
 ) -> Figure:
     """Forest plot of a metric per subgroup level (group, level, n, estimate, low, high, flag).
 
@@ -55,7 +56,7 @@ def plot_subgroups(
     fig, ax = figure(6.4, 1.4 + 0.27 * len(labels))
     for rows, colour, marker, label in (
         (~flag, BLUE, "o", "Estimate (95% CI)"),
-        (flag, VERMILLION, "D", "Flagged"),
+        (flag, VERMILLION, "D", flag_label),
     ):
         if rows.any():
             xerr = np.clip([est[rows] - low[rows], high[rows] - est[rows]], 0, None)

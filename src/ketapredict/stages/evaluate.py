@@ -22,7 +22,8 @@ from ketapredict.io import read_json, read_parquet, write_bytes, write_json, wri
 from ketapredict.layout import Layout
 from ketapredict.model import KetaModel
 from ketapredict.parallel import workers_for
-from ketapredict.subgroups import subgroups
+from ketapredict.plain_names import plain
+from ketapredict.subgroups import ALPHA, subgroups
 
 log = logging.getLogger(__name__)
 
@@ -152,10 +153,15 @@ def figures(result: ev.Evaluation, task: Task) -> dict[str, Any]:
             ylabel="Net benefit (responses per patient)",
         )
     if len(result.tables["subgroups"]):
+        table = result.tables["subgroups"]
+        table = table.assign(group=table["group"].map(plain))
+        if "p_auroc_holm" in table:  # the figure is of AUROC: mark the AUROC flags only
+            table = table.assign(flag=table["p_auroc_holm"] < ALPHA)
         out["subgroups"] = plots.plot_subgroups(
-            result.tables["subgroups"],
+            table,
             overall=s[MODEL]["auroc"],
             title=f"{task.capitalize()}: AUROC by subgroup",
+            flag_label="Ranks worse than the oracle (Holm)",
         )
     return out
 
@@ -175,7 +181,7 @@ def run(paths: Layout, params: EvaluateParams) -> dict[str, Any]:
             write_text(frame.to_csv(index=False), paths.stage_table("evaluate", task, name))
         pngs = _write_figures(paths, task, out.result)
         with tracking.resume_run(root=paths.root, run_id=out.run_id, stage="evaluate"):
-            _log(report[task])
+            _log(report[task], read_json(paths.registry_record(task)))
             for png in pngs.values():
                 tracking.log_file_artifact(png, "evaluation")
             for name in tables:
@@ -208,17 +214,53 @@ def _write_figures(paths: Layout, task: Task, result: ev.Evaluation) -> dict[str
     return written
 
 
-def _log(summary: dict[str, Any]) -> None:
-    """The test-data measures, paired differences and design checks, to the open run."""
-    tracking.log_metrics({f"eval_test_{k}": v for k, v in summary["test"].items()})
+# measures of the test rows themselves, the same for every model: logged once, as test_<key>
+SHARED = ("n", "events", "prevalence")
+
+
+def _log(summary: dict[str, Any], record: dict[str, Any]) -> None:
+    """The test-data measures, paired differences and design checks, to the open run, each
+    once and against the logged model it measures (`record`: registry.json's model ids); the
+    oracle's and the test rows' own figures against LightGBM, which they are the reference
+    for (the UI lists a metric without a model under every model of the run)."""
+    model, baseline = record.get("model_id"), record.get("baseline_model_id")
+    test = summary["test"]
+    tracking.log_metrics({f"test_{k}": test[k] for k in SHARED if k in test}, model_id=model)
+    tracking.log_metrics(
+        {f"test_{k}": v for k, v in test.items() if k not in SHARED}, model_id=model
+    )
+    tracking.log_metrics(
+        {f"test_baseline_{k}": v for k, v in summary["baseline"].items() if k not in SHARED},
+        model_id=baseline,
+    )
     if isinstance(summary["oracle"], dict):
-        tracking.log_metrics({f"eval_oracle_{k}": v for k, v in summary["oracle"].items()})
+        oracle = summary["oracle"].items()
+        tracking.log_metrics(
+            {f"test_oracle_{k}": v for k, v in oracle if k not in SHARED}, model_id=model
+        )
     else:
         tracking.set_tags({"oracle": summary["oracle"]})
-    tracking.log_metrics({f"eval_baseline_{k}": v for k, v in summary["baseline"].items()})
     for pair, values in summary["paired"].items():
-        tracking.log_metrics({f"eval_{pair}_{k}": v for k, v in values.items()})
-    tracking.log_metrics({f"eval_{k}": v for k, v in summary["designs"].items()})
+        tracking.log_metrics(
+            {
+                f"test_{pair.replace('model_', 'lightgbm_')}_{k}": v
+                for k, v in values.items()
+                # the regret against the oracle is test_net_benefit_regret_mean already
+                if not (pair == "model_minus_oracle" and k.startswith("net_benefit_mean"))
+            },
+            model_id=model,
+        )
+    designs = summary["designs"]
+    tracking.log_metrics(
+        {f"test_{k}": v for k, v in designs.items() if "_model" in k}, model_id=model
+    )
+    tracking.log_metrics(
+        {f"test_{k}": v for k, v in designs.items() if "_baseline" in k}, model_id=baseline
+    )
+    tracking.log_metrics(
+        {f"test_{k}": v for k, v in designs.items() if "_model" not in k and "_baseline" not in k},
+        model_id=model,
+    )
 
 
 def _clean(value: Any) -> Any:

@@ -6,7 +6,7 @@ MLflow run."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from ketapredict.io import (
 )
 from ketapredict.layout import Layout
 from ketapredict.model import KetaModel
+from ketapredict.plain_names import plain
 
 log = logging.getLogger(__name__)
 DEPENDENCE = 3
@@ -76,11 +77,15 @@ def explain_task(paths: Layout, task: Task) -> Explanation:
     registry = read_json(paths.registry_record(task))
     blocks = ex.aliased_blocks(table[table["split"] == "train"], task)
     X = build_features(test, task)[feature_names(task)]
+    log.info("%s v%s: SHAP values of %d test patients", task, registry["version"], len(X))
     shap_values = ex.tree_shap(model, X)
     per = ex.by_characteristic(shap_values, task)
     imp = ex.importance(per)
     baseline = load_baseline(paths.trained(task))
     b_imp, b_per = ex.baseline_importance(baseline, X, task)
+    log.info(
+        "%s v%s: the strongest interaction (SHAP interaction values)", task, registry["version"]
+    )
     pair = ex.interaction_pair(model, X.iloc[: min(len(X), 1000)])
     p = model.predict_matrix(X)
     if not has_oracle(table):  # a user's cohort: stability of the ranking, not recovery
@@ -90,6 +95,7 @@ def explain_task(paths: Layout, task: Task) -> Explanation:
             None, None, None, None, pair, ex.examples(p), p,
             stability=ex.top5_stability(per, rng), baseline_importance=b_imp,
         )  # fmt: skip
+    log.info("%s v%s: SHAP against the true effects", task, registry["version"])
     effects = read_effect_model(paths.synthetic_model)
     dose = np.array(
         [
@@ -121,49 +127,54 @@ def explain_task(paths: Layout, task: Task) -> Explanation:
     )
 
 
-def figures(out: Explanation) -> dict[str, Any]:
+def figures(out: Explanation, calibrate: Any = None) -> dict[str, Any]:
+    """The explanation's figures, characteristics by their plain names; `calibrate` maps the
+    trees' log-odds to the model's probability (the waterfalls show both)."""
     from ketapredict import plots
     from ketapredict.plots import shap as plots_shap
 
     task, sv = out.task, out.shap
+    named = replace(sv, features=[plain(f) for f in sv.features])
     name = f"{task.capitalize()} v{out.model_version}"
     if out.model_blocks is None:  # no truth: importance, and how stable its top 5 is
+        stability = out.stability.assign(characteristic=out.stability["characteristic"].map(plain))
         figs = {
             "importance": plots.plot_importance(
-                out.stability, title=f"{name}: mean |SHAP| (no truth to compare)",
+                stability, title=f"{name}: mean |SHAP| (no truth to compare)",
                 bar_label="Mean |SHAP|",
             ),
             "stability": plots.plot_importance(
-                out.stability.assign(importance=out.stability["top5_share"]),
-                title=f"{name}: share of bootstrap resamples in the SHAP top 5",
-                xlabel="Share of resamples", bar_label="In the top 5",
+                stability.assign(importance=stability["top5_share"]),
+                title=f"{name}: share of resamples in the SHAP top 5",
+                xlabel="Share of bootstrap resamples", bar_label="In the top 5",
             ),
         }  # fmt: skip
     else:
         summary, imp = out.model_blocks.summary, out.model_blocks.table
+        imp = imp.assign(characteristic=imp["characteristic"].map(plain))
         figs = {
             "importance": plots.plot_importance(
-                imp, title=f"{name}: mean |SHAP| vs true importance",
-                truth_column="true_importance",
+                imp, title=f"{name}: mean |SHAP| and the truth", truth_column="true_importance",
             ),
             "truth_recovery": plots.plot_truth_recovery(
                 imp, title=f"{name}: SHAP vs truth", spearman=summary["spearman"]
             ),
         }  # fmt: skip
     figs |= {
-        "beeswarm": plots_shap.plot_shap_beeswarm(sv, title=f"{name}: SHAP values (log-odds)"),
-        "bar": plots_shap.plot_shap_bar(sv, title=f"{name}: mean |SHAP| per model feature"),
+        "beeswarm": plots_shap.plot_shap_beeswarm(named, title=f"{name}: SHAP values (log-odds)"),
+        "bar": plots_shap.plot_shap_bar(named, title=f"{name}: mean |SHAP| per model feature"),
     }
     for feature in _top_features(sv, DEPENDENCE):
-        figs[f"dependence_{feature}"] = plots_shap.plot_shap_dependence(sv, feature)
+        figs[f"dependence_{feature}"] = plots_shap.plot_shap_dependence(named, plain(feature))
     a, b, _ = out.interaction
     figs["interaction"] = plots_shap.plot_shap_dependence(
-        sv, a, color=b, title=f"Leading interaction: {a} x {b}"
+        named, plain(a), color=plain(b), title=f"Leading interaction: {plain(a)} × {plain(b)}"
     )
     for label, row in out.examples.items():
         figs[f"waterfall_{label}"] = plots_shap.plot_shap_waterfall(
-            sv, row, title=f"{name}: {label} predicted probability ({out.p[row]:.2f})"
-        )
+            named, row, title=f"{name}: {label} predicted probability ({out.p[row]:.2f})",
+            to_probability=calibrate,
+        )  # fmt: skip
     return figs
 
 
@@ -181,7 +192,7 @@ def run(paths: Layout) -> dict[str, Any]:
         written = _write(paths, out)
         recovery[task] = _summary(out)
         with tracking.resume_run(root=paths.root, run_id=out.run_id, stage="explain"):
-            _log(out)
+            _log(out, read_json(paths.registry_record(task)))
             for path in written if out.model_blocks is not None else _aggregate(written):
                 tracking.log_file_artifact(path, "explain")
         if out.model_blocks is None:
@@ -206,16 +217,23 @@ def run(paths: Layout) -> dict[str, Any]:
     return recovery
 
 
-def _log(out: Explanation) -> None:
-    """The explanation's measures to the model's open run: recovery, or stability."""
+def _log(out: Explanation, record: dict[str, Any]) -> None:
+    """The explanation's measures to the model's open run, against the logged model each
+    describes (`record`: registry.json's model ids): recovery, or stability."""
+    model, baseline = record.get("model_id"), record.get("baseline_model_id")
     if out.model_blocks is None:
         tracking.set_tags({"oracle": NO_ORACLE})
         shares = out.stability.set_index("characteristic")["top5_share"]
-        tracking.log_metrics({f"shap_top5_share_{k}": v for k, v in shares.head(10).items()})
+        top = {f"shap_top5_share_{k}": v for k, v in shares.head(10).items()}
+        tracking.log_metrics(top, model_id=model)
         return
-    tracking.log_metrics({f"shap_{k}": v for k, v in out.model_blocks.summary.items()})
-    tracking.log_metrics({f"shap_raw_{k}": v for k, v in out.model.summary.items()})
-    tracking.log_metrics({f"baseline_coef_{k}": v for k, v in out.baseline.summary.items()})
+    tracking.log_metrics(
+        {f"shap_{k}": v for k, v in out.model_blocks.summary.items()}, model_id=model
+    )
+    tracking.log_metrics({f"shap_raw_{k}": v for k, v in out.model.summary.items()}, model_id=model)
+    tracking.log_metrics(
+        {f"baseline_coef_{k}": v for k, v in out.baseline.summary.items()}, model_id=baseline
+    )
 
 
 # Files that show single patients (their SHAP values, or feature values point by point): a
@@ -255,7 +273,8 @@ def _write(paths: Layout, out: Explanation) -> list[Path]:
     values["base_value"] = out.shap.base
     write_parquet(values, paths.shap_values(out.task))
     pngs = []
-    for name, fig in figures(out).items():
+    calibrate = KetaModel.load(paths.trained_model(out.task)).calibrate
+    for name, fig in figures(out, calibrate).items():
         pngs.append(paths.figures("explain", out.task) / f"{name}.png")
         write_bytes(plots.save_png(fig), pngs[-1])
     csvs = [paths.stage_table("explain", out.task, name) for name in tables]

@@ -143,7 +143,7 @@ def _log(paths: Layout, study: Study, summary: dict, figures: dict) -> None:
         root=paths.root,
         stage=STAGE,
         params={"plan": p.model_dump()},
-        run_name="plan",
+        run_name="plan · study sizes",
         tags={"fingerprint": study.fingerprint},
     ):
         for rec in summary["logistic_vs_riley"]:

@@ -8,8 +8,6 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from rich.progress import Progress
-
 from ketapredict.cohort.specs import load_specs
 from ketapredict.config import ReplicateParams
 from ketapredict.errors import SpecError
@@ -17,6 +15,7 @@ from ketapredict.io import read_json, write_json, write_text
 from ketapredict.layout import Layout
 from ketapredict.memory import require_patients
 from ketapredict.parallel import init_worker
+from ketapredict.progress import steps
 from ketapredict.replicate.report import summary, to_html, to_markdown
 from ketapredict.replicate.simulate import (
     World,
@@ -86,14 +85,13 @@ def simulate(world: World, pooled: list[PooledTarget], params: ReplicateParams) 
     presets = [s.name for s in world.trials.values() if s.published]
     workers = max(1, min(len(os.sched_getaffinity(0)), 4))
     pool = ProcessPoolExecutor(workers, initializer=init_worker)
-    with pool, Progress(transient=True) as progress:
-        task = progress.add_task("replicating trials", total=len(presets) + len(groups))
+    with pool, steps("replicating trials and pooled figures", len(presets) + len(groups)) as done:
         futures = [pool.submit(_trial_records, world, name, params) for name in presets]
         futures += [pool.submit(_pooled_records, world, g, params) for g in groups.values()]
         records: list[Record] = []
         for future in futures:
             records += future.result()
-            progress.advance(task)
+            done()
     return records
 
 
@@ -133,6 +131,7 @@ def log_run(paths: Layout, params: ReplicateParams, scenario: str, *, source: st
     with tracking.start_run(
         root=paths.root,
         stage="replicate",
+        run_name="replication",
         params={"replicate": params.model_dump(), "generate.scenario": scenario},
         tags={"replication_sha256": _sha256(paths.replication), "replication_source": source},
     ):

@@ -10,13 +10,14 @@ from typing import Any
 
 import pandas as pd
 
-from ketapredict import report, report_markdown, tracking
+from ketapredict import describe, report, report_markdown, tracking
 from ketapredict.benefit.card import BenefitCard
 from ketapredict.cohort.specs import load_specs
 from ketapredict.contract import TASKS, Task
 from ketapredict.features import SCHEMA
 from ketapredict.io import read_json, read_parquet, write_text
 from ketapredict.layout import Layout
+from ketapredict.report_findings import findings
 
 log = logging.getLogger(__name__)
 FIGURES = {
@@ -96,7 +97,7 @@ def task_card(paths: Layout, task: Task, *, label: Mapping[str, Any]) -> report.
         counts=counts,
         predictors=predictors,
         missing=missing,
-        training=read_json(paths.training_report(task)),
+        training=read_json(paths.training_report(task))[task],
         metrics=metrics,
         subgroups=_subgroups(evaluate["subgroups"]),
         internal_external=evaluate["internal_external"],
@@ -109,6 +110,11 @@ def task_card(paths: Layout, task: Task, *, label: Mapping[str, Any]) -> report.
         registry=registry,
         within_design=evaluate["within_design"],
         figures=_figures(paths, task),
+        raw_importance=(
+            pd.DataFrame()
+            if "oracle" in recovery
+            else pd.read_csv(paths.stage_table("explain", task, "importance"))
+        ),
     )
 
 
@@ -197,10 +203,18 @@ def run(
     html_path, md_path = paths.model_card_html, paths.model_card
     write_text(report.to_html(card), html_path)
     write_text(report_markdown.to_markdown(card), md_path)
-    for task in TASKS:
-        run_id = read_json(paths.registry_record(task))["run_id"]
-        with tracking.resume_run(root=paths.root, run_id=run_id, stage="report"):
+    for t in card.tasks:
+        record = read_json(paths.registry_record(t.task))
+        with tracking.resume_run(root=paths.root, run_id=record["run_id"], stage="report") as run:
             tracking.log_file_artifact(html_path, "model_card")
             tracking.log_file_artifact(md_path, "model_card")
+            if paths.replication_html.exists():  # the card links to it, relative to itself
+                where = Path("model_card") / Path(report.REPLICATION).parent
+                tracking.log_file_artifact(paths.replication_html, where.as_posix())
+            text = describe.full_text(
+                t.task, record["version"], t.metrics, findings(t), describe.run_link(run.info)
+            )
+            tracking.describe_run(text=text)
+            tracking.describe(record["registered_model"], version=record["version"], text=text)
     log.info("model card: %s", Path(html_path).relative_to(paths.root))
     return card

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from ketapredict import champion, processes, tracking, train
+from ketapredict import champion, describe, processes, tracking, train
 from ketapredict.baseline import cross_validated_baseline, fit_baseline, save_baseline
 from ketapredict.config import TrainParams
 from ketapredict.contract import ID, OUTCOME, PROBABILITY, REGISTERED, Task
@@ -122,12 +122,14 @@ def run(
         "rows": {"train": len(result.train.y)},
         "decided_on": decision.decided_on,
     }
-    write_json(report, paths.training_report(task))
+    write_json({task: report}, paths.training_report(task))  # task-keyed: DVC shows both
     write_json(
         {
             "registered_model": REGISTERED[task],
             "version": registered.version,
             "run_id": registered.run_id,
+            "model_id": registered.ids.model,
+            "baseline_model_id": registered.ids.baseline,
             **decision.as_dict(),
             "exported": registered.exported,
         },
@@ -152,6 +154,16 @@ class Registered:
     version: str
     decision: champion.Decision
     exported: str | None  # the champion version copied to models/<task>, if any
+    ids: ModelIds
+
+
+@dataclass(frozen=True)
+class ModelIds:
+    """The MLflow logged models of a training run: metrics are logged against the one they
+    measure (registry.json keeps them for the evaluate and explain stages)."""
+
+    model: str
+    baseline: str
 
 
 def _track(
@@ -167,9 +179,12 @@ def _track(
     tuning, name = result.tuning, REGISTERED[task]
     stage_params = {"features": dict(label), "train": params.model_dump()}
     with tracking.start_run(
-        root=paths.root, stage=f"train_{task}", params=stage_params, tags={"task": task}
+        root=paths.root,
+        stage=f"train_{task}",
+        params=stage_params,
+        run_name=f"{task} · train",
+        tags={"task": task},
     ) as run:
-        _log_fit(task, result)
         rows = result.train.rows[raw_columns(task)]
         model_uri = tracking.log_ketapredict_model(
             paths.trained_model(task),
@@ -177,10 +192,15 @@ def _track(
             signature_input=_signature_frame(rows),
             output_column=PROBABILITY[task],
             required=[f.name for f in SCHEMA[task] if f.required],
+            name=f"{task}_lightgbm",
         )
-        tracking.log_sklearn_model(
-            result.baseline, name="baseline", signature_input=result.train.X.head(50)
+        baseline_uri = tracking.log_sklearn_model(
+            result.baseline,
+            name=f"{task}_logistic_baseline",
+            signature_input=result.train.X.head(50),
         )
+        ids = ModelIds(tracking.model_id(model_uri), tracking.model_id(baseline_uri))
+        _log_fit(task, result, ids)
         version = tracking.register(
             model_uri, name, tags={"task": task, "features_sha256": data_hash}
         )
@@ -198,8 +218,18 @@ def _track(
         )
         tracking.log_params({f"chosen.{k}": v for k, v in tuning.params.items()})
         tracking.log_params({"chosen.n_trees": tuning.n_trees})
+        figures = describe.Trained(
+            task, version, result.cv, result.baseline_cv, result.oracle_train,
+            decision.reason, label=_label(task, label),
+        )  # fmt: skip
+        link = describe.run_link(run.info)
+        tracking.describe_run(name=f"{task} · train · v{version}", text=describe.run_text(figures))
+        tracking.describe(
+            name, model=describe.model_text(task), version=version,
+            text=describe.version_text(figures, link),
+        )  # fmt: skip
         exported = _export(paths, task, tracking.champion_version(name))
-    return Registered(run.info.run_id, version, decision, exported)
+    return Registered(run.info.run_id, version, decision, exported, ids)
 
 
 def input_example(paths: Layout, task: Task, rows: pd.DataFrame) -> pd.DataFrame:
@@ -223,13 +253,18 @@ def input_example(paths: Layout, task: Task, rows: pd.DataFrame) -> pd.DataFrame
     return example.reset_index(drop=True)
 
 
-def _log_fit(task: Task, result: Fit) -> None:
-    """The cross-validated scores, the features, the label and the tuning, to the open run."""
+def _log_fit(task: Task, result: Fit, ids: ModelIds) -> None:
+    """The cross-validated scores (each against the model it measures; the oracle's, the
+    reference, against LightGBM: the UI lists a metric without a model under every model),
+    the features, the label and the tuning, to the open run."""
     tuning = result.tuning
-    tracking.log_metrics({f"cv_{k}": v for k, v in result.cv.items()})
-    tracking.log_metrics({f"baseline_cv_{k}": v for k, v in result.baseline_cv.items()})
+    tracking.log_metrics({f"cv_{k}": v for k, v in result.cv.items()}, model_id=ids.model)
+    tracking.log_metrics(
+        {f"cv_baseline_{k}": v for k, v in result.baseline_cv.items()}, model_id=ids.baseline
+    )
     if result.oracle_train:
-        tracking.log_metrics({f"oracle_train_{k}": v for k, v in result.oracle_train.items()})
+        oracle = {f"cv_oracle_{k}": v for k, v in result.oracle_train.items()}
+        tracking.log_metrics(oracle, model_id=ids.model)
     else:
         tracking.set_tags({"oracle": NO_ORACLE})
     tracking.log_dict_artifact(
@@ -241,9 +276,6 @@ def _log_fit(task: Task, result: Fit) -> None:
     tracking.log_dict_artifact(
         {"chosen": tuning.calibration["method"], "cv_brier": tuning.calibration_scores},
         "tuning/calibration.json",
-    )
-    tracking.log_metrics(
-        {f"calibration_cv_brier_{k}": v for k, v in tuning.calibration_scores.items()}
     )
 
 

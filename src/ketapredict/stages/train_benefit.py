@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ketapredict import tracking, train
+from ketapredict import describe, tracking, train
 from ketapredict.benefit import explain
 from ketapredict.benefit import measures as m
 from ketapredict.benefit.data import INPUTS, benefit_data, input_matrix
@@ -32,6 +33,7 @@ from ketapredict.explain import Shap
 from ketapredict.io import read_json, read_parquet, write_json, write_text
 from ketapredict.layout import Layout
 from ketapredict.parallel import map_ordered, workers_for
+from ketapredict.plain_names import plain
 
 log = logging.getLogger(__name__)
 STAGE = "train_benefit"
@@ -51,7 +53,12 @@ def cross_fitted(
         for name in LEARNERS
         for fit_rows, held in cv
     ]
-    results = map_ordered(_fit_and_predict, jobs, workers=workers_for(len(groups), len(jobs)))
+    results = map_ordered(
+        _fit_and_predict,
+        jobs,
+        workers=workers_for(len(groups), len(jobs)),
+        progress="benefit: cross-fitting learners × folds",
+    )
     out = {name: np.full(len(people), np.nan) for name in LEARNERS}
     for (name, *_, held, _), estimate in zip(jobs, results, strict=True):
         out[name][held] = estimate
@@ -70,7 +77,13 @@ def _explain(fitted: dict[str, Any], X: np.ndarray, seed: int, workers: int) -> 
     """Each learner's SHAP values (benefit.explain) on one seeded sample of training patients."""
     patients, background = explain.sample(X, seed)
     jobs = [(fitted[name], patients, background, seed) for name in LEARNERS]
-    return dict(zip(LEARNERS, map_ordered(_shap, jobs, workers=workers), strict=True))
+    return dict(
+        zip(
+            LEARNERS,
+            map_ordered(_shap, jobs, workers=workers, progress="benefit: SHAP"),
+            strict=True,
+        )
+    )
 
 
 def _shap(fitted, patients, background, seed) -> Shap:
@@ -107,7 +120,10 @@ def run(paths: Layout, params: BenefitParams) -> dict[str, Any]:
     constant = float(np.mean(people["contrast"]))
     cv = {name: cv_measures(people, e, constant) for name, e in estimates.items()}
     finals = map_ordered(
-        _fit, [(name, data, params.seed) for name in LEARNERS], workers=workers_for(len(rows), 2)
+        _fit,
+        [(name, data, params.seed) for name in LEARNERS],
+        workers=workers_for(len(rows), 2),
+        progress="benefit: final fits",
     )
     fitted = dict(zip(LEARNERS, finals, strict=True))
     for name, learner in fitted.items():
@@ -119,7 +135,7 @@ def run(paths: Layout, params: BenefitParams) -> dict[str, Any]:
     importance = {name: explain.importance(sv).to_dict() for name, sv in shaps.items()}
     write_json(importance, paths.trained(BENEFIT) / explain.IMPORTANCE_FILE)
     report = {"cv": cv, "constant_benefit": constant, "champion": champion, **record}
-    write_json(report, paths.training_report(BENEFIT))
+    write_json({BENEFIT: report}, paths.training_report(BENEFIT))
     log.info("benefit: champion %s; %s", champion, record["reason"])
     return report
 
@@ -131,7 +147,7 @@ def skip(paths: Layout, reason: str) -> dict[str, Any]:
     report = {"skipped": reason, "champion": None}
     paths.trained(BENEFIT).mkdir(parents=True, exist_ok=True)
     write_json({**report, "version": None, "exported": None}, paths.registry_record(BENEFIT))
-    write_json(report, paths.training_report(BENEFIT))
+    write_json({BENEFIT: report}, paths.training_report(BENEFIT))
     _export(paths, None, f"not trained: {reason}")
     return report
 
@@ -182,7 +198,8 @@ def _track(
     stage_params = {"benefit": params.model_dump()}
     for learner in LEARNERS:
         with tracking.start_run(
-            root=paths.root, stage=STAGE, params=stage_params, run_name=f"benefit-{learner}",
+            root=paths.root, stage=STAGE, params=stage_params,
+            run_name=f"benefit · {learner}",
             tags={"task": BENEFIT, "learner": learner, "features_sha256": data_hash},
         ) as run:  # fmt: skip
             tracking.log_metrics({f"cv_{k}": v for k, v in cv[learner].items()})
@@ -193,8 +210,8 @@ def _track(
             tracking.log_figure(fig, "cv/calibration_for_benefit.png")
             what = "predicted response on ketamine" if learner == "prognostic" else "benefit"
             title = f"{learner}: SHAP values of the estimated {what} (training patients)"
-            tracking.log_figure(plot_shap_beeswarm(shaps[learner], title=title),
-                                "shap/beeswarm.png")  # fmt: skip
+            named = replace(shaps[learner], features=[plain(f) for f in shaps[learner].features])
+            tracking.log_figure(plot_shap_beeswarm(named, title=title), "shap/beeswarm.png")
             importance = explain.importance(shaps[learner])
             tracking.log_dict_artifact(importance.to_dict(), "shap/importance.json")
             registered[learner] = _register_learner(paths, learner, inputs, tag)
@@ -208,7 +225,7 @@ def _track(
             entry = Path(pyfunc.__file__).with_name("pyfunc_model.py")
             uri = tracking.log_ketapredict_model(
                 folder, input_example=inputs.head(5), signature_input=_signature(inputs),
-                output_column=pyfunc.OUTPUT, entry=entry,
+                output_column=pyfunc.OUTPUT, entry=entry, name=f"benefit_{learner}",
             )  # fmt: skip
             version = tracking.register(uri, name, tags={"task": BENEFIT, "learner": learner})
             c = cv[learner]
@@ -226,6 +243,9 @@ def _track(
             tracking.set_tags(
                 {"model_version": version, "champion": str(champion is not None).lower()}
             )
+            text = describe.benefit_text(learner, version, c, reason, describe.run_link(run.info))
+            tracking.describe_run(name=f"benefit · {learner} · v{version}", text=text)
+            tracking.describe(name, model=describe.model_text(BENEFIT), version=version, text=text)
             record = {"version": version, "run_id": run.info.run_id, "reason": reason}
     current = tracking.champion_version(name) if record["run_id"] else None
     record["exported"] = _export(paths, current, record["reason"])

@@ -3,6 +3,9 @@ and bring a registered model onto this machine (from the configured registry onl
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import re
 import shutil
 from collections.abc import Mapping
@@ -17,6 +20,7 @@ from ketapredict.tracking.store import FIX, URI_ENV, scoped_tracking_uri, tracki
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
+logger = logging.getLogger(__name__)
 DECISION_TAG = "champion_decision"
 UNDECIDED = "undecided (training interrupted)"
 
@@ -25,8 +29,12 @@ def register(model_uri: str, name: str, *, tags: Mapping[str, str]) -> str:
     """Register a logged model as a new version of `name`; return the version."""
     import mlflow
 
-    with translated(f"register model {name}"):
+    # MLflow prints its own lines about it to stderr, in no log format: ours say it once
+    said = io.StringIO()
+    with translated(f"register model {name}"), contextlib.redirect_stderr(said):
         mv = mlflow.register_model(model_uri, name, tags=dict(tags))
+    logger.debug("MLflow: %s", " ".join(said.getvalue().split()))
+    logger.info("registered %s version %s", name, mv.version)
     return str(mv.version)
 
 
@@ -70,6 +78,21 @@ def tag_version(name: str, version: str, tags: Mapping[str, str]) -> None:
     with translated(f"tag {name} version {version}"):
         for key, value in tags.items():
             client.set_model_version_tag(name, version, key, value)
+
+
+def describe(
+    name: str, *, model: str | None = None, version: str | None = None, text: str = ""
+) -> None:
+    """Set the Markdown description the registry UI shows: of the registered model `name`
+    (text as `model`), or of one of its versions (`version`, `text`)."""
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    with translated(f"describe {name}"):
+        if model is not None:
+            client.update_registered_model(name, description=model)
+        if version is not None:
+            client.update_model_version(name, version, description=text)
 
 
 def mark_undecided(client: MlflowClient, run_id: str) -> None:

@@ -36,6 +36,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_PARAM_LENGTH = 6000  # mlflow.utils.validation.MAX_PARAM_VAL_LENGTH
+# MLflow 3 opens an experiment without this tag in its GenAI view (traces, prompts): ours is
+# classic model development (runs, metrics, models)
+KIND_TAG, KIND = "mlflow.experimentKind", "custom_model_development"
+ABOUT = (
+    "Ketamine outcome prediction (ketapredict): a run per pipeline stage. `<task> · train · "
+    "v<N>` runs hold a model with its evaluation (`evaluation/`), SHAP explanations "
+    "(`explain/`) and model card (`model_card/model_card.html`); `replication` compares the "
+    "simulated trials with the published ones. Research use only: not for clinical decisions."
+)
 
 
 def flatten_params(params: Mapping[str, Any], *, prefix: str = "") -> dict[str, str]:
@@ -76,7 +85,7 @@ def start_run(
     uri = tracking_uri(root)
     use_default = not os.environ.get(URI_ENV)
     artifacts = Layout(Path(root).resolve()).mlartifacts.as_uri() if use_default else None
-    run_tags = {**(tags or {}), "dvc_stage": stage, **owner_tags()}
+    run_tags = {**(tags or {}), "dvc_stage": stage, **owner_tags(), **dvc_experiment()}
     commit = git_commit(root)
     if commit is not None:
         run_tags["git_commit"] = commit
@@ -100,6 +109,13 @@ def start_run(
                 mlflow.end_run(status)
 
 
+def dvc_experiment() -> dict[str, str]:
+    """Under `dvc exp run`, the DVC experiment's name and baseline commit (DVC sets them in
+    the stage's environment), so the MLflow run and `dvc exp show` can be matched."""
+    names = {"dvc_experiment": "DVC_EXP_NAME", "dvc_experiment_baseline": "DVC_EXP_BASELINE_REV"}
+    return {tag: os.environ[var] for tag, var in names.items() if os.environ.get(var)}
+
+
 @contextmanager
 def resume_run(*, root: Path, run_id: str, stage: str) -> Iterator[mlflow.ActiveRun]:
     """Reopen an existing run (a model's training run) to add a later stage's results to it,
@@ -111,7 +127,7 @@ def resume_run(*, root: Path, run_id: str, stage: str) -> Iterator[mlflow.Active
 
         with translated(f"reopen run {run_id} for stage '{stage}'", uri):
             run = mlflow.start_run(run_id=run_id)
-            mlflow.set_tags(owner_tags())  # open again, by this process
+            mlflow.set_tags({**owner_tags(), **dvc_experiment()})  # open again, by this process
             commit = git_commit(root)
             if commit is not None:
                 mlflow.set_tag(f"{stage}_git_commit", commit)
@@ -191,6 +207,9 @@ def _experiment_id(uri: str, *, artifact_location: str | None) -> str:
             f"MLflow experiment '{EXPERIMENT}' in {redact(uri)} is deleted; restore it with "
             f"`mlflow experiments restore` or point {URI_ENV} at another store"
         )
+    if experiment.tags.get(KIND_TAG) != KIND:
+        client.set_experiment_tag(experiment.experiment_id, KIND_TAG, KIND)
+        client.set_experiment_tag(experiment.experiment_id, "mlflow.note.content", ABOUT)
     return experiment.experiment_id
 
 
@@ -203,8 +222,14 @@ def require_active_run(action: str) -> None:
         raise TrackingError(f"cannot {action}: no active MLflow run; call it inside start_run()")
 
 
-def log_metrics(metrics: Mapping[str, float | None], step: int | None = None) -> dict[str, float]:
-    """Log metrics to the active run, skipping None and NaN; return the ones logged."""
+def log_metrics(
+    metrics: Mapping[str, float | None],
+    step: int | None = None,
+    *,
+    model_id: str | None = None,
+) -> dict[str, float]:
+    """Log metrics to the active run, skipping None and NaN; return the ones logged. `model_id`:
+    the logged model they measure (the UI lists them with that model, and only that one)."""
     import mlflow
 
     require_active_run("log metrics")
@@ -215,7 +240,7 @@ def log_metrics(metrics: Mapping[str, float | None], step: int | None = None) ->
     }
     if kept:
         with translated("log metrics"):
-            mlflow.log_metrics(kept, step=step)
+            mlflow.log_metrics(kept, step=step, model_id=model_id)
     return kept
 
 
@@ -226,6 +251,22 @@ def set_tags(tags: Mapping[str, Any]) -> None:
     require_active_run("set tags")
     with translated("set tags"):
         mlflow.set_tags({k: str(v) for k, v in tags.items()})
+
+
+def describe_run(*, name: str | None = None, text: str | None = None) -> None:
+    """Rename the active run (its name in the runs list) and set its Markdown description
+    (the run page's Description): MLflow keeps both as tags."""
+    set_tags(
+        {
+            **({"mlflow.runName": name} if name else {}),
+            **({"mlflow.note.content": text} if text else {}),
+        }
+    )
+
+
+def model_id(model_uri: str) -> str:
+    """The logged model's id in its URI (MLflow 3: models:/<model id>)."""
+    return model_uri.removeprefix("models:/").split("/")[0]
 
 
 def log_params(params: Mapping[str, Any]) -> None:
