@@ -29,11 +29,17 @@ ui: $(STAMP)
 	@echo "MLflow UI: http://127.0.0.1:5000/#/experiments/1/runs?workflowType=machine_learning"
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host 127.0.0.1 --port 5000
 
+# Start-up, the scoring and generator ratios and contention (about 15 min), each against its
+# reference measured in the same run; results in benchmarks/results/, the README's performance
+# table rewritten from them. The others: make bench BENCH="stages plan benefit_learners".
+BENCH ?= score generate contention
 bench: $(STAMP)
 	@mkdir -p benchmarks/results
-	@for b in benchmarks/bench_*.py; do \
-		echo "== $$b"; $(BIN)/python $$b | tee benchmarks/results/$$(basename $$b .py).json || exit 1; \
+	@for b in $(BENCH); do \
+		echo "== benchmarks/bench_$$b.py"; \
+		$(BIN)/python benchmarks/bench_$$b.py > benchmarks/results/bench_$$b.json || exit 1; \
 	done
+	@$(BIN)/python benchmarks/readme_table.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

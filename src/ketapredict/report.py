@@ -93,7 +93,7 @@ def performancetable(metrics: dict[str, Any]) -> pd.DataFrame:
     }
     rows = [
         {
-            "measure (95 % CI)": label,
+            "Measure (95 % CI)": label,
             **{
                 name: cell(m.get(key)) if key == "ici" else interval(m, key)
                 for name, m in models.items()

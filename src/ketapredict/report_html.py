@@ -58,11 +58,9 @@ def cell(x: Any, digits: int = 3) -> str:
 
 def header(column: Any) -> str:
     name = str(column)
-    if name in HEADERS:
-        return HEADERS[name]
     if not name.isidentifier():  # already written for a reader ("Δ AUROC vs oracle")
         return name
-    text = " ".join(ACRONYMS.get(w, w) for w in name.split("_"))
+    text = HEADERS.get(name) or " ".join(ACRONYMS.get(w, w) for w in name.split("_"))
     return text[:1].upper() + text[1:]
 
 

@@ -75,7 +75,12 @@ def task_card(paths: Layout, task: Task, *, label: Mapping[str, Any]) -> report.
     missing = table[[f.name for f in SCHEMA[task]]].isna().mean()
     missing = missing[missing > 0].rename("share_missing").rename_axis("predictor").reset_index()
     counts = read_json(paths.features_summary)[task]
-    counts = {k: v for k, v in counts.items() if not isinstance(v, dict)}
+    # a whole number of days reads as one (28, not 28.000)
+    counts = {
+        k: int(v) if isinstance(v, float) and v.is_integer() else v
+        for k, v in counts.items()
+        if not isinstance(v, dict)
+    }
     metrics = read_json(paths.metrics)[task]
     recovery = read_json(paths.truth_recovery)[task]
     registry = read_json(paths.registry_record(task))

@@ -112,8 +112,8 @@ def run(
     decision = registered.decision
     report = {
         "cv": result.cv,
-        "baseline_cv": result.baseline_cv,
-        "oracle_train": result.oracle_train if result.oracle_train else NO_ORACLE,
+        "cv_baseline": result.baseline_cv,
+        "cv_oracle": result.oracle_train if result.oracle_train else NO_ORACLE,
         "chosen": {
             **tuning.params,
             "n_trees": tuning.n_trees,
