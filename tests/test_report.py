@@ -205,7 +205,7 @@ def test_the_card_says_when_risks_do_not_transport_to_a_left_out_design() -> Non
         }
     )
     text = report_markdown.to_markdown(_card(_task(internal_external=left_out)))
-    assert "1 of 2 designs are poorly calibrated in the large" in text
+    assert "1 of 2 designs is poorly calibrated in the large" in text
     assert "sustain1 0.39 (over-predicted)" in text and "factor 2.6" in text
     assert "zarate2006" not in text.split("What the")[1]
     fine = report.to_html(_card(_task(internal_external=left_out.iloc[1:])))

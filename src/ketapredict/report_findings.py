@@ -20,6 +20,8 @@ OE_RANGE = (0.8, 1.25)
 # a characteristic in the SHAP top 5 of fewer than this share of bootstrap resamples: its
 # place in the ranking is not stable (assumption)
 STABLE_SHARE = 0.8
+# a calibration slope interval wider than this says little either way (assumption)
+WIDE_SLOPE = 0.5
 
 
 def findings(task: Any) -> list[str]:
@@ -102,8 +104,15 @@ def _calibration(test: dict[str, Any]) -> list[str]:
             f"{how} the outcome on average."
         )
     if not out and slope and intercept:
+        width = slope[2] - slope[1]
         out.append(
-            "Calibration on the test data is compatible with perfect (slope 1, intercept 0)."
+            "Calibration on the test data is compatible with perfect (slope 1, intercept 0)"
+            + (
+                f", but the slope's interval is wide ({slope[1]:.2f} to {slope[2]:.2f}): the "
+                "test data are too few to judge calibration."
+                if width > WIDE_SLOPE
+                else "."
+            )
         )
     return out
 
@@ -143,9 +152,10 @@ def _transport(frame: pd.DataFrame) -> list[str]:
     worst = off.loc[(np.log(off["observed_over_expected"].astype(float))).abs().idxmax()]
     ratio = float(worst["observed_over_expected"])
     return [
-        f"Left out of training, {len(off)} of {len(frame)} designs are poorly calibrated in the "
-        f"large (observed/expected outside {low}–{high}): {items}. At worst "
-        f"({worst['trial']}) the model is off by a factor {max(ratio, 1 / ratio):.1f}: its "
+        f"Left out of training, {len(off)} of {len(frame)} designs "
+        f"{'is' if len(off) == 1 else 'are'} poorly calibrated in the large (observed/expected "
+        f"outside {low}–{high}): {items}. At worst ({worst['trial']}) the model is off by a "
+        f"factor {max(ratio, 1 / ratio):.1f}: its "
         "absolute risks do not transport to a design unlike those it learned from; recalibrate "
         "before using them on a new design."
     ]
