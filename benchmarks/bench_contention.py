@@ -1,8 +1,10 @@
 """Training under CPU contention: `ketapredict train responder` alone, then two of them at once
 (two projects, each with its own MLflow database), on the default params.
 
-Target: the concurrent pair finishes within 2.5x the time of one alone on 2 cores (perfect
-sharing of 2 cores between two jobs that each use both is 2x). Multi-threaded LightGBM fits
+Alone and the pair alternate REPEATS times (the data were just written, so no warm-up);
+medians and ranges. Target:
+the concurrent pair finishes within 2.5x the time of one alone on 2 cores (perfect sharing of
+2 cores between two jobs that each use both is 2x). Multi-threaded LightGBM fits
 collapsed here (OpenMP threads spin-waiting for descheduled peers: 26-50 min instead of 20 s);
 single-threaded fits spread over processes degrade in proportion."""
 
@@ -17,8 +19,10 @@ import time
 from pathlib import Path
 
 from project import copy_project
+from spread import machine, spread
 
 TRAIN = ["train", "responder"]
+REPEATS = 3
 
 
 def _project(tmp: Path, name: str) -> tuple[Path, dict[str, str]]:
@@ -44,16 +48,17 @@ def _timed(jobs: list[tuple[Path, dict[str, str]]]) -> float:
 
 
 def main() -> None:
+    measured = machine()
     with tempfile.TemporaryDirectory() as tmp:
         a, b = _project(Path(tmp), "a"), _project(Path(tmp), "b")
-        alone = _timed([a])
-        pair = _timed([a, b])
+        runs = [(_timed([a]), _timed([a, b])) for _ in range(REPEATS)]
     result = {
         "benchmark": "contention",
+        "machine": measured,
         "cores": len(os.sched_getaffinity(0)),
-        "train_responder_alone_seconds": round(alone, 1),
-        "two_concurrent_seconds": round(pair, 1),
-        "ratio": round(pair / alone, 2),
+        "train_responder_alone_seconds": spread([alone for alone, _ in runs], digits=1),
+        "two_concurrent_seconds": spread([pair for _, pair in runs], digits=1),
+        "ratio": spread([pair / alone for alone, pair in runs]),
         "target_ratio": 2.5,
     }
     json.dump(result, sys.stdout, indent=2)

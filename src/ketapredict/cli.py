@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,22 +17,32 @@ from rich.markup import escape
 from rich.table import Table
 
 from ketapredict import RESEARCH_NOTICE, __version__
-from ketapredict.config import load_params
 from ketapredict.contract import AnyTask
 from ketapredict.environment import set_defaults
 from ketapredict.errors import KetapredictError, redact
 from ketapredict.intake.commands import add_intake_commands
 from ketapredict.layout import Layout, find_root
-from ketapredict.score.options import (
-    Comparator,
-    Format,
-    OnDuplicate,
-    OnInvalid,
-    Options,
-    TaskChoice,
-)
+from ketapredict.score.options import Comparator, Format, OnDuplicate, OnInvalid, TaskChoice
+
+if TYPE_CHECKING:
+    from ketapredict.cohort.arms import Arm
+    from ketapredict.config import Params
+
+
+class _Group(typer.core.TyperGroup):
+    """The commands, flags shown bare in --help (typer gives each one, --help too, `<bool>`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for command in (self, *self.commands.values()):
+            flags = [p for p in command.params if getattr(p, "is_flag", False)]
+            help_option = command.get_help_option(typer.Context(command))
+            for flag in [*flags, *([help_option] if help_option else [])]:
+                flag.metavar = ""
+
 
 app = typer.Typer(
+    cls=_Group,
     name="ketapredict",
     help=f"Ketamine outcome prediction on synthetic trial-modeled cohorts. {RESEARCH_NOTICE}",
     no_args_is_help=True,
@@ -41,6 +51,7 @@ app = typer.Typer(
 )
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+ROUTE_NAMES = {"iv": "IV", "im": "IM"}
 
 RootOption = Annotated[
     Path | None,
@@ -109,6 +120,12 @@ def _main(
 
 def _paths(root: Path | None) -> Layout:
     return Layout(root.resolve() if root else find_root())
+
+
+def load_params(path: Path) -> Params:
+    from ketapredict.config import load_params as load  # pydantic: not for score and trials
+
+    return load(path)
 
 
 @app.command()
@@ -215,17 +232,11 @@ def _plan_progress() -> Iterator[Callable[[int, int, float], None]]:
 
         yield line
         return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
+    from rich import progress as rp
 
-    columns = ("cells", BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-               TimeRemainingColumn())  # fmt: skip
-    with Progress(*columns, console=err, transient=True) as bar:
+    columns = ("cells", rp.BarColumn(), rp.MofNCompleteColumn(),
+               rp.TextColumn("{task.fields[rate]}"), rp.TimeRemainingColumn())  # fmt: skip
+    with rp.Progress(*columns, console=err, transient=True) as bar:
         job = bar.add_task("cells", total=None, rate="")
 
         def update(done: int, total: int, seconds: float) -> None:
@@ -299,8 +310,9 @@ def score(
     model_uri: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="<folder|uri>",
             help="Model folder (models/responder) or MLflow URI; repeat for both "
-            "tasks (default: models:/ketapredict-<task>@champion)"
+            "tasks (default: models:/ketapredict-<task>@champion)",
         ),
     ] = None,
     explain: Annotated[int, typer.Option(min=0, help="Top K reasons per patient and task.")] = 0,
@@ -330,23 +342,15 @@ def score(
     flags, reasons; with --task benefit, each one's estimated benefit of ketamine over the
     comparator, with the benefit observed in its band. Research use only: not for clinical
     decisions."""
+    from ketapredict.score.options import Options
     from ketapredict.score.run import run
 
-    options = Options(
-        input=input_path,
-        output=output,
-        task=task,
-        model_uris=tuple(model_uri or ()),
-        explain=explain,
-        on_invalid=on_invalid,
-        on_duplicate=on_duplicate,
-        input_format=input_format,
-        output_format=output_format,
-        rejects=rejects,
-        chunk_rows=chunk_size,
-        comparator=comparator,
-    )
-    summary = run(options, root=_paths(root).root, console=err)
+    options = Options(input=input_path, output=output, task=task, explain=explain,
+                      model_uris=tuple(model_uri or ()), on_invalid=on_invalid,
+                      on_duplicate=on_duplicate, input_format=input_format,
+                      output_format=output_format, rejects=rejects, chunk_rows=chunk_size,
+                      comparator=comparator)  # fmt: skip
+    summary = run(options, root=root, console=err)
     err.print(summary.line(), markup=False, highlight=False, soft_wrap=True)
 
 
@@ -357,11 +361,24 @@ def trials(root: RootOption = None) -> None:
     from ketapredict.cohort.specs import load_specs
 
     specs = load_specs(_paths(root))
-    table = Table("name", "design", "published N", "scale", "arms")
+    table = Table("name", "design", "published N", "scale", "arms: dose per session, course")
     for spec in specs.trials.values():
-        arms = ", ".join(f"{a.name} ({a.drug} {a.route} {a.dose:g})" for a in spec.arms)
+        arms = "\n".join(_arm(a) for a in spec.arms)
         table.add_row(spec.name, spec.design, str(spec.published_n), spec.scale, arms)
     Console().print(table)
+
+
+def _arm(arm: Arm) -> str:
+    """E.g. 'ketamine: 0.5 mg/kg IV, 6 sessions every 2.2 days' (intranasal doses are mg)."""
+    drug = "" if arm.drug == arm.name else f"{arm.drug} "
+    dose = f"{arm.dose:g} {'mg' if arm.route == 'intranasal' else 'mg/kg'} " if arm.dose else ""
+    text = f"{arm.name}: {drug}{dose}{ROUTE_NAMES.get(arm.route, arm.route)}"
+    if arm.sessions > 1:
+        text += f", {arm.sessions} sessions every {arm.interval_days:g} days"
+    if arm.maintenance:
+        share = f" for {arm.maintenance.probability:.0%}" if arm.maintenance.probability < 1 else ""
+        text += f", then every {arm.maintenance.interval_days:g} days{share}"
+    return text
 
 
 @app.command()

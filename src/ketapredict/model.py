@@ -4,25 +4,31 @@ feature contract and the training ranges. Stored as LightGBM text + JSON (no pic
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from ketapredict.contract import TASKS, Task
 from ketapredict.errors import ModelError, first_line
 from ketapredict.features import build_features, feature_names
 from ketapredict.io import atomic_path, write_json, write_text
 
+# LightGBM and SciPy are imported where used: scoring loads its trees without the lightgbm
+# package (whose import brings scikit-learn and SciPy's statistics, over a second)
 if TYPE_CHECKING:
+    import lightgbm as lgb
+
     from ketapredict.benefit.model import BenefitModel
 
 BOOSTER_FILE = "booster.txt"
 META_FILE = "model.json"
+BENEFIT_META_FILE = "benefit_model.json"  # benefit.model.META_FILE (that module imports LightGBM)
+# what builds the trees from a model's LightGBM text: lightgbm.Booster, or scoring's Trees
+BoosterFactory = Callable[[str], Any]
 SEEN_FILE = "seen_rows.npy"
 SEEN_OOF_FILE = "seen_oof.npy"
 
@@ -37,7 +43,7 @@ class KetaModel:
     """Probability of the task's outcome: sigmoid of the trees' score, then calibration."""
 
     task: Task
-    booster: lgb.Booster
+    booster: lgb.Booster  # or any object with its predict (score.trees.Trees)
     calibration: dict[str, Any]
     ranges: dict[str, tuple[float, float]]
     meta: dict[str, Any] = field(default_factory=dict)
@@ -92,14 +98,16 @@ class KetaModel:
                     np.save(fh, array)
 
     @classmethod
-    def load(cls, folder: str | Path) -> KetaModel:
+    def load(cls, folder: str | Path, *, booster: BoosterFactory | None = None) -> KetaModel:
         """Read a saved model: LightGBM text, JSON and a plain uint64 array, never a pickle;
-        anything malformed is a ModelError naming the file."""
+        anything malformed is a ModelError naming the file. `booster` builds the trees from
+        their text (default: a lightgbm.Booster)."""
         folder = Path(folder)
+        make, refused = (booster, ValueError) if booster else _lightgbm_booster()
         try:
             meta = _checked_meta(json.loads((folder / META_FILE).read_text(encoding="utf-8")))
-            booster = lgb.Booster(model_str=(folder / BOOSTER_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError, lgb.basic.LightGBMError) as exc:
+            trees = make((folder / BOOSTER_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError, refused) as exc:
             raise ModelError(f"{folder}: not a ketapredict model ({first_line(exc)})") from None
         if meta["features"] != feature_names(meta["task"]):
             raise ModelError(
@@ -111,7 +119,13 @@ class KetaModel:
         seen_oof = _load_array(folder / SEEN_OOF_FILE, np.float64)
         if seen is None or seen_oof is None or len(seen_oof) != len(seen):
             seen_oof = None
-        return cls(meta["task"], booster, meta["calibration"], ranges, meta["meta"], seen, seen_oof)
+        return cls(meta["task"], trees, meta["calibration"], ranges, meta["meta"], seen, seen_oof)
+
+
+def _lightgbm_booster() -> tuple[BoosterFactory, type[Exception]]:
+    import lightgbm as lgb
+
+    return (lambda text: lgb.Booster(model_str=text)), lgb.basic.LightGBMError
 
 
 def _checked_meta(meta: Any) -> dict[str, Any]:
@@ -152,6 +166,8 @@ CALIBRATIONS = ("none", "sigmoid", "isotonic")
 
 
 def apply_calibration(calibration: dict[str, Any], raw: np.ndarray) -> np.ndarray:
+    from scipy import special
+
     method = calibration["method"]
     if method == "none":
         return special.expit(raw)
@@ -163,15 +179,18 @@ def apply_calibration(calibration: dict[str, Any], raw: np.ndarray) -> np.ndarra
     raise ModelError(f"unknown calibration method {method!r}")
 
 
-def load_model(folder: str | Path) -> KetaModel | BenefitModel:
+def load_model(
+    folder: str | Path, *, booster: BoosterFactory | None = None
+) -> KetaModel | BenefitModel:
     """A KetaModel (or a BenefitModel) from its own folder or from an MLflow model folder that
-    wraps one (registry download, models/<task>), following the MLmodel file to the artifact."""
+    wraps one (registry download, models/<task>), following the MLmodel file to the artifact.
+    `booster` builds a KetaModel's trees (default: a lightgbm.Booster)."""
     import yaml
 
     folder = Path(folder)
     mlmodel = folder / "MLmodel"
     if not mlmodel.exists():
-        return _load_either(folder)
+        return _load_either(folder, booster)
     try:
         spec = yaml.safe_load(mlmodel.read_text(encoding="utf-8"))
         inner = spec["flavors"]["python_function"]["artifacts"]["model"]["path"]
@@ -181,10 +200,12 @@ def load_model(folder: str | Path) -> KetaModel | BenefitModel:
     target = (folder / str(inner)).resolve()
     if not target.is_relative_to(folder.resolve()):
         raise ModelError(f"{mlmodel}: its model path {inner!r} leads outside the model folder")
-    return _load_either(target)
+    return _load_either(target, booster)
 
 
-def _load_either(folder: Path) -> KetaModel | BenefitModel:
-    from ketapredict.benefit.model import META_FILE, BenefitModel
+def _load_either(folder: Path, booster: BoosterFactory | None) -> KetaModel | BenefitModel:
+    if not (folder / BENEFIT_META_FILE).exists():
+        return KetaModel.load(folder, booster=booster)
+    from ketapredict.benefit.model import BenefitModel
 
-    return BenefitModel.load(folder) if (folder / META_FILE).exists() else KetaModel.load(folder)
+    return BenefitModel.load(folder)

@@ -27,6 +27,12 @@ def _rows(edit: Callable[[pd.DataFrame], pd.DataFrame]) -> Callable[[Path, Path]
     return lambda project, src: [str(as_csv(project, src, edit))]
 
 
+def _no_registry(project: Path, src: Path) -> list[str]:
+    """A project (params.yaml) that has not trained: no mlflow.db."""
+    shutil.copy(project / "params.yaml", src / "params.yaml")
+    return [str(as_csv(project, src)), "--root", str(src)]
+
+
 def _ragged(project: Path, src: Path) -> list[str]:
     path = as_csv(project, src)
     with path.open("a") as fh:
@@ -110,6 +116,7 @@ def _unwritable(where: str) -> Callable[[Path, Path], list[str]]:
 
 
 def _garbage_registry(project: Path, src: Path) -> list[str]:
+    shutil.copy(project / "params.yaml", src / "params.yaml")  # a project, run in its folder
     (src / "mlflow.db").write_bytes(bytes(range(256)) * 8)
     return [str(as_csv(project, src))]
 
@@ -180,7 +187,8 @@ BAD_INPUTS: dict[str, Case] = {
     "model schema mismatch": Case(_model("schema"), "do not match this version's responder", 1),
     "not in the registry": Case(_model("unknown_alias"), "not found in the registry", 1),
     "registry unreachable": Case(_rows(lambda f: f), "127.0.0.1:9 unreachable", 1, NOWHERE),
-    "no registry here": Case(_rows(lambda f: f), "no MLflow registry at", 1, None, True),
+    "no project here": Case(_rows(lambda f: f), "no ketapredict project here", 1, None, True),
+    "no registry in the project": Case(_no_registry, "no MLflow registry at", 1),
     "output folder is a file": Case(_unwritable("under a file"), "cannot be written"),
     "read-only file system": Case(_unwritable("read-only"), "cannot be written"),
     "disk full while writing": Case(

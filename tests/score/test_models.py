@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -29,21 +30,33 @@ def test_folders_are_loaded_here_and_registry_uris_fetched() -> None:
 
 @pytest.mark.slow
 def test_registry_prefetch_errors_wait_to_be_asked_for_and_a_dead_child_is_replaced(
-    project: Path, monkeypatch: pytest.MonkeyPatch
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ketapredict.errors import ModelError
     from ketapredict.score.models import Prefetch
 
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    # a copy of the registry (its artifacts stay where they are), so that the model cache
+    # beside it is this test's own: emptied, a champion is downloaded again
+    shutil.copy(project / "mlflow.db", tmp_path / "mlflow.db")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     good, bad = champion_uri("responder"), "models:/ketapredict-responder@nope"
     with Prefetch([bad, good], root=project) as fetched:
         assert (fetched.folder(good) / "MLmodel").is_file()
         with pytest.raises(ModelError, match="not found in the registry"):
             fetched.folder(bad)
     assert not fetched.tmp.exists()
+    shutil.rmtree(tmp_path / ".ketapredict-cache")
     with Prefetch([good], root=project) as fetched:
         fetched.process.kill()
         fetched.process.join()
         assert (fetched.folder(good) / "registered_model_meta").is_file()  # fetched here
     with Prefetch([bad], root=project):
         pass  # never asked for: no error
+
+
+def test_the_benefit_model_is_told_by_its_own_file() -> None:
+    """model.py names benefit.model's file without importing it (that module imports LightGBM)."""
+    from ketapredict.benefit.model import META_FILE
+    from ketapredict.model import BENEFIT_META_FILE
+
+    assert BENEFIT_META_FILE == META_FILE

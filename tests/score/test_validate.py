@@ -52,3 +52,20 @@ def test_both_tasks_when_the_end_of_course_columns_are_there() -> None:
     assert default_tasks(["patient_id", "age"]) == ("responder",)
     ends = ["patient_id", "PCT_CHANGE_END", "remission_end"]
     assert default_tasks(ends) == ("responder", "relapse")
+
+
+@pytest.mark.parametrize("text", [False, True])
+def test_rising_ids_are_kept_until_a_chunk_does_not_rise(text: bool) -> None:
+    """A sorted export's ids are not hashed while they rise; a later chunk that does not rise
+    is checked against all of them."""
+    seen = SeenIds()
+
+    def ids(*values: int | None) -> pa.Array:
+        return pa.array([v if v is None or not text else f"p{v:03d}" for v in values])
+
+    assert seen.check(ids(1, 2, None, 5)).tolist() == [False] * 4
+    assert seen.check(ids(6, 9)).tolist() == [False, False] and len(seen.rising) == 2
+    assert seen.check(ids(12, 2, 7, 7, 13)).tolist() == [False, True, False, True, False]
+    assert not seen.rising and len(seen.hashes) == 8  # 1 2 5 6 9, then 12 7 13
+    assert seen.check(ids(14, 15)).tolist() == [False, False]  # hashed from now on
+    assert seen.check(ids(15)).tolist() == [True]

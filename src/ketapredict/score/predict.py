@@ -293,10 +293,12 @@ def _ood_bits(scorer: Scorer, X: np.ndarray) -> np.ndarray:
     each seen, but never together, set both; a dose outside its drug and route's range sets
     `dose`."""
     bits = np.zeros(len(X), dtype=np.uint64)
-    with np.errstate(invalid="ignore"):
-        outside = np.less(X, scorer.low) | np.greater(X, scorer.high)
-    for column in np.flatnonzero(outside.any(axis=0)) if outside.any() else ():
-        bits[outside[:, column]] |= np.uint64(1) << scorer.bit[column]
+    if len(X):  # each column's least and greatest value first (NaN left out): most are in range
+        low, high = np.fmin.reduce(X, axis=0), np.fmax.reduce(X, axis=0)
+        for column in np.flatnonzero((low < scorer.low) | (high > scorer.high)):
+            values = X[:, column]
+            outside = (values < scorer.low[column]) | (values > scorer.high[column])
+            bits[outside] |= np.uint64(1) << scorer.bit[column]
     if scorer.treatment is not None:
         bits |= _treatment_bits(scorer.treatment, X, bits)
     return bits

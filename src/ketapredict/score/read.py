@@ -163,7 +163,9 @@ def _parquet_batches(
 ) -> Iterator[pa.RecordBatch]:
     try:
         file = pq.ParquetFile(source.path, read_dictionary=categories)
-        yield from file.iter_batches(batch_size=chunk_rows, columns=columns)
+        # decoded in the reading thread: Arrow's own threads would take cores from the trees,
+        # and cost more CPU for the same work (0.35 s against 0.19 s per million rows)
+        yield from file.iter_batches(batch_size=chunk_rows, columns=columns, use_threads=False)
     except (pa.ArrowException, OSError) as exc:
         raise InputFileError(f"{source.path}: unreadable Parquet ({first_line(exc)})") from None
 

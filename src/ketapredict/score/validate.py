@@ -155,11 +155,17 @@ def _number(f: Feature, column: pa.Array) -> tuple[np.ndarray, np.ndarray, list[
         if f.kind == "binary":
             off = (values != 0) & (values != 1) & ~np.isnan(values)
             found += _problem(f.name, "is not 0 or 1", off, column)
-        else:
+        elif not _within(values, f.low, f.high):
             off = (values < f.low) | (values > f.high)
             unit = f" {f.unit}" if f.unit not in ("count", "fraction") else ""
             found += _problem(f.name, f"is outside {f.low:g} to {f.high:g}{unit}", off, column)
-    return values, np.isnan(values) & ~bad, found
+    missing = np.isnan(values)
+    return values, missing & ~bad if found else missing, found
+
+
+def _within(values: np.ndarray, low: float, high: float) -> bool:
+    """Every value in [low, high] or missing: two passes and no mask, the usual case."""
+    return not len(values) or bool(np.fmin.reduce(values) >= low and np.fmax.reduce(values) <= high)
 
 
 def _floats(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -241,28 +247,63 @@ def reasons(checked: Checked) -> pa.Array:
 class SeenIds:
     """The patient ids read so far, as sorted 64-bit hashes (8 bytes a row, not the ids):
     `check` marks each row whose id an earlier row had. Two different ids share a hash with
-    odds of about rows**2 / 2**65, one in ten million at five million rows."""
+    odds of about rows**2 / 2**65, one in ten million at five million rows. Ids that rise
+    from row to row (and above the chunk before), as a sorted export has them, cannot repeat:
+    they are kept as they are, and hashed only if a later chunk does not rise."""
 
     def __init__(self) -> None:
         self.hashes = np.empty(0, dtype=np.uint64)
+        self.rising: list[pa.Array] = []
 
     def check(self, ids: pa.Array) -> np.ndarray:
         """Per row: its (non-missing) id appeared in an earlier row, of this chunk or before."""
         valid = _np(ids.is_valid())
         present = ids if valid.all() else ids.filter(pa.array(valid))
+        if self._rises(present):
+            return np.zeros(len(ids), dtype=bool)
+        if self.rising:
+            earlier = pa.concat_arrays(self.rising).to_numpy(zero_copy_only=False)
+            self.hashes = np.sort(pd.util.hash_array(earlier, categorize=False))
+            self.rising = []
         hashed = pd.util.hash_array(present.to_numpy(zero_copy_only=False), categorize=False)
-        order = np.argsort(hashed, kind="stable")  # sorted, equal ids keep the row order
+        ordered = np.sort(hashed)  # repeats are rare: first see whether there is any
+        clash = bool(np.any(ordered[1:] == ordered[:-1])) or self._seen(ordered).any()
+        if not clash:
+            self.hashes = _merged(self.hashes, ordered)
+            return np.zeros(len(ids), dtype=bool)
+        order = np.argsort(hashed, kind="stable")  # equal ids keep the row order
         ordered = hashed[order]
         first = np.ones(len(ordered), dtype=bool)
         first[1:] = ordered[1:] != ordered[:-1]  # each id's first row in this chunk...
-        repeated = ~first
-        if len(self.hashes):  # ...is a repeat too if an earlier chunk had it
-            at = np.minimum(np.searchsorted(self.hashes, ordered), len(self.hashes) - 1)
-            before = self.hashes[at] == ordered
-            repeated |= before
-            first &= ~before
-        # two sorted runs: the stable sort merges them in linear time
-        self.hashes = np.sort(np.concatenate([self.hashes, ordered[first]]), kind="stable")
+        before = self._seen(ordered)  # ...is a repeat too if an earlier chunk had it
+        repeated = ~first | before
+        self.hashes = _merged(self.hashes, ordered[first & ~before])
         out = np.zeros(len(ids), dtype=bool)
         out[np.flatnonzero(valid)[order]] = repeated
         return out
+
+    def _rises(self, present: pa.Array) -> bool:
+        """Each id above the one before, and above every earlier id (only while all have)."""
+        if len(self.hashes) or not len(present):
+            return False
+        try:
+            rises = pc.all(pc.less(present[:-1], present[1:])).as_py() is not False
+            if rises and self.rising:
+                rises = pc.less(self.rising[-1][-1], present[0]).as_py() is True
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):  # ids that do not compare
+            return False
+        if rises:
+            self.rising.append(present)
+        return rises
+
+    def _seen(self, ordered: np.ndarray) -> np.ndarray:
+        """Per sorted hash: an earlier chunk had it."""
+        if not len(self.hashes):
+            return np.zeros(len(ordered), dtype=bool)
+        at = np.minimum(np.searchsorted(self.hashes, ordered), len(self.hashes) - 1)
+        return self.hashes[at] == ordered
+
+
+def _merged(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two sorted runs as one: the stable sort merges them in linear time."""
+    return np.sort(np.concatenate([a, b]), kind="stable")
