@@ -10,6 +10,7 @@ from typing import Any
 
 from ketapredict import RESEARCH_NOTICE
 from ketapredict.contract import REGISTERED
+from ketapredict.report_html import cell, interval
 
 CARD = "model_card/model_card.html"
 # MLflow 3's UI opens a page in its GenAI view unless told otherwise; a link says so
@@ -43,14 +44,6 @@ def run_link(info: Any) -> str:
     return f"#/experiments/{info.experiment_id}/runs/{info.run_id}"
 
 
-def _f(x: Any) -> str:
-    return "—" if x is None else f"{x:.3f}"
-
-
-def _interval(d: dict[str, Any], key: str) -> str:
-    return f"{_f(d.get(key))} ({_f(d.get(f'{key}_low'))} to {_f(d.get(f'{key}_high'))})"
-
-
 def model_text(task: str) -> str:
     """The registered model's description: what it predicts and how its versions are chosen."""
     return (
@@ -69,8 +62,8 @@ def _cv_table(t: Trained) -> str:
         rows.append(("oracle (true risk)", t.oracle_cv))
     lines = ["| cross-validated | AUROC | Brier | calibration slope |", "|---|---|---|---|"]
     lines += [
-        f"| {name} | {_f(m.get('auroc'))} | {_f(m.get('brier'))} | "
-        f"{_f(m.get('calibration_slope'))} |"
+        f"| {name} | {cell(m.get('auroc'))} | {cell(m.get('brier'))} | "
+        f"{cell(m.get('calibration_slope'))} |"
         for name, m in rows
     ]
     return "\n".join(lines)
@@ -118,7 +111,7 @@ def full_text(
         rows.append(("oracle (true risk)", oracle))
     table = ["| held-out test (95 % CI) | AUROC | calibration slope |", "|---|---|---|"]
     table += [
-        f"| {name} | {_interval(m, 'auroc')} | {_interval(m, 'calibration_slope')} |"
+        f"| {name} | {interval(m, 'auroc')} | {interval(m, 'calibration_slope')} |"
         for name, m in rows
     ]
     said = "\n".join(f"- {sentence}" for sentence in findings)
@@ -141,7 +134,7 @@ def benefit_text(learner: str, version: str, cv: dict[str, Any], reason: str, li
         "of ketamine over the comparator of their trial.\n\n| cross-validated | value |\n"
         "|---|---|\n"
         + "\n".join(
-            f"| {k} | {_f(v)} |" for k, v in cv.items() if not k.endswith(("_low", "_high"))
+            f"| {k} | {cell(v)} |" for k, v in cv.items() if not k.endswith(("_low", "_high"))
         )
         + f"\n\n**Decision:** {reason}.\n\nThe evaluation against the true individual benefit "
         f"(held-out patients) is in `reports/benefit/metrics.json` and the model card. "
