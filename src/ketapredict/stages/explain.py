@@ -6,6 +6,7 @@ MLflow run."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,8 @@ class Explanation:
     # resamples of the patients, and the baseline's importance
     stability: pd.DataFrame | None = None
     baseline_importance: pd.Series | None = None
+    # the model's map from the trees' log-odds to its probability (the waterfalls show both)
+    calibrate: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 def explain_task(paths: Layout, task: Task) -> Explanation:
@@ -94,6 +97,7 @@ def explain_task(paths: Layout, task: Task) -> Explanation:
             task, registry["version"], registry["run_id"], test, shap_values, blocks,
             None, None, None, None, pair, ex.examples(p), p,
             stability=ex.top5_stability(per, rng), baseline_importance=b_imp,
+            calibrate=model.calibrate,
         )  # fmt: skip
     log.info("%s v%s: SHAP against the true effects", task, registry["version"])
     effects = read_effect_model(paths.synthetic_model)
@@ -124,12 +128,12 @@ def explain_task(paths: Layout, task: Task) -> Explanation:
         interaction=pair,
         examples=ex.examples(p),
         p=p,
+        calibrate=model.calibrate,
     )
 
 
-def figures(out: Explanation, calibrate: Any = None) -> dict[str, Any]:
-    """The explanation's figures, characteristics by their plain names; `calibrate` maps the
-    trees' log-odds to the model's probability (the waterfalls show both)."""
+def figures(out: Explanation) -> dict[str, Any]:
+    """The explanation's figures, characteristics by their plain names."""
     from ketapredict import plots
     from ketapredict.plots import shap as plots_shap
 
@@ -173,7 +177,7 @@ def figures(out: Explanation, calibrate: Any = None) -> dict[str, Any]:
     for label, row in out.examples.items():
         figs[f"waterfall_{label}"] = plots_shap.plot_shap_waterfall(
             named, row, title=f"{name}: {label} predicted probability ({out.p[row]:.2f})",
-            to_probability=calibrate,
+            to_probability=out.calibrate,
         )  # fmt: skip
     return figs
 
@@ -273,8 +277,7 @@ def _write(paths: Layout, out: Explanation) -> list[Path]:
     values["base_value"] = out.shap.base
     write_parquet(values, paths.shap_values(out.task))
     pngs = []
-    calibrate = KetaModel.load(paths.trained_model(out.task)).calibrate
-    for name, fig in figures(out, calibrate).items():
+    for name, fig in figures(out).items():
         pngs.append(paths.figures("explain", out.task) / f"{name}.png")
         write_bytes(plots.save_png(fig), pngs[-1])
     csvs = [paths.stage_table("explain", out.task, name) for name in tables]
