@@ -293,12 +293,12 @@ def _censor_at_dropout(
     trial: Trial, group: ArmPeriod, course: pd.DataFrame, stops: exits.Stops
 ) -> pd.DataFrame:
     """Course outcomes assessed after the patient dropped out are missing."""
-    course = course.copy()
+    columns = dict(course.items())  # the columns left whole are shared, not copied
     gone = trial.dropout_hours[group.idx]
     for column, hours in _ASSESSED:
         at = stops.end_hours if hours is None else hours
-        course.loc[group.schedule.start_hours + at > gone, column] = np.nan
-    return course
+        columns[column] = course[column].mask(group.schedule.start_hours + at > gone)
+    return pd.DataFrame(columns, copy=False)
 
 
 def _outcome_rows(

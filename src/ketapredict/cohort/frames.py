@@ -30,21 +30,46 @@ def category(value: str, n: int) -> pd.Categorical:
     return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
 
 
+def rows(frame: pd.DataFrame, idx: np.ndarray) -> pd.DataFrame:
+    """The rows `idx` (sorted, unique) of `frame`, numbered from 0: `frame` itself when they
+    are all of them (the callers only read it), else one copy (`reset_index` would be a
+    second)."""
+    if len(idx) == len(frame):
+        return frame
+    part = frame.take(idx)
+    part.index = pd.RangeIndex(len(idx))
+    return part
+
+
 def concat(parts: list[pd.DataFrame], *, by: tuple[str, ...] = ()) -> pd.DataFrame:
     """Concatenate frames column by column, unioning categoricals (sorted, so deterministic);
-    `by`: the columns to sort the rows by, stably."""
+    `by`: the columns to sort the rows by, stably. A single part's columns are not copied,
+    nor are rows in order already."""
     parts = [p for p in parts if len(p)] or parts[:1]
     columns = {}
     for name in parts[0].columns:
         first = parts[0][name]
         if isinstance(first.dtype, pd.CategoricalDtype):
             columns[name] = union_categoricals([p[name] for p in parts], sort_categories=True)
+        elif len(parts) == 1:
+            columns[name] = first.to_numpy()
         else:
             columns[name] = np.concatenate([p[name].to_numpy() for p in parts])
-    if by:
+    if by and not _in_order(columns, by):
         order = _stable_order(columns, by)
         columns = {name: column[order] for name, column in columns.items()}
     return pd.DataFrame(columns, copy=False)
+
+
+def _in_order(columns: dict[str, np.ndarray], by: tuple[str, ...]) -> bool:
+    """Whether the rows are sorted by the `by` columns (the first the primary key) already."""
+    tied: np.ndarray | bool = True  # each pair of neighbouring rows: equal in every key so far
+    for name in by:
+        key = np.asarray(columns[name])
+        if np.any(tied & (key[1:] < key[:-1])):
+            return False
+        tied = tied & (key[1:] == key[:-1])
+    return True
 
 
 def _stable_order(columns: dict[str, np.ndarray], by: tuple[str, ...]) -> np.ndarray:
@@ -81,7 +106,8 @@ def long_visits(
     labels, label_codes = np.unique([visit_label(h) for h in all_hours], return_inverse=True)
     visit_codes = np.tile(np.arange(v + 1, dtype=np.int16), n)[keep]
     score = all_scores.ravel()[keep]
-    base = np.repeat(baseline, v + 1)[keep]
+    responding = all_scores <= baseline[:, None] / 2
+    responding[:, 0] = False  # the baseline visit itself
     m = int(keep.sum())
     return pd.DataFrame(
         {
@@ -92,7 +118,7 @@ def long_visits(
             "visit": pd.Categorical.from_codes(label_codes[visit_codes], categories=labels),
             "scale": category(scale.name, m),
             "score": score.astype(np.int16),
-            "response": (score <= base / 2) & (visit_codes > 0),
+            "response": responding.ravel()[keep],
             "remission": score <= scale.remission_max,
         },
         copy=False,
@@ -114,27 +140,24 @@ def outcome_rows(
     the sessions given and when the end-of-course assessment was (known only during it: an
     early exit shortens both), then the course outcomes, relapse and adverse events."""
     n = len(idx)
-    head = pd.DataFrame(
-        {
-            "patient": idx,
-            "period": np.full(n, period + 1, dtype=np.int8),
-            "arm": category(arm.name, n),
-            "drug": category(arm.drug, n),
-            "route": category(arm.route, n),
-            "dose": np.full(n, arm.dose),
-            "is_active": np.full(n, active),
-            "sessions": np.full(n, float(arm.sessions)),
-            "interval_days": np.full(n, arm.interval_days),
-            "sessions_given": course["n_sessions"].to_numpy(dtype=np.float64),
-            "baseline_score": baseline,
-            "end_hours": np.asarray(end_hours, dtype=np.float64),
-        }
-    )
-    course = course.drop(columns=["n_sessions", "withdrawal_eligible"]).assign(
-        withdrawal_arm=pd.Categorical(course["withdrawal_arm"])
-    )
-    relapse = relapse.drop(columns=["relapse_time_true"])
-    return pd.concat([head, course, relapse, ae.drop(columns=["cadss_peak"])], axis=1)
+    head = {
+        "patient": idx,
+        "period": np.full(n, period + 1, dtype=np.int8),
+        "arm": category(arm.name, n),
+        "drug": category(arm.drug, n),
+        "route": category(arm.route, n),
+        "dose": np.full(n, arm.dose),
+        "is_active": np.full(n, active),
+        "sessions": np.full(n, float(arm.sessions)),
+        "interval_days": np.full(n, arm.interval_days),
+        "sessions_given": course["n_sessions"].to_numpy(dtype=np.float64),
+        "baseline_score": baseline,
+        "end_hours": np.asarray(end_hours, dtype=np.float64),
+    }
+    columns = head | _arrays(course, ("n_sessions", "withdrawal_eligible"))
+    columns["withdrawal_arm"] = pd.Categorical(course["withdrawal_arm"])
+    columns |= _arrays(relapse, ("relapse_time_true",)) | _arrays(ae, ("cadss_peak",))
+    return pd.DataFrame(columns, copy=False)
 
 
 def finish(

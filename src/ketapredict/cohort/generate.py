@@ -127,7 +127,7 @@ def _simulate_periods(
                 arm=arm,
                 period=period,
                 idx=idx,
-                cov=cov.iloc[idx].reset_index(drop=True),
+                cov=frames.rows(cov, idx),
                 baseline=np.maximum(np.round(baseline[idx] * (1 - carry[idx])), 1.0),
                 latent=latent[idx],
                 schedule=schedule(spec, arm, start_hours=start, limit_hours=limit),

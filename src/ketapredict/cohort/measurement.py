@@ -91,15 +91,15 @@ def observe(
     The input is left as it was; missing values stay missing; columns the frame lacks are
     skipped. Draws one uniform per patient for each misclassified column, then one normal per
     patient for each noisy column, in the order they are listed."""
-    out = covariates.copy()
-    n = len(out)
+    out = dict(covariates.items())  # the columns left as they are shared, not copied
+    n = len(covariates)
     for name, error in measurement.misclassified.items():
         if name in out:
             out[name] = _misclassify(out[name].to_numpy(np.float64), error, rng.random(n))
     for name, noise in measurement.noisy.items():
         if name in out:
             out[name] = _add_noise(out[name].to_numpy(np.float64), noise, rng.standard_normal(n))
-    return out
+    return pd.DataFrame(out, index=covariates.index, copy=False)
 
 
 def _misclassify(x: np.ndarray, error: Misclassification, u: np.ndarray) -> np.ndarray:

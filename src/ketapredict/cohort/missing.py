@@ -62,15 +62,15 @@ def mask_covariates(
 ) -> pd.DataFrame:
     """Blank each listed column independently for a rate-share of patients (never the MAR
     driver); under MNAR a column is more often missing where its own value is high."""
-    out = covariates.copy()
+    out = dict(covariates.items())  # the columns left whole are shared, not copied
     shared = None if rule.mechanism == "mnar" else missing_probability(rule, covariates)
     for column in columns:
         if column == rule.depends_on:
             continue
         p = _own_value_probability(rule, covariates[column]) if shared is None else shared
-        hit = rng.random(len(out)) < p
-        out.loc[hit, column] = np.nan
-    return out
+        hit = rng.random(len(covariates)) < p
+        out[column] = covariates[column].mask(hit)
+    return pd.DataFrame(out, copy=False)
 
 
 def _own_value_probability(rule: Dropout, values: pd.Series) -> np.ndarray:

@@ -15,6 +15,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from ketapredict.cohort import frames
 from ketapredict.cohort.course import ArmPeriod, Trial, schedule, simulate_course
 from ketapredict.cohort.design import Phase
 from ketapredict.cohort.outcomes import end_of_course_hours
@@ -127,7 +128,7 @@ def simulate_phases(
             arm=arm,
             period=period,
             idx=idx,
-            cov=cov.iloc[idx].reset_index(drop=True),
+            cov=frames.rows(cov, idx),
             baseline=baseline,
             latent=latent[idx],
             schedule=schedule(view, arm, start_hours=start, limit_hours=following - start),

@@ -110,15 +110,15 @@ def apply_overrides(
 def draw_covariates(pop: PopulationSpec, n: int, rng: np.random.Generator) -> pd.DataFrame:
     """Draw n patients from the copula; no inclusion criteria applied."""
     Z, codes = _draw_latent(pop, n, rng)
-    return _derive(_transform(pop, dict(zip(pop.covariates, Z.T, strict=True)), codes))
+    return _derive(_transform(pop, dict(zip(pop.covariates, Z, strict=True)), codes))
 
 
 def _draw_latent(
     pop: PopulationSpec, n: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Copula normals (n, covariates) and diagnosis codes."""
+    """Copula normals (covariates, n: a covariate's values contiguous) and diagnosis codes."""
     L = np.linalg.cholesky(pop.correlation_matrix())
-    Z = rng.standard_normal((n, len(pop.covariates))) @ L.T
+    Z = L @ rng.standard_normal((len(pop.covariates), n))
     shares = np.array(list(pop.diagnosis.values()))
     codes = rng.choice(len(shares), size=n, p=shares / shares.sum())
     return Z, codes
@@ -164,7 +164,8 @@ def sample_population(
 
     Only the copula columns inclusion looks at are drawn for candidates, and each is mapped
     to its marginal only for the candidates the earlier criteria kept; the other columns are
-    drawn afterwards for the accepted patients from their exact conditional normal."""
+    drawn afterwards for the accepted patients from their exact conditional normal. The copula
+    normals are held a covariate to a row, so that each covariate's values are contiguous."""
     if criteria is None:
         return draw_covariates(pop, n, rng)
     names = list(pop.covariates)
@@ -174,23 +175,23 @@ def sample_population(
     L_inc = np.linalg.cholesky(R[np.ix_(inc, inc)])
     shares = np.array(list(pop.diagnosis.values()))
     kept_z, kept_codes = [], []
-    have, rate = 0, 0.5
+    have, rate = 0, 1.0  # a first round of about n: all a broad trial needs; a rate for others
     for _ in range(max_rounds):
         want = int((n - have) / max(rate, 0.01) * 1.1) + 16
-        Z_inc = rng.standard_normal((want, len(inc))) @ L_inc.T
+        Z_inc = L_inc @ rng.standard_normal((len(inc), want))
         codes = rng.choice(len(shares), size=want, p=shares / shares.sum())
         ok = _screen(pop, criteria, [names[i] for i in inc], Z_inc, codes)
         rate = max(len(ok) / want, 1e-3)
-        kept_z.append(Z_inc[ok])
+        kept_z.append(Z_inc[:, ok])
         kept_codes.append(codes[ok])
         have += len(ok)
         if have >= n:
-            Z_inc = np.concatenate(kept_z)[:n]
+            Z_inc = np.concatenate(kept_z, axis=1)[:, :n]
             A = R[np.ix_(rest, inc)] @ np.linalg.inv(R[np.ix_(inc, inc)])
             S = R[np.ix_(rest, rest)] - A @ R[np.ix_(inc, rest)]
-            Z_rest = Z_inc @ A.T + rng.standard_normal((n, len(rest))) @ np.linalg.cholesky(S).T
-            z = {names[i]: Z_inc[:, k] for k, i in enumerate(inc)}
-            z.update({names[i]: Z_rest[:, k] for k, i in enumerate(rest)})
+            Z_rest = A @ Z_inc + np.linalg.cholesky(S) @ rng.standard_normal((len(rest), n))
+            z = {names[i]: Z_inc[k] for k, i in enumerate(inc)}
+            z.update({names[i]: Z_rest[k] for k, i in enumerate(rest)})
             z = {name: z[name] for name in names}
             return _derive(_transform(pop, z, np.concatenate(kept_codes)[:n]))
     raise ValueError(
@@ -206,14 +207,14 @@ def _screen(
     Z: np.ndarray,
     codes: np.ndarray,
 ) -> np.ndarray:
-    """Rows of the candidates (copula columns `columns` of Z, diagnosis codes) that meet every
-    criterion, in order; a criterion maps only the rows the ones before it kept."""
+    """The candidates (copula rows `columns` of Z, diagnosis codes) that meet every criterion,
+    in order; a criterion maps only the candidates the ones before it kept."""
     rows = np.arange(len(codes))
     for column, test in criteria:
         if column == "diagnosis":
             rows = rows[test(np.array(list(pop.diagnosis)))[codes[rows]]]
         else:
-            values = pop.covariates[column].distribution.from_normal(Z[rows, columns.index(column)])
+            values = pop.covariates[column].distribution.from_normal(Z[columns.index(column), rows])
             rows = rows[test(values)]
     return rows
 

@@ -247,8 +247,8 @@ def truth_table(
     columns["benefit_risk_24h"] = p_24 - columns["p_response_control_24h"]
     for name in TRUE_COLUMNS:
         if name in covariates:
-            columns[f"true_{name}"] = covariates[name].to_numpy(dtype=np.float64)
-    return pd.DataFrame(columns)
+            columns[f"true_{name}"] = covariates[name].to_numpy(dtype=np.float64, copy=True)
+    return pd.DataFrame(columns, copy=False)
 
 
 def first_rows(patient: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
