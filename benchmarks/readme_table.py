@@ -77,21 +77,20 @@ def score_rows(result: dict[str, Any]) -> list[list[str]]:
 
 
 def generate_rows(result: dict[str, Any]) -> list[list[str]]:
+    """The target is on the floor of the patients and visits tables alone, the stricter ratio:
+    the truth and outcomes tables cost the floor (their many float columns) more than they
+    cost the generator."""
     runs = len(result["ratio"]["runs"])
-    narrow = ""
-    if "floor_patients_visits_seconds" in result:
-        alone, ratio = (
-            result["floor_patients_visits_seconds"],
-            result["ratio_to_patients_visits_floor"],
-        )
-        narrow = f"; patients and visits tables alone {_s(alone)}, ratio {_x(ratio)}"
+    targets = result["targets"]
     return [[
         f"generate {result['patients']:,} patients ({result['visits']:,} visits), written; "
         f"{runs} runs",
         f"{_s(result['generator_seconds'])}, peak {_s(result['peak_rss_gb'], ' GB')}",
-        f"numpy + pyarrow floor, all four tables: {_s(result['floor_seconds'])}{narrow}",
-        _x(result["ratio"]),
-        f"≤ {result['targets']['ratio']:g}×, < {result['targets']['peak_rss_gb']:g} GB",
+        f"numpy + pyarrow floor, patients and visits tables: "
+        f"{_s(result['floor_patients_visits_seconds'])}; all four tables "
+        f"{_s(result['floor_seconds'])}, ratio {_x(result['ratio'])}",
+        _x(result["ratio_to_patients_visits_floor"]),
+        f"≤ {targets['ratio_to_patients_visits_floor']:g}×, < {targets['peak_rss_gb']:g} GB",
     ]]  # fmt: skip
 
 
