@@ -85,7 +85,8 @@ def generate_rows(result: dict[str, Any]) -> list[list[str]]:
     return [[
         f"generate {result['patients']:,} patients ({result['visits']:,} visits), written; "
         f"{runs} runs",
-        f"{_s(result['generator_seconds'])}, peak {_s(result['peak_rss_gb'], ' GB')}",
+        f"{_s(result['generator_seconds'])}, CPU {_s(result['generator_cpu_seconds'])}, "
+        f"peak {_s(result['peak_rss_gb'], ' GB')}",
         f"numpy + pyarrow floor, patients and visits tables: "
         f"{_s(result['floor_patients_visits_seconds'])}; all four tables "
         f"{_s(result['floor_seconds'])}, ratio {_x(result['ratio'])}",

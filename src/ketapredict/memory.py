@@ -8,8 +8,9 @@ from pathlib import Path
 from ketapredict.errors import ConfigError
 
 # Peak memory per simulated patient with their visits and outcomes: measured 2.4-2.7 KB for
-# the generator and for replicate's population run (benchmarks: 1 M patients, 2.3-2.4 GB);
-# rounded up so that a run the guard lets through does not swap.
+# replicate's population run and at most that for the generator (benchmarks: 1 M patients,
+# 1.4 GB with two designs made at once); rounded up so that a run the guard lets through does
+# not swap.
 BYTES_PER_PATIENT = 3_000
 GIB = 1 << 30
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.special import expit as sigmoid
 
 from ketapredict.cohort import phases
-from ketapredict.cohort.generate import generate_trial
+from ketapredict.cohort.frames import COHORT_TABLES
+from ketapredict.cohort.generate import _ahead, generate_parts, generate_trial
 from ketapredict.cohort.scales import SCALES
 from tests.conftest import simple_trial
 
@@ -183,3 +186,51 @@ def test_cox_model_recovers_the_planted_relapse_effects(specs) -> None:
         se = fit.standard_errors_[label]
         assert abs(est - names[label].coef) < 4 * se + 0.02, (label, est, names[label].coef)
     assert fit.params_["on_maintenance"] < -0.8
+
+
+def test_designs_made_by_threads_are_the_designs_made_one_by_one(specs) -> None:
+    sizes = {"berman2000": 150, "realworld": 400, "sustain1": 250, "zarate2006": 100}
+
+    def made(workers: int) -> list:
+        parts = generate_parts(
+            specs.trials, sizes, specs.population, specs.model, seed=5, horizon_days=28.0,
+            workers=workers,
+        )  # fmt: skip
+        return list(parts)
+
+    alone, threaded = made(1), made(2)
+    assert [len(part.patients) for part in threaded] == list(sizes.values())
+    for one, other in zip(alone, threaded, strict=True):
+        for table in COHORT_TABLES:
+            pd.testing.assert_frame_equal(getattr(one, table), getattr(other, table))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_designs_made_ahead_come_in_order_and_no_more_than_the_threads_allow(workers) -> None:
+    started = []
+
+    def call(i: int) -> int:
+        started.append(i)
+        return i
+
+    sizes = [10, 50, 20, 30, 40]
+    results = []
+    calls = [functools.partial(call, i) for i in range(5)]
+    for taken, result in enumerate(_ahead(calls, sizes, workers=workers), start=1):
+        assert len(started) - taken <= workers  # besides the one taken, `workers` at most
+        results.append(result)
+    assert results == [0, 1, 2, 3, 4]
+    if workers == 1:  # one thread runs them in the order they were given to it
+        assert started == [1, 0, 2, 3, 4]  # the largest first
+
+
+def test_a_failed_design_is_raised_in_its_turn() -> None:
+    def call(i: int) -> int:
+        if i == 1:
+            raise ValueError("design 1 failed")
+        return i
+
+    parts = _ahead([functools.partial(call, i) for i in range(4)], [1, 1, 1, 1], workers=2)
+    assert next(parts) == 0
+    with pytest.raises(ValueError, match="design 1 failed"):
+        next(parts)

