@@ -4,7 +4,6 @@ feature contract and the training ranges. Stored as LightGBM text + JSON (no pic
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ketapredict.benefit.model import META_FILE as BENEFIT_META_FILE
+from ketapredict.booster import BoosterFactory, lightgbm_booster
 from ketapredict.contract import TASKS, Task
 from ketapredict.errors import ModelError, first_line
 from ketapredict.features import build_features, feature_names
@@ -26,9 +27,6 @@ if TYPE_CHECKING:
 
 BOOSTER_FILE = "booster.txt"
 META_FILE = "model.json"
-BENEFIT_META_FILE = "benefit_model.json"  # benefit.model.META_FILE (that module imports LightGBM)
-# what builds the trees from a model's LightGBM text: lightgbm.Booster, or scoring's Trees
-BoosterFactory = Callable[[str], Any]
 SEEN_FILE = "seen_rows.npy"
 SEEN_OOF_FILE = "seen_oof.npy"
 
@@ -103,7 +101,7 @@ class KetaModel:
         anything malformed is a ModelError naming the file. `booster` builds the trees from
         their text (default: a lightgbm.Booster)."""
         folder = Path(folder)
-        make, refused = (booster, ValueError) if booster else _lightgbm_booster()
+        make, refused = (booster, ValueError) if booster else lightgbm_booster()
         try:
             meta = _checked_meta(json.loads((folder / META_FILE).read_text(encoding="utf-8")))
             trees = make((folder / BOOSTER_FILE).read_text(encoding="utf-8"))
@@ -120,12 +118,6 @@ class KetaModel:
         if seen is None or seen_oof is None or len(seen_oof) != len(seen):
             seen_oof = None
         return cls(meta["task"], trees, meta["calibration"], ranges, meta["meta"], seen, seen_oof)
-
-
-def _lightgbm_booster() -> tuple[BoosterFactory, type[Exception]]:
-    import lightgbm as lgb
-
-    return (lambda text: lgb.Booster(model_str=text)), lgb.basic.LightGBMError
 
 
 def _checked_meta(meta: Any) -> dict[str, Any]:
@@ -165,16 +157,21 @@ def _load_array(path: Path, dtype: type) -> np.ndarray | None:
 CALIBRATIONS = ("none", "sigmoid", "isotonic")
 
 
-def apply_calibration(calibration: dict[str, Any], raw: np.ndarray) -> np.ndarray:
-    from scipy import special
+def expit(x: np.ndarray | float) -> np.ndarray:
+    """The logistic function, 1 / (1 + e^-x), as scipy.special.expit computes it: numpy's own,
+    as importing scipy.special costs a scoring run 0.2 s of its start-up."""
+    with np.errstate(over="ignore"):  # e^-x overflows for x < -709: the result is 0
+        return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
 
+
+def apply_calibration(calibration: dict[str, Any], raw: np.ndarray) -> np.ndarray:
     method = calibration["method"]
     if method == "none":
-        return special.expit(raw)
+        return expit(raw)
     if method == "sigmoid":
-        return special.expit(calibration["a"] * raw + calibration["b"])
+        return expit(calibration["a"] * raw + calibration["b"])
     if method == "isotonic":
-        p = np.interp(special.expit(raw), calibration["x"], calibration["y"])
+        p = np.interp(expit(raw), calibration["x"], calibration["y"])
         return np.clip(p, 1e-6, 1 - 1e-6)
     raise ModelError(f"unknown calibration method {method!r}")
 
@@ -184,7 +181,7 @@ def load_model(
 ) -> KetaModel | BenefitModel:
     """A KetaModel (or a BenefitModel) from its own folder or from an MLflow model folder that
     wraps one (registry download, models/<task>), following the MLmodel file to the artifact.
-    `booster` builds a KetaModel's trees (default: a lightgbm.Booster)."""
+    `booster` builds the model's trees (default: a lightgbm.Booster)."""
     import yaml
 
     folder = Path(folder)
@@ -208,4 +205,4 @@ def _load_either(folder: Path, booster: BoosterFactory | None) -> KetaModel | Be
         return KetaModel.load(folder, booster=booster)
     from ketapredict.benefit.model import BenefitModel
 
-    return BenefitModel.load(folder)
+    return BenefitModel.load(folder, booster=booster)

@@ -14,6 +14,11 @@ from tests.helpers import TINY_PARAMS, cli, make_project
 
 def _train(folder: Path) -> Path:
     params = copy.deepcopy(TINY_PARAMS)
+    # a cohort whose benefit learners pass their gate, so that there is a benefit champion:
+    # the tiny one's few randomized patients, under the literature's weak heterogeneity, give
+    # one only by luck of the draw
+    params["generate"].update(scenario="strong_heterogeneity")
+    params["generate"]["cohorts"].update(murrough2013=400, sustain1=600)
     params["train"].update(max_trees=60)
     params["train"]["search"].update(candidates=1, num_leaves=[4])
     root = make_project(folder, params)

@@ -68,6 +68,14 @@ def test_a_model_folder_needs_no_mlflow_no_shap_and_no_registry(
     assert seen["modules"] == [] and seen["events"] == []
 
 
+def test_a_benefit_model_folder_needs_no_lightgbm_package(project: Path, tmp_path: Path) -> None:
+    inputs = as_csv(project, tmp_path)
+    folder = str(project / "models" / "benefit")
+    seen = _run(project, str(inputs), "-o", str(tmp_path / "b.csv"), "--task", "benefit",
+                "--model-uri", folder, "--explain", "2")  # fmt: skip
+    assert seen == {"opened": [], "events": [], "modules": []}
+
+
 def test_a_cached_champion_needs_no_mlflow_and_no_download(project: Path, tmp_path: Path) -> None:
     import shutil
 

@@ -9,17 +9,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from ketapredict.booster import BoosterFactory, lightgbm_booster
 from ketapredict.contract import BENEFIT
 from ketapredict.errors import ModelError, first_line
 from ketapredict.features import BENEFIT_INPUTS as INPUTS
 from ketapredict.features import columns_of, matrix_of
 from ketapredict.io import write_json, write_text
+
+if TYPE_CHECKING:  # imported where used: scoring loads the trees without the lightgbm package
+    import lightgbm as lgb
 
 META_FILE = "benefit_model.json"
 
@@ -30,7 +33,7 @@ class BenefitModel:
     = intercept + sum of weight x booster prediction."""
 
     learner: str
-    boosters: list[lgb.Booster]
+    boosters: list[lgb.Booster]  # or any object with its predict (score.trees.Trees)
     weights: list[float]
     intercept: float = 0.0
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -55,7 +58,8 @@ class BenefitModel:
         X = np.asarray(X, dtype=np.float64)
         out = np.full(len(X), self.intercept)
         for booster, weight in zip(self.boosters, self.weights, strict=True):
-            out = out + weight * booster.predict(X, num_threads=threads)
+            # a regression booster's raw score is its prediction
+            out = out + weight * booster.predict(X, raw_score=True, num_threads=threads)
         return out
 
     raw_score = effect_matrix  # the scoring interface of KetaModel: here, the benefit itself
@@ -93,15 +97,17 @@ class BenefitModel:
         return from_fitted(learner, fitted, X)
 
     @classmethod
-    def load(cls, folder: str | Path) -> BenefitModel:
+    def load(cls, folder: str | Path, *, booster: BoosterFactory | None = None) -> BenefitModel:
         """Read a saved benefit model (LightGBM text and JSON; anything malformed is a
-        ModelError naming the folder)."""
+        ModelError naming the folder). `booster` builds the trees from their text (default: a
+        lightgbm.Booster)."""
         folder = Path(folder)
+        make, refused = (booster, ValueError) if booster else lightgbm_booster()
         try:
             meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
             weights = [float(w) for w in meta["weights"]]
             boosters = [
-                lgb.Booster(model_str=(folder / f"booster_{i}.txt").read_text(encoding="utf-8"))
+                make((folder / f"booster_{i}.txt").read_text(encoding="utf-8"))
                 for i in range(len(weights))
             ]
             ranges = {k: (float(a), float(b)) for k, (a, b) in meta["ranges"].items()}
@@ -109,7 +115,7 @@ class BenefitModel:
                 str(meta["learner"]), boosters, weights, float(meta["intercept"]), ranges,
                 dict(meta["meta"]),
             )  # fmt: skip
-        except (OSError, ValueError, KeyError, TypeError, lgb.basic.LightGBMError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, refused) as exc:
             raise ModelError(
                 f"{folder}: not a ketapredict benefit model ({first_line(exc)})"
             ) from None
