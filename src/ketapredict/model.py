@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ketapredict.benefit.model import META_FILE as BENEFIT_META_FILE
+from ketapredict.benefit.model import BenefitModel
 from ketapredict.booster import BoosterFactory, lightgbm_booster
 from ketapredict.contract import TASKS, Task
 from ketapredict.errors import ModelError, first_line
@@ -22,8 +23,6 @@ from ketapredict.io import atomic_path, write_json, write_text
 # package (whose import brings scikit-learn and SciPy's statistics, over a second)
 if TYPE_CHECKING:
     import lightgbm as lgb
-
-    from ketapredict.benefit.model import BenefitModel
 
 BOOSTER_FILE = "booster.txt"
 META_FILE = "model.json"
@@ -203,6 +202,4 @@ def load_model(
 def _load_either(folder: Path, booster: BoosterFactory | None) -> KetaModel | BenefitModel:
     if not (folder / BENEFIT_META_FILE).exists():
         return KetaModel.load(folder, booster=booster)
-    from ketapredict.benefit.model import BenefitModel
-
     return BenefitModel.load(folder, booster=booster)
